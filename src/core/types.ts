@@ -1,0 +1,106 @@
+/**
+ * Contracts shared by every capability. Kept free of I/O and of any library type so that the
+ * decision core (policy, directives, classify, routing) can be tested as plain functions of data.
+ */
+
+export type KycLevel = 'none' | 'basic' | 'verified-identity' | 'verified-organisation';
+export const KYC_LEVELS: readonly KycLevel[] = ['none', 'basic', 'verified-identity', 'verified-organisation'];
+
+/** Who is asking. Built by identity/ from an API key; immutable for the life of a request. */
+export interface Principal {
+  /** Stable id of the API key (not the secret). */
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly orgId: string | null;
+  /** ISO 3166-1 alpha-2, upper case. A list: dual nationals hold several. */
+  readonly nationalities: readonly string[];
+  /** ISO 3166-1 alpha-2 country of residence, or null when unknown. */
+  readonly residence: string | null;
+  readonly kyc: KycLevel;
+  /** Trusted-access programmes, e.g. `critical-infrastructure-defenders`. */
+  readonly programmes: readonly string[];
+  /** Safeguard tier used by classifier actions, e.g. `general`, `verified`, `trusted-defender`, `internal`. */
+  readonly tier: string;
+  /** Member of the provider's own staff. Staff get no implicit exemption from directives. */
+  readonly staff: boolean;
+  /** Account metadata used by abuse detection (all optional). */
+  readonly accountCreatedAt?: number;
+  readonly paymentFingerprint?: string;
+}
+
+/** Machine-readable references to what decided a request. */
+export interface DecisionRef {
+  rule?: string;
+  directive?: string;
+  licence?: string;
+  classifier?: string;
+  limit?: string;
+  ring?: string;
+}
+
+/**
+ * What a gate (policy, directives, classifier, quota, abuse action) says about a request.
+ * `allow` lets it proceed unchanged; `route` swaps the model; `refuse` ends it with `status`.
+ */
+export type Verdict =
+  | { action: 'allow'; ref?: DecisionRef; reasons?: string[] }
+  | { action: 'route'; model: string; code: string; ref?: DecisionRef; reasons?: string[] }
+  | {
+      action: 'refuse';
+      /** HTTP status: 403 for policy/safeguards, 429 for limits, 503 for fail-closed states. */
+      status: number;
+      /** Stable machine-readable reason, e.g. `directive_suspended`, `licence_required`. */
+      code: string;
+      /** Human-readable message safe to show the caller (never contains secrets). */
+      message: string;
+      ref?: DecisionRef;
+      /** What would allow it, e.g. `licence`, `programme:critical-infrastructure-defenders`, `kyc:verified-identity`. */
+      requires?: string[];
+      /** Seconds, for 429. */
+      retryAfter?: number;
+      reasons?: string[];
+    };
+
+export type Outcome =
+  | 'ok' // served to completion
+  | 'refused' // a gate said no (403/429)
+  | 'invalid' // bad input (4xx before any gate)
+  | 'upstream_error' // every attempt failed (502/503/504)
+  | 'client_closed' // caller went away mid-request
+  | 'stream_error' // upstream broke after the first byte
+  | 'moderated'; // output moderation ended the response
+
+/** One event per request, emitted once the request has ended. Consumed by meter/, audit/ and abuse/. */
+export interface RequestEvent {
+  requestId: string;
+  /** Epoch milliseconds when the request arrived. */
+  time: number;
+  keyId: string | null;
+  accountId: string | null;
+  orgId: string | null;
+  protocol: 'openai' | 'anthropic';
+  stream: boolean;
+  modelRequested: string;
+  /** Public model name that produced the response (after routing and fallbacks), or null. */
+  modelServed: string | null;
+  outcome: Outcome;
+  status: number;
+  /** The refusal / route code, if any. */
+  code?: string;
+  ref?: DecisionRef;
+  /** Classifier label scores, when classification ran. */
+  labels?: Record<string, number>;
+  inputTokens: number;
+  outputTokens: number;
+  /** True when token counts are a tokenizer estimate rather than upstream-reported usage. */
+  usageEstimated: boolean;
+  costUsd: number;
+  latencyMs: number;
+  /** Keyed hash (HMAC-SHA256, hex) of the prompt text; never the text itself. */
+  promptHash?: string;
+  /** Similarity sketch of the prompt (e.g. 64-bit SimHash as hex, or MinHash values); never the text. */
+  promptSketch?: string;
+  /** Client network prefix (/24 for IPv4, /48 for IPv6) and user agent, for abuse detection. */
+  netPrefix?: string;
+  userAgent?: string;
+}
