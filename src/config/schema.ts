@@ -1,0 +1,109 @@
+/**
+ * The root configuration schema. One YAML file; every capability owns its section. Defaults make a minimal
+ * file valid; unknown keys are errors so typos never silently change behaviour.
+ */
+import { z } from 'zod';
+
+const simulatorProvider = z
+  .object({
+    type: z.literal('simulator'),
+    latencyMs: z.number().int().min(0).default(0),
+    tokensPerSecond: z.number().min(0).default(0),
+    replyTokens: z.number().int().min(1).max(100_000).default(24),
+    failStatus: z.number().int().min(400).max(599).optional(),
+    breakAfterChunks: z.number().int().min(0).optional(),
+    resetConnection: z.boolean().optional(),
+  })
+  .strict();
+
+const httpCommon = {
+  baseUrl: z.url(),
+  /** Name of the environment variable holding the provider key; the key itself never goes in the file. */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  connections: z.number().int().min(1).max(1024).default(128),
+};
+
+const openaiProvider = z.object({ type: z.literal('openai'), ...httpCommon }).strict();
+const anthropicProvider = z
+  .object({
+    type: z.literal('anthropic'),
+    ...httpCommon,
+    version: z.string().default('2023-06-01'),
+    defaultMaxTokens: z.number().int().min(1).default(4096),
+  })
+  .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [simulatorProvider, openaiProvider, anthropicProvider]);
+
+export const modelSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, 'a model name (letters, digits, . _ : / -)'),
+    provider: z.string(),
+    upstreamModel: z.string().min(1),
+    description: z.string().optional(),
+    pricing: z
+      .object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) })
+      .strict()
+      .default({ inputPerMTok: 0, outputPerMTok: 0 }),
+    /** Public model names tried in order when this one fails (timeout, 5xx, reset, stream broken before the first byte). */
+    fallbacks: z.array(z.string()).default([]),
+    /** Per-attempt timeout: whole response when not streaming, time to first event when streaming. */
+    timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
+    /** Hidden models can be routed to but are not listed or directly requestable. */
+    hidden: z.boolean().default(false),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+        /** Log prompt text (off by default: prompts are personal data). */
+        logPrompts: z.boolean().default(false),
+        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Grace period for in-flight requests on shutdown. */
+        shutdownGraceMs: z.number().int().min(0).default(10_000),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000 }),
+    admin: z
+      .object({
+        /** Environment variable holding the admin bearer token; admin API is disabled when unset. */
+        tokenEnv: z.string().default('GATEHOUSE_ADMIN_TOKEN'),
+      })
+      .strict()
+      .default({ tokenEnv: 'GATEHOUSE_ADMIN_TOKEN' }),
+    store: z
+      .object({ url: z.string().default('sqlite:data/gatehouse.db') })
+      .strict()
+      .default({ url: 'sqlite:data/gatehouse.db' }),
+    redis: z.object({ url: z.string().optional() }).strict().default({}),
+    routing: z
+      .object({
+        /** Most upstream attempts per request, the first included. */
+        maxAttempts: z.number().int().min(1).max(10).default(3),
+        /** Overall deadline for all attempts together. */
+        deadlineMs: z.number().int().min(1).default(120_000),
+      })
+      .strict()
+      .default({ maxAttempts: 3, deadlineMs: 120_000 }),
+    providers: z.record(z.string(), providerSchema),
+    models: z.array(modelSchema).min(1),
+    // Capability sections; each capability validates its own section when it is wired in.
+    policy: z.unknown().optional(),
+    directives: z.unknown().optional(),
+    classify: z.unknown().optional(),
+    meter: z.unknown().optional(),
+    limits: z.unknown().optional(),
+    audit: z.unknown().optional(),
+    abuse: z.unknown().optional(),
+  })
+  .strict();
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -1,0 +1,44 @@
+import type { CanonicalRequest } from './canonical.ts';
+import type { Principal, RequestEvent, Verdict } from './types.ts';
+
+/** Everything a gate may look at. Gates are pure functions of this plus their own compiled snapshot. */
+export interface GateInput {
+  readonly requestId: string;
+  readonly principal: Principal;
+  /** Public model name currently targeted (after earlier routes). */
+  readonly model: string;
+  readonly request: CanonicalRequest;
+  readonly now: number;
+  /** Scratch space gates can use to share work across re-checks of the same request (e.g. classifier scores). */
+  readonly memo: Map<string, unknown>;
+}
+
+/**
+ * A decision stage on the request path: directives/policy, classifiers, quotas, abuse actions. Returning a
+ * plain Verdict (not a Promise) keeps the hot path allocation-free for synchronous gates.
+ */
+export interface RequestGate {
+  readonly name: string;
+  check(input: GateInput): Verdict | Promise<Verdict>;
+}
+
+/** Consumers of the one-per-request event (meter, abuse). Must not block: buffer and process asynchronously. */
+export interface EventSink {
+  readonly name: string;
+  onEvent(event: RequestEvent): void;
+}
+
+/**
+ * The audit durability point: the response must not complete before `append` resolves. `healthy` false
+ * means records cannot be made durable; the gateway then refuses new requests (503) when configured to.
+ */
+export interface DurableSink {
+  readonly healthy: boolean;
+  append(event: RequestEvent): Promise<void>;
+}
+
+/** Contributes a line to /readyz. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): { ok: boolean; detail?: string };
+}

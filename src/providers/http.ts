@@ -1,0 +1,80 @@
+/**
+ * Shared HTTP plumbing for real upstreams: one keep-alive undici Pool per origin, error classification, and
+ * a streaming body reader with a first-event timeout.
+ */
+import { Pool, errors as undiciErrors } from 'undici';
+import { UpstreamFailure, type AttemptOptions } from './types.ts';
+
+export interface HttpUpstreamOptions {
+  baseUrl: string;
+  headers: Record<string, string>;
+  connections: number;
+}
+
+export class HttpUpstream {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  constructor(private readonly opts: HttpUpstreamOptions) {
+    const url = new URL(opts.baseUrl);
+    this.basePath = url.pathname.replace(/\/$/, '');
+    this.pool = new Pool(url.origin, { connections: opts.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  }
+
+  /** POSTs JSON; returns status and body stream. Failures are UpstreamFailure. */
+  async post(path: string, body: string, attempt: AttemptOptions, timeoutSignal: AbortSignal) {
+    try {
+      const res = await this.pool.request({
+        path: this.basePath + path,
+        method: 'POST',
+        headers: this.opts.headers,
+        body,
+        signal: anySignal(attempt.signal, timeoutSignal),
+        headersTimeout: attempt.timeoutMs,
+        bodyTimeout: 0, // body idle time is governed by our own timers
+      });
+      return res;
+    } catch (err) {
+      throw classify(err, attempt.signal, timeoutSignal);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  return AbortSignal.any([a, b]);
+}
+
+export function classify(err: unknown, callerSignal: AbortSignal, timeoutSignal?: AbortSignal): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  if (callerSignal.aborted) return new UpstreamFailure('aborted', 'The request was cancelled.');
+  if (timeoutSignal?.aborted) return new UpstreamFailure('timeout', 'The upstream did not answer in time.');
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamFailure('timeout', 'The upstream did not answer in time.');
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError) return new UpstreamFailure('connect', 'Timed out connecting to the upstream.');
+  const code = (err as { code?: string })?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new UpstreamFailure('connect', 'Could not connect to the upstream.');
+  }
+  if (code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'AbortError') {
+    return new UpstreamFailure('timeout', 'The upstream did not answer in time.');
+  }
+  return new UpstreamFailure('reset', 'The upstream connection was closed unexpectedly.');
+}
+
+/** Reads a body stream as text chunks; a timer aborts if no first chunk arrives within `firstMs`. */
+export async function readText(body: AsyncIterable<Buffer | string> & { setEncoding?(e: string): unknown }, onText: (s: string) => void): Promise<void> {
+  body.setEncoding?.('utf8');
+  for await (const chunk of body) onText(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+}
+
+/** A timeout signal that can be cancelled once the first byte arrived. */
+export function attemptTimer(ms: number): { signal: AbortSignal; clear(): void } {
+  const ctrl = new AbortController();
+  const t = setTimeout(() => ctrl.abort(), ms);
+  t.unref?.();
+  return { signal: ctrl.signal, clear: () => clearTimeout(t) };
+}

@@ -1,0 +1,141 @@
+/**
+ * The HTTP shell: Fastify routes, body parsing (size limit, UTF-8, JSON), protocol-specific error rendering,
+ * health/readiness/metrics, and the admin mount point. All request logic lives in RequestPath.
+ */
+import { isUtf8 } from 'node:buffer';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ReadinessCheck } from '../core/gates.ts';
+import { GatewayError } from '../protocol/errors.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { Catalogue } from './catalogue.ts';
+import { ANTHROPIC, OPENAI, type IngressProtocol } from './protocols.ts';
+import type { RequestPath } from './request-path.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  bodyLimitBytes: number;
+  path: RequestPath;
+  metrics: GatewayMetrics;
+  catalogue(): Catalogue;
+  readiness(): readonly ReadinessCheck[];
+  /** Registers admin routes (already behind admin auth) on an encapsulated child instance. */
+  admin?(app: FastifyInstance): void | Promise<void>;
+  /** Returns the admin token or undefined when the admin API is disabled. */
+  adminToken(): string | undefined;
+}
+
+function protocolFor(url: string): IngressProtocol {
+  return url.startsWith('/v1/messages') ? ANTHROPIC : OPENAI;
+}
+
+function bodyError(message: string, code: string, status = 400): GatewayError {
+  return new GatewayError({ status, kind: status === 413 ? 'payload_too_large' : 'invalid_request', code, message });
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    // Fastify's own logger stays off: the request path writes exactly one structured line per request.
+    logger: false,
+    bodyLimit: deps.bodyLimitBytes,
+    return503OnClosing: true,
+    keepAliveTimeout: 75_000,
+    requestIdHeader: false,
+  });
+
+  // One parser for every content type: SDKs send application/json, curl users sometimes forget the header.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_req: FastifyRequest, body: Buffer | string, done) => {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    if (buf.length === 0) return done(bodyError('The request body is empty; expected a JSON object.', 'empty_body'), undefined);
+    if (!isUtf8(buf)) return done(bodyError('The request body is not valid UTF-8.', 'invalid_utf8'), undefined);
+    try {
+      done(null, JSON.parse(buf.toString('utf8')));
+    } catch (err) {
+      done(bodyError(`The request body is not valid JSON: ${(err as Error).message}.`, 'invalid_json'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
+    const protocol = protocolFor(request.url);
+    let gwErr: GatewayError;
+    if (err instanceof GatewayError) gwErr = err;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      gwErr = bodyError(`The request body exceeds the limit of ${deps.bodyLimitBytes} bytes.`, 'request_too_large', 413);
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      gwErr = bodyError(err.message, 'invalid_request', err.statusCode);
+    } else {
+      deps.logger.error({ err: err.message, url: request.url }, 'unhandled error');
+      gwErr = new GatewayError({ status: 500, kind: 'internal', code: 'internal_error', message: 'Internal gateway error.' });
+    }
+    if (request.url.startsWith('/admin/')) {
+      reply.code(gwErr.status).send({ error: { type: gwErr.code, message: gwErr.message } });
+      return;
+    }
+    reply.hijack();
+    deps.path.sendEarlyError(protocol, request.raw, reply.raw, gwErr);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new GatewayError({ status: 404, kind: 'not_found', code: 'route_not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` });
+    reply.code(404).header('content-type', 'application/json').send(protocolFor(request.url).errorBody(err));
+  });
+
+  app.post('/v1/chat/completions', (request, reply) => {
+    reply.hijack();
+    return deps.path.handle(OPENAI, request.raw, reply.raw, request.body);
+  });
+  app.post('/v1/messages', (request, reply) => {
+    reply.hijack();
+    return deps.path.handle(ANTHROPIC, request.raw, reply.raw, request.body);
+  });
+  app.get('/v1/models', (_request, reply) => {
+    reply.header('content-type', 'application/json').send(deps.catalogue().modelsListBody);
+  });
+  app.get<{ Params: { id: string } }>('/v1/models/:id', (request, reply) => {
+    const m = deps.catalogue().models.get(request.params.id);
+    if (!m || m.config.hidden) {
+      const err = new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', message: `The model '${request.params.id}' does not exist.` });
+      return reply.code(404).header('content-type', 'application/json').send(OPENAI.errorBody(err));
+    }
+    return reply.send({ id: m.config.name, object: 'model', created: 0, owned_by: 'gatehouse', type: 'model', display_name: m.config.description ?? m.config.name });
+  });
+
+  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/readyz', (_request, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    let ok = true;
+    for (const c of deps.readiness()) {
+      const r = c.check();
+      checks[c.name] = r;
+      if (!r.ok) ok = false;
+    }
+    reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  await app.register(
+    async (admin) => {
+      const { timingSafeEqual, createHash } = await import('node:crypto');
+      admin.addHook('onRequest', async (request, reply) => {
+        const token = deps.adminToken();
+        if (!token) return reply.code(404).send({ error: { type: 'admin_disabled', message: 'The admin API is disabled: set the admin token environment variable.' } });
+        const header = request.headers.authorization ?? '';
+        const given = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : '';
+        // Compare digests so the comparison is constant-time regardless of length.
+        const a = createHash('sha256').update(given).digest();
+        const b = createHash('sha256').update(token).digest();
+        if (!given || !timingSafeEqual(a, b)) {
+          return reply.code(401).send({ error: { type: 'unauthorized', message: 'A valid admin token is required (Authorization: Bearer <admin token>).' } });
+        }
+      });
+      admin.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { type: 'not_found', message: `No admin route for ${request.method} ${request.url.split('?')[0]}.` } }));
+      if (deps.admin) await deps.admin(admin);
+    },
+    { prefix: '/admin/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,99 @@
+/**
+ * The compiled, immutable runtime view of the config: models by public name, provider instances, attempt
+ * plans. Built once per (re)load, never per request; swapping it is one pointer assignment.
+ */
+import type { GatewayConfig, ModelConfig, ProviderConfig } from '../config/schema.ts';
+import { AnthropicProvider } from '../providers/anthropic.ts';
+import { OpenAICompatibleProvider } from '../providers/openai-compatible.ts';
+import { DEFAULT_BEHAVIOUR, SimulatorProvider } from '../providers/simulator.ts';
+import type { Provider } from '../providers/types.ts';
+
+export interface CatalogueModel {
+  readonly config: ModelConfig;
+  readonly provider: Provider;
+  /** This model then its fallbacks, capped by routing.maxAttempts. */
+  readonly plan: readonly CatalogueModel[];
+  readonly inputPricePerToken: number;
+  readonly outputPricePerToken: number;
+}
+
+export interface Catalogue {
+  readonly config: GatewayConfig;
+  readonly models: ReadonlyMap<string, CatalogueModel>;
+  /** Pre-serialised GET /v1/models body. */
+  readonly modelsListBody: string;
+  readonly providers: ReadonlyMap<string, Provider>;
+}
+
+export function createProvider(name: string, p: ProviderConfig, env: NodeJS.ProcessEnv): Provider {
+  switch (p.type) {
+    case 'simulator':
+      return new SimulatorProvider(name, {
+        ...DEFAULT_BEHAVIOUR,
+        latencyMs: p.latencyMs,
+        tokensPerSecond: p.tokensPerSecond,
+        replyTokens: p.replyTokens,
+        ...(p.failStatus !== undefined ? { failStatus: p.failStatus } : {}),
+        ...(p.breakAfterChunks !== undefined ? { breakAfterChunks: p.breakAfterChunks } : {}),
+        ...(p.resetConnection !== undefined ? { resetConnection: p.resetConnection } : {}),
+      });
+    case 'openai':
+      return new OpenAICompatibleProvider({
+        name,
+        baseUrl: p.baseUrl,
+        connections: p.connections,
+        ...(p.apiKeyEnv && env[p.apiKeyEnv] ? { apiKey: env[p.apiKeyEnv] } : {}),
+        ...(p.headers ? { headers: p.headers } : {}),
+      });
+    case 'anthropic':
+      return new AnthropicProvider({
+        name,
+        baseUrl: p.baseUrl,
+        connections: p.connections,
+        version: p.version,
+        defaultMaxTokens: p.defaultMaxTokens,
+        ...(p.apiKeyEnv && env[p.apiKeyEnv] ? { apiKey: env[p.apiKeyEnv] } : {}),
+        ...(p.headers ? { headers: p.headers } : {}),
+      });
+  }
+}
+
+/**
+ * Builds a catalogue, reusing provider instances (and their connection pools) from `previous` whose config
+ * did not change. Returns the providers that are no longer used so the caller can close them after draining.
+ */
+export function buildCatalogue(config: GatewayConfig, env: NodeJS.ProcessEnv, previous?: Catalogue): { catalogue: Catalogue; retired: Provider[] } {
+  const providers = new Map<string, Provider>();
+  const retired: Provider[] = [];
+  for (const [name, p] of Object.entries(config.providers)) {
+    const old = previous?.providers.get(name);
+    const same = old && previous && JSON.stringify(previous.config.providers[name]) === JSON.stringify(p);
+    providers.set(name, same ? old : createProvider(name, p, env));
+  }
+  if (previous) for (const [name, p] of previous.providers) if (providers.get(name) !== p) retired.push(p);
+
+  const models = new Map<string, CatalogueModel>();
+  const byName = new Map(config.models.map((m) => [m.name, m]));
+  for (const m of config.models) {
+    models.set(m.name, {
+      config: m,
+      provider: providers.get(m.provider)!,
+      plan: [],
+      inputPricePerToken: m.pricing.inputPerMTok / 1e6,
+      outputPricePerToken: m.pricing.outputPerMTok / 1e6,
+    });
+  }
+  for (const m of config.models) {
+    const names = [m.name, ...m.fallbacks].filter((n) => byName.has(n)).slice(0, config.routing.maxAttempts);
+    (models.get(m.name) as unknown as { plan: CatalogueModel[] }).plan = names.map((n) => models.get(n)!);
+  }
+  const created = Math.floor(Date.now() / 1000);
+  const modelsListBody = JSON.stringify({
+    object: 'list',
+    data: config.models.filter((m) => !m.hidden).map((m) => ({ id: m.name, object: 'model', created, owned_by: 'gatehouse', display_name: m.description ?? m.name, type: 'model', created_at: new Date(created * 1000).toISOString() })),
+    has_more: false,
+    first_id: config.models[0]?.name ?? null,
+    last_id: config.models[config.models.length - 1]?.name ?? null,
+  });
+  return { catalogue: { config, models, modelsListBody, providers }, retired };
+}

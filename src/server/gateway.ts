@@ -1,0 +1,142 @@
+/**
+ * Gateway lifecycle: load config, build the catalogue, serve, reload on demand (SIGHUP) without dropping
+ * in-flight requests, shut down gracefully. Capabilities are injected, so this file has no opinion on them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { DurableSink, EventSink, GateInput, ReadinessCheck, RequestGate } from '../core/gates.ts';
+import type { CanonicalRequest } from '../core/canonical.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+import { createLogger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { buildApp } from './app.ts';
+import { buildCatalogue, type Catalogue } from './catalogue.ts';
+import { RequestPath, type KeyLookup, type StreamModerator } from './request-path.ts';
+
+export interface Capabilities {
+  keys: KeyLookup;
+  gates?: () => readonly RequestGate[];
+  sinks?: () => readonly EventSink[];
+  durable?: () => DurableSink | null;
+  refuseWhenUnaudited?: boolean;
+  readiness?: () => readonly ReadinessCheck[];
+  admin?: (app: FastifyInstance) => void | Promise<void>;
+  fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
+  moderator?: (input: GateInput) => StreamModerator | null;
+  /** Called with each successfully loaded config (start and reload), before it takes effect. May throw to reject it. */
+  onConfig?: (config: GatewayConfig) => void | Promise<void>;
+  /** Called on shutdown after the server stopped accepting. */
+  close?: () => Promise<void>;
+}
+
+export interface GatewayOptions {
+  configPath: string;
+  /** Overrides server.port (0 = ephemeral, for tests). */
+  port?: number;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+export class Gateway {
+  private catalogueRef: Catalogue;
+  private readonly metrics = new GatewayMetrics();
+  private app!: FastifyInstance;
+  readonly logger: Logger;
+  url = '';
+
+  private constructor(
+    private readonly opts: GatewayOptions,
+    private readonly caps: Capabilities,
+    config: GatewayConfig,
+  ) {
+    this.logger = opts.logger ?? createLogger(config.server.logLevel);
+    this.catalogueRef = buildCatalogue(config, opts.env ?? process.env).catalogue;
+  }
+
+  static async start(opts: GatewayOptions, caps: Capabilities): Promise<Gateway> {
+    const config = loadConfigFile(opts.configPath);
+    await caps.onConfig?.(config);
+    const gw = new Gateway(opts, caps, config);
+    await gw.listen();
+    return gw;
+  }
+
+  get config(): GatewayConfig {
+    return this.catalogueRef.config;
+  }
+
+  get catalogue(): Catalogue {
+    return this.catalogueRef;
+  }
+
+  get metricsRegistry() {
+    return this.metrics.registry;
+  }
+
+  private async listen(): Promise<void> {
+    const config = this.catalogueRef.config;
+    const env = this.opts.env ?? process.env;
+    const path = new RequestPath({
+      catalogue: () => this.catalogueRef,
+      keys: this.caps.keys,
+      gates: this.caps.gates ?? (() => EMPTY),
+      sinks: this.caps.sinks ?? (() => EMPTY),
+      durable: this.caps.durable ?? (() => null),
+      refuseWhenUnaudited: this.caps.refuseWhenUnaudited ?? true,
+      metrics: this.metrics,
+      logger: this.logger,
+      ...(this.caps.fingerprint ? { fingerprint: this.caps.fingerprint } : {}),
+      ...(this.caps.moderator ? { moderator: this.caps.moderator } : {}),
+    });
+    const configReadiness = { name: 'config', check: () => ({ ok: true, detail: `${this.catalogueRef.models.size} models` }) };
+    this.app = await buildApp({
+      logger: this.logger,
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      path,
+      metrics: this.metrics,
+      catalogue: () => this.catalogueRef,
+      readiness: () => [configReadiness, ...(this.caps.readiness?.() ?? [])],
+      ...(this.caps.admin ? { admin: this.caps.admin } : {}),
+      adminToken: () => env[this.catalogueRef.config.admin.tokenEnv] || undefined,
+    });
+    const address = await this.app.listen({ port: this.opts.port ?? config.server.port, host: this.opts.host ?? config.server.host });
+    this.url = address.replace('[::1]', '127.0.0.1');
+    this.logger.info({ url: this.url, models: [...this.catalogueRef.models.keys()] }, 'gatehouse listening');
+  }
+
+  /**
+   * Re-reads the config file. A bad config is rejected and the old one keeps serving. In-flight requests
+   * keep the catalogue (and providers) they started with; retired providers close after the longest timeout.
+   */
+  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      const config = loadConfigFile(this.opts.configPath);
+      await this.caps.onConfig?.(config);
+      const { catalogue, retired } = buildCatalogue(config, this.opts.env ?? process.env, this.catalogueRef);
+      this.catalogueRef = catalogue;
+      this.metrics.configReloads.labels('ok').inc();
+      this.logger.info({ models: [...catalogue.models.keys()] }, 'config reloaded');
+      if (retired.length) {
+        const grace = Math.max(...config.models.map((m) => m.timeoutMs), config.routing.deadlineMs);
+        setTimeout(() => void Promise.allSettled(retired.map((p) => p.close())), grace).unref();
+      }
+      return { ok: true };
+    } catch (err) {
+      this.metrics.configReloads.labels('rejected').inc();
+      const error = (err as Error).message;
+      this.logger.error({ error }, 'config reload rejected; keeping the previous config');
+      return { ok: false, error };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.caps.close?.();
+    await Promise.allSettled([...this.catalogueRef.providers.values()].map((p) => p.close()));
+    this.logger.flush?.();
+  }
+}

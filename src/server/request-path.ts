@@ -1,0 +1,519 @@
+/**
+ * One chat request from parsed body to response: authenticate, look up the model, run the gates, try the
+ * attempt plan with fallbacks, write the response (or stream), and emit one RequestEvent. The HTTP framework
+ * stays outside: this module sees Node's raw request/response only.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../core/canonical.ts';
+import type { DurableSink, EventSink, GateInput, RequestGate } from '../core/gates.ts';
+import type { Outcome, Principal, RequestEvent, Verdict } from '../core/types.ts';
+import { GatewayError, kindForStatus } from '../protocol/errors.ts';
+import { UpstreamFailure } from '../providers/types.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { Catalogue, CatalogueModel } from './catalogue.ts';
+import type { IngressProtocol } from './protocols.ts';
+
+export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+
+export interface KeyLookup {
+  lookup(secret: string | undefined): KeyLookupResult;
+}
+
+export interface RequestPathDeps {
+  catalogue(): Catalogue;
+  keys: KeyLookup;
+  gates(): readonly RequestGate[];
+  sinks(): readonly EventSink[];
+  durable(): DurableSink | null;
+  /** When the durable sink is unhealthy: refuse (503) or serve unaudited. */
+  refuseWhenUnaudited: boolean;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Optional prompt hashing/sketching for audit and abuse (keyed hash; never the text). */
+  fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string };
+  /** Optional hook to wrap streamed text (output moderation). */
+  moderator?(input: GateInput): StreamModerator | null;
+}
+
+/** Incremental output moderation: text goes out only as `release` says; a verdict ends the stream. */
+export interface StreamModerator {
+  push(text: string): { release: string; verdict?: Verdict };
+  end(): { release: string; verdict?: Verdict };
+}
+
+const MAX_REROUTES = 4;
+
+interface RequestState {
+  requestId: string;
+  started: number; // performance.now()
+  time: number; // epoch ms
+  protocol: IngressProtocol;
+  principal: Principal | null;
+  modelRequested: string;
+  modelServed: string | null;
+  stream: boolean;
+  upstreamMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  usageEstimated: boolean;
+  costUsd: number;
+  outcome: Outcome;
+  status: number;
+  code?: string;
+  verdictRef?: RequestEvent['ref'];
+  labels?: Record<string, number>;
+  promptHash?: string;
+  promptSketch?: string;
+  netPrefix?: string;
+  userAgent?: string;
+}
+
+export function bearerOrApiKey(req: IncomingMessage): string | undefined {
+  const x = req.headers['x-api-key'];
+  if (typeof x === 'string' && x) return x;
+  const a = req.headers.authorization;
+  if (typeof a === 'string' && a.length > 7 && a.slice(0, 7).toLowerCase() === 'bearer ') return a.slice(7).trim();
+  return undefined;
+}
+
+function netPrefixOf(ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(v4)) return v4.slice(0, v4.lastIndexOf('.')) + '.0/24';
+  const parts = ip.split(':');
+  return parts.slice(0, 3).join(':') + '::/48';
+}
+
+function verdictError(v: Extract<Verdict, { action: 'refuse' }>): GatewayError {
+  const detail: Record<string, unknown> = { code: v.code };
+  if (v.ref) Object.assign(detail, v.ref);
+  if (v.requires?.length) detail.requires = v.requires;
+  return new GatewayError({
+    status: v.status,
+    kind: kindForStatus(v.status),
+    code: v.code,
+    message: v.message,
+    detail,
+    ...(v.retryAfter !== undefined ? { retryAfter: v.retryAfter } : {}),
+  });
+}
+
+function failureError(f: UpstreamFailure | null): GatewayError {
+  if (!f) return new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_unavailable', message: 'No upstream attempt could be made.' });
+  if (f.kind === 'timeout') return new GatewayError({ status: 504, kind: 'timeout', code: 'upstream_timeout', message: 'Every upstream attempt timed out.' });
+  if (f.kind === 'status' && f.status !== undefined && f.status < 500 && f.status !== 408 && f.status !== 429) {
+    return new GatewayError({ status: 400, kind: 'invalid_request', code: 'upstream_rejected', message: `The upstream rejected the request (status ${f.status}).` });
+  }
+  if (f.kind === 'status' && (f.status === 503 || f.status === 429 || f.status === 529)) {
+    return new GatewayError({ status: 503, kind: 'overloaded', code: 'upstream_overloaded', message: 'Every upstream attempt failed: the upstream is overloaded or unavailable.' });
+  }
+  return new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_failed', message: `Every upstream attempt failed (last: ${f.kind}${f.status ? ` ${f.status}` : ''}).` });
+}
+
+export class RequestPath {
+  constructor(private readonly deps: RequestPathDeps) {}
+
+  /** Sends a protocol-formatted error for failures that happen before the request path (parse, size, UTF-8). */
+  sendEarlyError(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, err: GatewayError): void {
+    const state = this.newState(protocol, raw);
+    state.outcome = 'invalid';
+    void this.finishWithError(state, res, err);
+  }
+
+  private newState(protocol: IngressProtocol, raw: IncomingMessage): RequestState {
+    return {
+      requestId: randomUUID(),
+      started: performance.now(),
+      time: Date.now(),
+      protocol,
+      principal: null,
+      modelRequested: '',
+      modelServed: null,
+      stream: false,
+      upstreamMs: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      usageEstimated: false,
+      costUsd: 0,
+      outcome: 'ok',
+      status: 200,
+      netPrefix: netPrefixOf(raw.socket.remoteAddress),
+      userAgent: typeof raw.headers['user-agent'] === 'string' ? raw.headers['user-agent'].slice(0, 200) : undefined,
+    };
+  }
+
+  async handle(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const state = this.newState(protocol, raw);
+    const auth = this.deps.keys.lookup(bearerOrApiKey(raw));
+    if (!auth.ok) {
+      state.outcome = 'invalid';
+      const message =
+        auth.reason === 'missing'
+          ? 'Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.'
+          : auth.reason === 'revoked'
+            ? 'This API key has been revoked.'
+            : 'Invalid API key.';
+      return this.finishWithError(state, res, new GatewayError({ status: 401, kind: 'authentication', code: auth.reason === 'revoked' ? 'key_revoked' : auth.reason === 'missing' ? 'missing_api_key' : 'invalid_api_key', message }));
+    }
+    state.principal = auth.principal;
+
+    let req: CanonicalRequest;
+    try {
+      req = protocol.parseRequest(body);
+    } catch (err) {
+      state.outcome = 'invalid';
+      if (body && typeof body === 'object' && typeof (body as { model?: unknown }).model === 'string') state.modelRequested = (body as { model: string }).model;
+      return this.finishWithError(state, res, err instanceof GatewayError ? err : new GatewayError({ status: 400, kind: 'invalid_request', code: 'invalid_request', message: 'Invalid request.' }));
+    }
+    state.modelRequested = req.model;
+    state.stream = req.stream;
+    const catalogue = this.deps.catalogue();
+    let model = catalogue.models.get(req.model);
+    if (!model || model.config.hidden) {
+      state.outcome = 'invalid';
+      return this.finishWithError(state, res, new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or you do not have access to it.` }));
+    }
+    if (this.deps.fingerprint) Object.assign(state, this.deps.fingerprint(req));
+
+    const durable = this.deps.durable();
+    if (durable && !durable.healthy && this.deps.refuseWhenUnaudited) {
+      state.outcome = 'refused';
+      return this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'audit_unavailable', message: 'The gateway cannot record requests right now and refuses to serve unaudited ones. Try again later.' }));
+    }
+
+    // Gates: a route restarts the gate chain on the new model, so every gate sees the model that will serve.
+    const memo = new Map<string, unknown>();
+    const gates = this.deps.gates();
+    let reroutes = 0;
+    gateLoop: for (;;) {
+      const input: GateInput = { requestId: state.requestId, principal: auth.principal, model: model.config.name, request: req, now: state.time, memo };
+      for (const gate of gates) {
+        let v = gate.check(input);
+        if (v instanceof Promise) v = await v;
+        if (v.action === 'allow') continue;
+        if (v.action === 'refuse') {
+          state.outcome = 'refused';
+          state.code = v.code;
+          if (v.ref) state.verdictRef = v.ref;
+          this.collectLabels(state, memo);
+          return this.finishWithError(state, res, verdictError(v));
+        }
+        // route
+        const target = catalogue.models.get(v.model);
+        if (!target || ++reroutes > MAX_REROUTES) {
+          state.outcome = 'refused';
+          state.code = 'route_failed';
+          return this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'route_failed', message: `The request was routed to '${v.model}', which cannot serve it.` }));
+        }
+        state.code = v.code;
+        if (v.ref) state.verdictRef = v.ref;
+        model = target;
+        continue gateLoop;
+      }
+      break;
+    }
+    this.collectLabels(state, memo);
+
+    const ctrl = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) ctrl.abort();
+    };
+    res.on('close', onClose);
+    const deadline = setTimeout(() => ctrl.abort(), catalogue.config.routing.deadlineMs);
+    try {
+      const moderator = req.stream ? this.deps.moderator?.({ requestId: state.requestId, principal: auth.principal, model: model.config.name, request: req, now: state.time, memo }) ?? null : null;
+      if (req.stream) await this.stream(state, req, model, res, ctrl.signal, moderator);
+      else await this.complete(state, req, model, res, ctrl.signal);
+    } finally {
+      clearTimeout(deadline);
+      res.off('close', onClose);
+    }
+  }
+
+  private collectLabels(state: RequestState, memo: Map<string, unknown>): void {
+    const labels = memo.get('labels');
+    if (labels && typeof labels === 'object') state.labels = labels as Record<string, number>;
+  }
+
+  private async complete(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    let lastFailure: UpstreamFailure | null = null;
+    const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
+    for (const target of model.plan) {
+      const remaining = deadlineAt - performance.now();
+      if (remaining <= 0 || signal.aborted) break;
+      const t0 = performance.now();
+      try {
+        const response = await target.provider.complete(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) });
+        state.upstreamMs += performance.now() - t0;
+        this.deps.metrics.upstreamDuration.labels(target.provider.name, 'false').observe((performance.now() - t0) / 1000);
+        if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
+        state.modelServed = target.config.name;
+        this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens);
+        response.usage.inputTokens = state.inputTokens;
+        response.usage.outputTokens = state.outputTokens;
+        return this.finishWithBody(state, res, response, target);
+      } catch (err) {
+        state.upstreamMs += performance.now() - t0;
+        const f = err instanceof UpstreamFailure ? err : new UpstreamFailure('bad_response', 'Unexpected upstream error.');
+        if (f.kind !== 'aborted') this.deps.metrics.upstreamErrors.labels(target.provider.name, f.kind).inc();
+        lastFailure = f;
+        if (!f.retryable) break;
+      }
+    }
+    if (signal.aborted && !res.writableEnded && res.destroyed) {
+      state.outcome = 'client_closed';
+      state.status = 499;
+      return this.emit(state);
+    }
+    state.outcome = 'upstream_error';
+    return this.finishWithError(state, res, failureError(lastFailure));
+  }
+
+  private async stream(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal, moderator: StreamModerator | null): Promise<void> {
+    let lastFailure: UpstreamFailure | null = null;
+    const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
+    const created = Math.floor(state.time / 1000);
+    let streamedChars = 0;
+    let usageIn: number | undefined;
+    let usageOut: number | undefined;
+    let moderatedStop: Verdict | undefined;
+
+    for (const target of model.plan) {
+      const remaining = deadlineAt - performance.now();
+      if (remaining <= 0 || signal.aborted) break;
+      const t0 = performance.now();
+      let writer: ReturnType<IngressProtocol['streamWriter']> | null = null;
+      let stopEvent: Extract<StreamEvent, { type: 'stop' }> | null = null;
+      const onEvent = (ev: StreamEvent) => {
+        if (moderatedStop) return;
+        if (!writer) {
+          // First event: commit to this attempt and send headers now (no fallback after this point).
+          this.deps.metrics.upstreamDuration.labels(target.provider.name, 'true').observe((performance.now() - t0) / 1000);
+          state.upstreamMs += performance.now() - t0;
+          state.modelServed = target.config.name;
+          if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
+          writer = state.protocol.streamWriter(state.protocol.responseId(state.requestId), target.config.name, created, req.includeUsage);
+          res.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+            'x-request-id': state.requestId,
+            'x-gatehouse-served-model': target.config.name,
+          });
+        }
+        if (ev.type === 'start') {
+          if (ev.inputTokens !== undefined) usageIn = ev.inputTokens;
+        } else if (ev.type === 'text_delta') {
+          streamedChars += ev.text.length;
+          if (moderator) {
+            const r = moderator.push(ev.text);
+            if (r.release) res.write(writer.write({ type: 'text_delta', index: ev.index, text: r.release }));
+            if (r.verdict && r.verdict.action !== 'allow') {
+              moderatedStop = r.verdict;
+            }
+            return;
+          }
+        } else if (ev.type === 'stop') {
+          stopEvent = ev;
+          if (ev.usage.inputTokens !== undefined) usageIn = ev.usage.inputTokens;
+          if (ev.usage.outputTokens !== undefined) usageOut = ev.usage.outputTokens;
+          return; // written after accounting + audit, below
+        }
+        const s = writer.write(ev);
+        if (s) res.write(s);
+      };
+      try {
+        await target.provider.stream(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) }, onEvent);
+      } catch (err) {
+        const f = err instanceof UpstreamFailure ? err : new UpstreamFailure('bad_response', 'Unexpected upstream error.');
+        if (!writer) {
+          state.upstreamMs += performance.now() - t0;
+          if (f.kind !== 'aborted') this.deps.metrics.upstreamErrors.labels(target.provider.name, f.kind).inc();
+          lastFailure = f;
+          if (!f.retryable) break;
+          continue;
+        }
+        // Broke after the first byte: no fallback is possible; end the stream with a protocol error event.
+        if (f.kind !== 'aborted') this.deps.metrics.upstreamErrors.labels(target.provider.name, f.kind).inc();
+        this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedChars);
+        if (signal.aborted || res.destroyed) {
+          state.outcome = 'client_closed';
+          state.status = 499;
+          return this.emit(state);
+        }
+        state.outcome = 'stream_error';
+        state.status = 502;
+        state.code = 'upstream_stream_broken';
+        await this.durableAppend(state);
+        res.end((writer as ReturnType<IngressProtocol['streamWriter']>).error(new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_stream_broken', message: 'The upstream stream broke before completion.' })));
+        return this.emit(state, true);
+      }
+      if (!writer) {
+        lastFailure = new UpstreamFailure('bad_response', 'The upstream stream was empty.');
+        continue;
+      }
+      const w = writer as ReturnType<IngressProtocol['streamWriter']>;
+      if (moderator && !moderatedStop) {
+        const r = moderator.end();
+        if (r.release) res.write(w.write({ type: 'text_delta', index: 0, text: r.release }));
+        if (r.verdict && r.verdict.action !== 'allow') moderatedStop = r.verdict;
+      }
+      this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedChars);
+      if (moderatedStop) {
+        state.outcome = 'moderated';
+        state.code = moderatedStop.action === 'refuse' ? moderatedStop.code : 'output_moderated';
+        if (moderatedStop.ref) state.verdictRef = moderatedStop.ref;
+        await this.durableAppend(state);
+        res.end(w.write({ type: 'stop', stopReason: 'content_filter', usage: { inputTokens: state.inputTokens, outputTokens: state.outputTokens } }));
+        return this.emit(state, true);
+      }
+      await this.durableAppend(state);
+      const stop = stopEvent as Extract<StreamEvent, { type: 'stop' }> | null;
+      res.end(w.write({ type: 'stop', stopReason: stop?.stopReason ?? 'end_turn', usage: { inputTokens: state.inputTokens, outputTokens: state.outputTokens } }));
+      return this.emit(state, true);
+    }
+    if (signal.aborted && res.destroyed) {
+      state.outcome = 'client_closed';
+      state.status = 499;
+      return this.emit(state);
+    }
+    state.outcome = 'upstream_error';
+    return this.finishWithError(state, res, failureError(lastFailure));
+  }
+
+  /** Fills token counts (upstream-reported or estimated) and cost. */
+  private account(state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, streamedChars?: number): void {
+    let estimated = false;
+    if (inputTokens < 0) {
+      estimated = true;
+      let chars = req.system?.length ?? 0;
+      for (const m of req.messages) for (const b of m.content) chars += b.type === 'text' ? b.text.length : b.type === 'tool_result' ? b.content.length : 16;
+      inputTokens = Math.max(1, Math.ceil(chars / 4));
+    }
+    if (outputTokens < 0) {
+      estimated = true;
+      outputTokens = Math.ceil((streamedChars ?? 0) / 4);
+    }
+    state.inputTokens = inputTokens;
+    state.outputTokens = outputTokens;
+    state.usageEstimated = estimated;
+    state.costUsd = inputTokens * target.inputPricePerToken + outputTokens * target.outputPricePerToken;
+  }
+
+  private async finishWithBody(state: RequestState, res: ServerResponse, response: CanonicalResponse, target: CatalogueModel): Promise<void> {
+    const body = state.protocol.responseBody({ ...response, id: state.requestId.replace(/-/g, '') }, target.config.name, Math.floor(state.time / 1000));
+    await this.durableAppend(state);
+    if (res.destroyed) {
+      state.outcome = 'client_closed';
+      state.status = 499;
+      return this.emit(state);
+    }
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': state.requestId,
+      'x-gatehouse-served-model': target.config.name,
+    });
+    res.end(body);
+    return this.emit(state, true);
+  }
+
+  private async finishWithError(state: RequestState, res: ServerResponse, err: GatewayError): Promise<void> {
+    state.status = err.status;
+    if (!state.code) state.code = err.code;
+    await this.durableAppend(state);
+    if (!res.headersSent && !res.destroyed) {
+      const body = state.protocol.errorBody(err);
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-request-id': state.requestId,
+      };
+      if (err.retryAfter !== undefined) headers['retry-after'] = Math.max(1, Math.ceil(err.retryAfter));
+      if (state.protocol.name === 'anthropic') headers['x-should-retry'] = err.status >= 500 || err.status === 429 ? 'true' : 'false';
+      res.writeHead(err.status, headers);
+      res.end(body);
+    }
+    return this.emit(state, true);
+  }
+
+  private toEvent(state: RequestState): RequestEvent {
+    const p = state.principal;
+    const ev: RequestEvent = {
+      requestId: state.requestId,
+      time: state.time,
+      keyId: p?.keyId ?? null,
+      accountId: p?.accountId ?? null,
+      orgId: p?.orgId ?? null,
+      protocol: state.protocol.name,
+      stream: state.stream,
+      modelRequested: state.modelRequested,
+      modelServed: state.modelServed,
+      outcome: state.outcome,
+      status: state.status,
+      inputTokens: state.inputTokens,
+      outputTokens: state.outputTokens,
+      usageEstimated: state.usageEstimated,
+      costUsd: state.costUsd,
+      latencyMs: performance.now() - state.started,
+    };
+    if (state.code) ev.code = state.code;
+    if (state.verdictRef) ev.ref = state.verdictRef;
+    if (state.labels) ev.labels = state.labels;
+    if (state.promptHash) ev.promptHash = state.promptHash;
+    if (state.promptSketch) ev.promptSketch = state.promptSketch;
+    if (state.netPrefix) ev.netPrefix = state.netPrefix;
+    if (state.userAgent) ev.userAgent = state.userAgent;
+    return ev;
+  }
+
+  private pendingEvent: WeakMap<RequestState, RequestEvent> = new WeakMap();
+
+  /** The durability point: resolves once the audit record of this request is durable (when audit is on). */
+  private async durableAppend(state: RequestState): Promise<void> {
+    const durable = this.deps.durable();
+    if (!durable) return;
+    const ev = this.toEvent(state);
+    this.pendingEvent.set(state, ev);
+    try {
+      await durable.append(ev);
+    } catch (err) {
+      this.deps.logger.error({ requestId: state.requestId, err: (err as Error).message }, 'audit append failed');
+    }
+  }
+
+  private emit(state: RequestState, _afterDurable = false): void {
+    const ev = this.pendingEvent.get(state) ?? this.toEvent(state);
+    ev.latencyMs = performance.now() - state.started;
+    const { metrics } = this.deps;
+    const streamLabel = state.stream ? 'true' : 'false';
+    metrics.requests.labels(state.protocol.name, state.outcome, state.modelServed ?? (this.deps.catalogue().models.has(state.modelRequested) ? state.modelRequested : 'unknown'), String(state.status)).inc();
+    metrics.duration.labels(state.protocol.name, streamLabel).observe(ev.latencyMs / 1000);
+    metrics.overhead.labels(state.protocol.name, streamLabel).observe(Math.max(0, ev.latencyMs - state.upstreamMs) / 1000);
+    const log = {
+      requestId: state.requestId,
+      principal: ev.accountId,
+      keyId: ev.keyId,
+      protocol: ev.protocol,
+      stream: ev.stream,
+      modelRequested: ev.modelRequested || undefined,
+      modelServed: ev.modelServed ?? undefined,
+      outcome: ev.outcome,
+      status: ev.status,
+      code: ev.code,
+      latencyMs: Math.round(ev.latencyMs * 100) / 100,
+      inputTokens: ev.inputTokens,
+      outputTokens: ev.outputTokens,
+    };
+    if (ev.status >= 500) this.deps.logger.warn(log, 'request');
+    else this.deps.logger.info(log, 'request');
+    for (const sink of this.deps.sinks()) {
+      try {
+        sink.onEvent(ev);
+      } catch (err) {
+        this.deps.logger.error({ sink: sink.name, err: (err as Error).message }, 'event sink failed');
+      }
+    }
+  }
+}
