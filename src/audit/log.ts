@@ -1,0 +1,351 @@
+/**
+ * AuditLog: an append-only JSONL file with a hash chain, group commit and signed checkpoints.
+ *
+ * Durability: `append()` resolves only after the record's bytes were written and fdatasync'd. Appends that
+ * arrive while a write+fdatasync is in flight wait in a queue and go out together in the next one, so many
+ * concurrent appends share one fsync (group commit). seq/prevHash/hash are assigned synchronously in append()
+ * call order, so the file order is the call order.
+ *
+ * Faults: a failed write or fsync (ENOSPC, EACCES, EIO…) rejects every record not yet durable, rewinds the
+ * in-memory chain head to the last durable record, trims any partial bytes of that failed batch (never
+ * acknowledged, so never part of the log) and sets `healthy = false`. While unhealthy, a timer retries by
+ * appending a `system` record that says writing had failed and since when; when that is durable the log is
+ * healthy again.
+ *
+ * Start-up: the file (or its last `tailVerifyBytes`) is verified. A corrupt or truncated file is renamed aside
+ * (`<path>.quarantined-<time>`), never rewritten, and a new file starts with a `segment` record chained to the
+ * last good record's hash, naming the quarantined file and the bad byte offset.
+ */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
+import { GENESIS_HASH, scanChain, sealRecord, type BadRecord, type ChainHead } from './chain.ts';
+import { loadPrivateKey, signCheckpoint } from './signing.ts';
+import { hmacKeyFrom, keyedTextHash } from './record.ts';
+
+export class AuditUnavailableError extends Error {
+  readonly code = 'audit_unavailable';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** A record as given by callers; the log adds seq, prevHash, time and hash. */
+export type AuditInput = { kind: string } & Record<string, unknown>;
+
+export interface StartupReport {
+  /** Records found in the verified window of the existing file. */
+  verifiedRecords: number;
+  head: ChainHead;
+  quarantined: null | { file: string; bad: BadRecord };
+}
+
+export interface AuditLogOptions {
+  /** Wall clock for `time` (tests step it backwards). */
+  clock?: () => number;
+  /** Where problems are reported (quarantine, write failures). Default: stderr. */
+  onProblem?: (message: string) => void;
+}
+
+interface Pending {
+  line: string;
+  seq: number;
+  hash: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const noop = () => {};
+
+export class AuditLog {
+  readonly config: AuditConfig;
+  /** False while the log cannot be written; the gateway answers 503 then when onWriteFailure = refuse. */
+  healthy = true;
+  lastError: string | null = null;
+  /** Group-commit counters: fsyncs done and records made durable. */
+  readonly stats = { fsyncs: 0, records: 0 };
+  startup: StartupReport = { verifiedRecords: 0, head: { seq: 0, hash: GENESIS_HASH }, quarantined: null };
+
+  private fh: FileHandle | null = null;
+  private readonly clock: () => number;
+  private readonly onProblem: (m: string) => void;
+  private readonly signingKey: KeyObject | null;
+  private readonly hmacKey: Buffer | null;
+  /** Head including queued records (assigned at append). */
+  private head: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  /** Head of what is on disk and fsync'd. */
+  private durable: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  private durableBytes = 0;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private sealedSeq = 0;
+  private failedSince: number | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(config: AuditConfig, opts: AuditLogOptions) {
+    this.config = config;
+    this.clock = opts.clock ?? Date.now;
+    this.onProblem = opts.onProblem ?? ((m) => process.stderr.write(`audit: ${m}\n`));
+    this.signingKey = config.signingKey ? loadPrivateKey(config.signingKey) : null;
+    this.hmacKey = config.textHashKey ? hmacKeyFrom(config.textHashKey) : null;
+  }
+
+  /** Open (or create) the log, verify its tail, quarantine a bad file. Never throws for an unwritable disk: the log opens unhealthy. */
+  static async open(config: AuditConfigInput | AuditConfig = {}, opts: AuditLogOptions = {}): Promise<AuditLog> {
+    const log = new AuditLog(configSchema.parse(config), opts);
+    try {
+      await log.recoverFile();
+    } catch (e) {
+      log.markUnhealthy(e);
+    }
+    if (log.signingKey) {
+      log.checkpointTimer = setInterval(() => {
+        if (log.healthy && log.head.seq > log.sealedSeq) log.checkpoint().catch(noop);
+      }, log.config.checkpointIntervalMs);
+      log.checkpointTimer.unref();
+    }
+    return log;
+  }
+
+  get path(): string {
+    return this.config.path;
+  }
+
+  /** Last durable record. */
+  get durableHead(): ChainHead {
+    return { ...this.durable };
+  }
+
+  /** HMAC-SHA256 of text with the configured key (hex); null when no textHashKey is configured. */
+  hashText(text: string): string | null {
+    return this.hmacKey ? keyedTextHash(this.hmacKey, text) : null;
+  }
+
+  /** Readiness info for /readyz. */
+  readiness(): { auditOk: boolean; lastError: string | null; seq: number } {
+    return { auditOk: this.healthy, lastError: this.lastError, seq: this.durable.seq };
+  }
+
+  /** Resolves when the record is durable; rejects with AuditUnavailableError when it could not be written. */
+  append(record: AuditInput): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
+    const p = this.enqueue(record);
+    if (this.signingKey && this.head.seq - this.sealedSeq >= this.config.checkpointEvery) this.enqueueCheckpoint().catch(noop);
+    return p;
+  }
+
+  /** Seal everything appended so far with a signed checkpoint record. */
+  checkpoint(): Promise<void> {
+    if (!this.signingKey) return Promise.reject(new Error('no audit signingKey configured'));
+    return this.enqueueCheckpoint();
+  }
+
+  /** Flush, seal with a final checkpoint, close the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    if (this.signingKey && this.healthy && this.head.seq > this.sealedSeq) await this.enqueueCheckpoint().catch(noop);
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    if (this.fh) await this.fh.close().catch(noop);
+    this.fh = null;
+  }
+
+  // ---- internals ----
+
+  private enqueueCheckpoint(): Promise<void> {
+    const claim = { seq: this.head.seq, hash: this.head.hash, time: this.clock() };
+    const signature = signCheckpoint(this.signingKey!, claim);
+    this.sealedSeq = this.head.seq + 1; // the checkpoint itself needs no seal
+    return this.enqueue({ kind: 'checkpoint', sealedSeq: claim.seq, sealedHash: claim.hash, signature }, claim.time);
+  }
+
+  private enqueue(record: AuditInput, time = this.clock()): Promise<void> {
+    const seq = this.head.seq + 1;
+    const body = { ...record, seq, prevHash: this.head.hash, time };
+    const { line, hash } = sealRecord(body);
+    this.head = { seq, hash };
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, seq, hash, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Yield once so appends issued in the same tick join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.length <= this.config.maxBatch ? this.queue : this.queue.slice(0, this.config.maxBatch);
+        this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+        let text = '';
+        for (const p of batch) text += p.line;
+        const bytes = Buffer.from(text);
+        try {
+          if (!this.fh) await this.openFile();
+          let off = 0;
+          while (off < bytes.length) {
+            const { bytesWritten } = await this.fh!.write(bytes, off, bytes.length - off);
+            off += bytesWritten;
+          }
+          await this.fh!.datasync();
+          this.stats.fsyncs++;
+          this.stats.records += batch.length;
+        } catch (e) {
+          await this.failBatch(batch, e);
+          continue;
+        }
+        this.durableBytes += bytes.length;
+        const last = batch[batch.length - 1];
+        this.durable = { seq: last.seq, hash: last.hash };
+        if (!this.healthy) this.markHealthy();
+        for (const p of batch) p.resolve();
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async failBatch(batch: Pending[], e: unknown): Promise<void> {
+    // Everything after the durable head is now unreachable: reject it all and rewind.
+    const rest = this.queue;
+    this.queue = [];
+    this.head = { ...this.durable };
+    if (this.sealedSeq > this.durable.seq) this.sealedSeq = this.durable.seq;
+    if (this.fh) {
+      // Drop partial bytes of the failed batch (never acknowledged). If even that fails the next start-up
+      // finds a truncated tail and quarantines it.
+      await this.fh.truncate(this.durableBytes).catch(noop);
+    }
+    this.markUnhealthy(e);
+    const err = new AuditUnavailableError(`audit write failed: ${this.lastError}`, e);
+    for (const p of batch) p.reject(err);
+    for (const p of rest) p.reject(err);
+  }
+
+  private markUnhealthy(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.lastError = msg;
+    if (this.healthy) this.onProblem(`log ${this.config.path} cannot be written (${msg}); ${this.config.onWriteFailure === 'refuse' ? 'refusing requests' : 'serving unaudited'} until it recovers`);
+    this.healthy = false;
+    this.failedSince ??= this.clock();
+    if (!this.retryTimer && !this.closed) {
+      this.retryTimer = setInterval(() => this.retry(), this.config.retryIntervalMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  private markHealthy(): void {
+    this.healthy = true;
+    this.lastError = null;
+    this.failedSince = null;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = null;
+    this.onProblem(`log ${this.config.path} is writable again`);
+  }
+
+  private retry(): void {
+    if (this.healthy || this.closed || this.flushing) return;
+    const since = this.failedSince;
+    const attempt = async () => {
+      if (!this.fh) {
+        await this.recoverFile();
+      }
+      await this.append({ kind: 'system', event: 'audit_write_recovered', failedSince: since, error: this.lastError });
+    };
+    attempt().catch((e) => {
+      if (this.healthy) return;
+      this.lastError = e instanceof Error ? e.message : String(e);
+    });
+  }
+
+  private async openFile(): Promise<void> {
+    this.fh = await open(this.config.path, 'a');
+  }
+
+  /** Verify the existing file's tail, quarantine it when bad, open for appending. */
+  private async recoverFile(): Promise<void> {
+    const path = this.config.path;
+    await mkdir(dirname(path), { recursive: true });
+    let size = -1;
+    try {
+      size = (await stat(path)).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (size <= 0) {
+      this.fh = await open(path, 'a');
+      this.durableBytes = size < 0 ? 0 : size;
+      if (size < 0) fsyncDir(dirname(path));
+      return;
+    }
+    const fh = await open(path, 'r');
+    let scan;
+    try {
+      const window = Math.min(size, this.config.tailVerifyBytes);
+      const start = size - window;
+      const buf = Buffer.alloc(window);
+      await fh.read(buf, 0, window, start);
+      let from = 0;
+      if (start > 0) {
+        from = buf.indexOf(10) + 1; // skip the partial first line of a tail window
+        if (from === 0) throw new Error(`audit file ${path}: no line break in the last ${window} bytes`);
+      }
+      const firstLine = buf.subarray(from, buf.indexOf(10, from) + 1 || buf.length).toString('utf8');
+      // The first record of a file continues another file when it is a `segment` record; tail windows continue
+      // from whatever record they start with. Only a fresh log must start at GENESIS.
+      const continues = start > 0 || /"kind":"segment"/.test(firstLine);
+      scan = scanChain(buf.subarray(from), {
+        baseOffset: start + from,
+        firstLine: start > 0 ? null : 1,
+        expect: continues ? null : { seq: 0, hash: GENESIS_HASH },
+      });
+    } finally {
+      await fh.close();
+    }
+    this.startup = { verifiedRecords: scan.count, head: scan.head, quarantined: null };
+    this.head = { ...scan.head };
+    this.durable = { ...scan.head };
+    this.sealedSeq = scan.head.seq;
+    if (!scan.firstBad) {
+      this.fh = await open(path, 'a');
+      this.durableBytes = size;
+      return;
+    }
+    const bad = scan.firstBad;
+    const aside = `${path}.quarantined-${new Date(this.clock()).toISOString().replace(/[:.]/g, '-')}`;
+    await rename(path, aside);
+    fsyncDir(dirname(path));
+    this.startup.quarantined = { file: aside, bad };
+    this.onProblem(
+      `corrupt audit file ${path} at byte offset ${bad.offset}${bad.line ? ` (line ${bad.line})` : ''}: ${bad.reason}; ` +
+        `quarantined as ${aside}; new segment continues from seq ${scan.head.seq}`,
+    );
+    this.fh = await open(path, 'a');
+    this.durableBytes = 0;
+    fsyncDir(dirname(path));
+    await this.append({
+      kind: 'segment',
+      previous: { file: basename(aside), goodBytes: scan.goodBytes, badOffset: bad.offset, badLine: bad.line, reason: bad.reason },
+    });
+  }
+}
+
+/** Make a created or renamed file's directory entry durable. */
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the file data itself is still fsync'd.
+  }
+}

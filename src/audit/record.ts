@@ -1,0 +1,112 @@
+/**
+ * Audit record shapes and builders. Prompt and response text never enter a record: only a keyed hash
+ * (HMAC-SHA256) so a known text can be matched later without the log disclosing it.
+ */
+import { createHmac } from 'node:crypto';
+import type { DecisionRef, Outcome, RequestEvent } from '../core/types.ts';
+
+export interface RequestAuditRecord {
+  kind: 'request';
+  requestId: string;
+  /** When the request arrived (epoch ms); the log adds its own `time` when the record is appended. */
+  requestTime: number;
+  principal: { keyId: string | null; accountId: string | null; orgId: string | null };
+  protocol: 'openai' | 'anthropic';
+  stream: boolean;
+  modelRequested: string;
+  modelServed: string | null;
+  /** allow | route | refuse | error — what the gateway decided and did. */
+  action: string;
+  outcome: Outcome;
+  status: number;
+  code?: string;
+  ref?: DecisionRef;
+  labels?: Record<string, number>;
+  inputTokens: number;
+  outputTokens: number;
+  usageEstimated: boolean;
+  costUsd: number;
+  latencyMs: number;
+  promptHash?: string;
+  responseHash?: string;
+}
+
+export type AdminAction =
+  | 'key.created'
+  | 'key.revoked'
+  | 'config.reloaded'
+  | 'policy.reloaded'
+  | 'directive.issued'
+  | 'directive.lifted'
+  | 'directive.amended'
+  | 'licence.granted'
+  | 'licence.revoked';
+
+export interface AdminAuditRecord {
+  kind: 'admin';
+  action: AdminAction | string;
+  /** Who did it: admin token id, CLI user, etc. */
+  actor: string;
+  /** What it was done to: key id, directive id, licence id, config file… */
+  target?: string;
+  /** Short machine-readable details (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+/** The decision an event stands for, as one word used in queries (`--action refuse`). */
+export function actionOf(event: RequestEvent): string {
+  if (event.outcome === 'refused' || event.outcome === 'moderated') return 'refuse';
+  if (event.outcome === 'invalid') return 'invalid';
+  if (event.outcome === 'upstream_error' || event.outcome === 'stream_error') return 'error';
+  if (event.modelServed && event.modelServed !== event.modelRequested) return 'route';
+  return 'allow';
+}
+
+/** Build the audit record for one request decision. `responseHash` may be supplied by the caller (keyed hash of the output). */
+export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?: string } = {}): RequestAuditRecord {
+  const rec: RequestAuditRecord = {
+    kind: 'request',
+    requestId: event.requestId,
+    requestTime: event.time,
+    principal: { keyId: event.keyId, accountId: event.accountId, orgId: event.orgId },
+    protocol: event.protocol,
+    stream: event.stream,
+    modelRequested: event.modelRequested,
+    modelServed: event.modelServed,
+    action: actionOf(event),
+    outcome: event.outcome,
+    status: event.status,
+    inputTokens: event.inputTokens,
+    outputTokens: event.outputTokens,
+    usageEstimated: event.usageEstimated,
+    costUsd: event.costUsd,
+    latencyMs: event.latencyMs,
+  };
+  if (event.code !== undefined) rec.code = event.code;
+  if (event.ref !== undefined) rec.ref = event.ref;
+  if (event.labels !== undefined) rec.labels = event.labels;
+  if (event.promptHash !== undefined) rec.promptHash = event.promptHash;
+  if (extra.responseHash !== undefined) rec.responseHash = extra.responseHash;
+  return rec;
+}
+
+export function adminRecord(action: AdminAction | string, actor: string, target?: string, details?: Record<string, unknown>): AdminAuditRecord {
+  const rec: AdminAuditRecord = { kind: 'admin', action, actor };
+  if (target !== undefined) rec.target = target;
+  if (details !== undefined) rec.details = details;
+  return rec;
+}
+
+/** `env:NAME` reads the key from the environment; anything else is the key itself (UTF-8). */
+export function hmacKeyFrom(spec: string): Buffer {
+  if (spec.startsWith('env:')) {
+    const v = process.env[spec.slice(4)];
+    if (!v) throw new Error(`audit.textHashKey: environment variable ${spec.slice(4)} is not set`);
+    return Buffer.from(v);
+  }
+  return Buffer.from(spec);
+}
+
+export function keyedTextHash(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
