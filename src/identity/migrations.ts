@@ -1,0 +1,34 @@
+import type { Migration } from '../store/db.ts';
+
+/**
+ * identity_keys: one row per API key. The secret itself is never stored: `hash` is its SHA-256 (hex) and
+ * `prefix` its first 8 characters, enough to recognise a key in a listing but useless to an attacker.
+ */
+export const migrations: Migration[] = [
+  {
+    id: 'identity/0001_keys',
+    sql: `
+CREATE TABLE identity_keys (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  org_id TEXT,
+  nationalities TEXT NOT NULL,
+  residence TEXT,
+  kyc TEXT NOT NULL,
+  programmes TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  staff INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoked_reason TEXT,
+  label TEXT,
+  account_created_at BIGINT,
+  payment_fingerprint TEXT
+);
+CREATE INDEX identity_keys_account ON identity_keys (account_id);
+`,
+  },
+];

@@ -1,0 +1,9 @@
+/**
+ * Every capability's migrations, in the order they are applied. Add one import line per capability.
+ * The store's own tables come first.
+ */
+import type { Migration } from './db.ts';
+import { migrations as store } from './migrations.ts';
+import { migrations as identity } from '../identity/migrations.ts';
+
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity];
