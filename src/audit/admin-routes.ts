@@ -1,0 +1,50 @@
+/**
+ * GET /admin/v1/audit?account=&principal=&model=&action=&kind=&from=&to=&limit=
+ * Returns `{ records: [...], truncated }`, oldest first. from/to are epoch ms or ISO 8601; limit defaults to
+ * 1000 and is capped at 10000. The lead mounts this behind admin-token auth.
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseTime, queryAudit, type AuditFilter } from './query.ts';
+
+export interface AuditAdminDeps {
+  /** Path of the active audit file (AuditLog.path). */
+  auditPath: string;
+}
+
+const MAX_LIMIT = 10_000;
+
+function badRequest(message: string) {
+  return { error: { type: 'invalid_request_error', message } };
+}
+
+export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminDeps): void {
+  app.get('/admin/v1/audit', async (req, reply) => {
+    const q = req.query as Record<string, string | string[] | undefined>;
+    const filter: AuditFilter = { limit: 1000 };
+    for (const name of ['account', 'principal', 'model', 'action', 'kind', 'from', 'to', 'limit'] as const) {
+      const v = q[name];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) return reply.code(400).send(badRequest(`query.${name}: given more than once`));
+      if (v === '') return reply.code(400).send(badRequest(`query.${name}: empty`));
+      try {
+        if (name === 'from' || name === 'to') filter[name] = parseTime(v, `query.${name}`);
+        else if (name === 'limit') {
+          if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LIMIT) throw new Error(`query.limit: '${v}' must be an integer from 1 to ${MAX_LIMIT}`);
+          filter.limit = Number(v);
+        } else filter[name] = v;
+      } catch (e) {
+        return reply.code(400).send(badRequest((e as Error).message));
+      }
+    }
+    for (const k of Object.keys(q)) {
+      if (!['account', 'principal', 'model', 'action', 'kind', 'from', 'to', 'limit'].includes(k)) return reply.code(400).send(badRequest(`query.${k}: unknown parameter`));
+    }
+    try {
+      return await queryAudit(deps.auditPath, filter);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { records: [], truncated: false };
+      return reply.code(500).send({ error: { type: 'api_error', message: `audit log cannot be read: ${(e as Error).message}` } });
+    }
+  });
+}

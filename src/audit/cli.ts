@@ -1,0 +1,118 @@
+/**
+ * `gatehouse audit verify|export|query`.
+ *   verify [--file F] [--public-key K] [--config C]        exit 0 when intact, 1 naming the first bad record
+ *   export [--file F] [--from T] [--to T] [--format jsonl|csv]
+ *   query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N]
+ * The file defaults to `audit.path` from --config, else data/audit/audit.jsonl. The public key defaults to
+ * $GATEHOUSE_AUDIT_PUBLIC_KEY, else the public half of `audit.signingKey` from --config.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type AuditConfig } from './config.ts';
+import { describeBad, verifyAudit } from './verify.ts';
+import { CSV_COLUMNS, parseTime, queryAudit, toCsvRow, type AuditFilter } from './query.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+const USAGE = `usage:
+  gatehouse audit verify [--file F] [--public-key K] [--config C]
+  gatehouse audit export [--file F] [--from T] [--to T] [--format jsonl|csv] [--config C]
+  gatehouse audit query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N] [--config C]
+`;
+
+function auditConfig(configFile: string | undefined): AuditConfig {
+  if (!configFile) return configSchema.parse({});
+  const doc = (parseYaml(readFileSync(configFile, 'utf8')) ?? {}) as { audit?: unknown };
+  const r = configSchema.safeParse(doc.audit ?? {});
+  if (!r.success) throw new Error(`${configFile}: audit: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [, sub, ...rest] = argv;
+  const out = (s: string) => process.stdout.write(s);
+  const err = (s: string) => process.stderr.write(s);
+  if (!sub || sub === '--help' || sub === 'help') {
+    out(USAGE);
+    return sub ? 0 : 2;
+  }
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: {
+        file: { type: 'string' }, config: { type: 'string' }, 'public-key': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+        format: { type: 'string' }, principal: { type: 'string' }, account: { type: 'string' }, model: { type: 'string' }, action: { type: 'string' },
+        limit: { type: 'string' },
+      },
+      strict: true,
+    }).values as Record<string, string | undefined>;
+  } catch (e) {
+    err(`gatehouse audit: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  let cfg: AuditConfig;
+  try {
+    cfg = auditConfig(values.config);
+  } catch (e) {
+    err(`gatehouse audit: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const file = values.file ?? cfg.path;
+
+  if (sub === 'verify') {
+    const key = values['public-key'] ?? process.env.GATEHOUSE_AUDIT_PUBLIC_KEY ?? cfg.signingKey ?? null;
+    let r;
+    try {
+      r = await verifyAudit(file, key);
+    } catch (e) {
+      err(`gatehouse audit verify: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (!r.ok) {
+      err(`audit verify FAILED after ${r.records} good records\nfirst bad record: ${describeBad(r.firstBad!)}\n`);
+      return 1;
+    }
+    out(`audit verify OK: ${r.records} records in ${r.files.length} file(s), head seq ${r.head.seq}, ${r.checkpoints} checkpoint(s)\n`);
+    if (r.signaturesChecked) out(`signatures verified; sealed through seq ${r.sealedThrough}; ${r.unsealed} record(s) after the last checkpoint\n`);
+    else out('no public key given: chain checked, checkpoint signatures NOT checked (use --public-key)\n');
+    return 0;
+  }
+
+  if (sub === 'export' || sub === 'query') {
+    const filter: AuditFilter = {};
+    try {
+      if (values.from) filter.from = parseTime(values.from, '--from');
+      if (values.to) filter.to = parseTime(values.to, '--to');
+      if (values.limit) {
+        if (!/^\d+$/.test(values.limit)) throw new Error(`--limit: '${values.limit}' is not a positive integer`);
+        filter.limit = Number(values.limit);
+      }
+    } catch (e) {
+      err(`gatehouse audit ${sub}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (sub === 'query') {
+      for (const k of ['principal', 'account', 'model', 'action'] as const) if (values[k]) filter[k] = values[k];
+    }
+    const format = values.format ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'csv') {
+      err(`gatehouse audit ${sub}: --format: '${format}' is not one of jsonl, csv\n`);
+      return 2;
+    }
+    let res;
+    try {
+      res = await queryAudit(file, filter);
+    } catch (e) {
+      err(`gatehouse audit ${sub}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (format === 'csv') out(CSV_COLUMNS.join(',') + '\n' + res.records.map((r) => toCsvRow(r) + '\n').join(''));
+    else out(res.records.map((r) => canonicalJson(r) + '\n').join(''));
+    if (res.truncated) err(`(more records match; raise --limit)\n`);
+    return 0;
+  }
+
+  err(`gatehouse audit: unknown subcommand '${sub}'\n${USAGE}`);
+  return 2;
+}
