@@ -1,0 +1,244 @@
+/**
+ * Fixed-capacity per-account state as a struct of typed arrays with an LRU list: the memory bound of the
+ * detector. When full, the least recently active account is evicted (its partial evidence is lost, which
+ * favours recall on active rings over idle history). Every per-event update is O(1) and allocation-free
+ * apart from first sight of an account.
+ */
+
+export const HOURS = 24;
+/** Misra–Gries slots per account for repeated prompt band keys (template detection). */
+export const TEMPLATE_SLOTS = 6;
+/** Misra–Gries slots per account for network prefixes. */
+export const PREFIX_SLOTS = 2;
+
+/**
+ * Bytes per account slot, upper bound: typed-array fields, pointer slots (8 bytes each) and the Map entry,
+ * plus the strings those pointers hold (each at most `maxIdLength` chars, V8 one-byte strings ≈ 16 + length).
+ */
+export function bytesPerAccount(maxIdLength: number): number {
+  const numeric = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 8 + HOURS * 4 + TEMPLATE_SLOTS * 8 + PREFIX_SLOTS * 4 + 4 + 4;
+  const pointers = 10 * 8;
+  const mapEntry = 96;
+  const strings = 10 * (16 + maxIdLength);
+  return numeric + pointers + mapEntry + strings;
+}
+
+export class AccountTable {
+  readonly index = new Map<string, number>();
+  readonly ids: (string | undefined)[];
+  readonly req: Uint32Array;
+  readonly reasoning: Uint32Array;
+  readonly inTok: Float64Array;
+  readonly outTok: Float64Array;
+  readonly first: Float64Array;
+  readonly last: Float64Array;
+  readonly gapN: Uint32Array;
+  readonly gapMean: Float64Array;
+  readonly gapM2: Float64Array;
+  readonly createdAt: Float64Array;
+  readonly hours: Uint32Array;
+  readonly tKey: Int32Array;
+  readonly tCnt: Uint32Array;
+  readonly pfx: (string | undefined)[];
+  readonly pfxCnt: Uint32Array;
+  readonly org: (string | undefined)[];
+  readonly payment: (string | undefined)[];
+  readonly client: (string | undefined)[];
+  readonly signupPrefix: (string | undefined)[];
+  readonly kyc: (string | undefined)[];
+  readonly exFirst: (string | undefined)[];
+  readonly exReason: (string | undefined)[];
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = -1;
+  private tail = -1;
+  private free: number[] = [];
+  used = 0;
+  evicted = 0;
+
+  constructor(readonly capacity: number) {
+    const A = capacity;
+    this.ids = new Array(A);
+    this.req = new Uint32Array(A);
+    this.reasoning = new Uint32Array(A);
+    this.inTok = new Float64Array(A);
+    this.outTok = new Float64Array(A);
+    this.first = new Float64Array(A);
+    this.last = new Float64Array(A);
+    this.gapN = new Uint32Array(A);
+    this.gapMean = new Float64Array(A);
+    this.gapM2 = new Float64Array(A);
+    this.createdAt = new Float64Array(A).fill(NaN);
+    this.hours = new Uint32Array(A * HOURS);
+    this.tKey = new Int32Array(A * TEMPLATE_SLOTS).fill(-1);
+    this.tCnt = new Uint32Array(A * TEMPLATE_SLOTS);
+    this.pfx = new Array(A * PREFIX_SLOTS);
+    this.pfxCnt = new Uint32Array(A * PREFIX_SLOTS);
+    this.org = new Array(A);
+    this.payment = new Array(A);
+    this.client = new Array(A);
+    this.signupPrefix = new Array(A);
+    this.kyc = new Array(A);
+    this.exFirst = new Array(A);
+    this.exReason = new Array(A);
+    this.prev = new Int32Array(A).fill(-1);
+    this.next = new Int32Array(A).fill(-1);
+  }
+
+  /** Slot of `id`, allocated (evicting the LRU account if full) when new; moves it to the LRU head. */
+  slot(id: string): number {
+    let s = this.index.get(id);
+    if (s !== undefined) {
+      if (s !== this.head) {
+        this.unlink(s);
+        this.pushHead(s);
+      }
+      return s;
+    }
+    if (this.used < this.capacity) s = this.used++;
+    else if (this.free.length > 0) s = this.free.pop()!;
+    else {
+      s = this.tail;
+      this.unlink(s);
+      this.index.delete(this.ids[s]!);
+      this.clear(s);
+      this.evicted++;
+    }
+    this.ids[s] = id;
+    this.index.set(id, s);
+    this.pushHead(s);
+    return s;
+  }
+
+  private clear(s: number): void {
+    this.req[s] = 0;
+    this.reasoning[s] = 0;
+    this.inTok[s] = 0;
+    this.outTok[s] = 0;
+    this.first[s] = 0;
+    this.last[s] = 0;
+    this.gapN[s] = 0;
+    this.gapMean[s] = 0;
+    this.gapM2[s] = 0;
+    this.createdAt[s] = NaN;
+    this.hours.fill(0, s * HOURS, (s + 1) * HOURS);
+    this.tKey.fill(-1, s * TEMPLATE_SLOTS, (s + 1) * TEMPLATE_SLOTS);
+    this.tCnt.fill(0, s * TEMPLATE_SLOTS, (s + 1) * TEMPLATE_SLOTS);
+    for (let i = 0; i < PREFIX_SLOTS; i++) {
+      this.pfx[s * PREFIX_SLOTS + i] = undefined;
+      this.pfxCnt[s * PREFIX_SLOTS + i] = 0;
+    }
+    this.org[s] = this.payment[s] = this.client[s] = this.signupPrefix[s] = this.kyc[s] = undefined;
+    this.exFirst[s] = this.exReason[s] = undefined;
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s];
+    const n = this.next[s];
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+    this.prev[s] = this.next[s] = -1;
+  }
+
+  private pushHead(s: number): void {
+    this.prev[s] = -1;
+    this.next[s] = this.head;
+    if (this.head >= 0) this.prev[this.head] = s;
+    this.head = s;
+    if (this.tail < 0) this.tail = s;
+  }
+
+  /** Misra–Gries update of one band key for slot s. */
+  addTemplateKey(s: number, key: number): void {
+    const base = s * TEMPLATE_SLOTS;
+    let empty = -1;
+    for (let i = base; i < base + TEMPLATE_SLOTS; i++) {
+      if (this.tKey[i] === key) {
+        this.tCnt[i]++;
+        return;
+      }
+      if (empty < 0 && this.tCnt[i] === 0) empty = i;
+    }
+    if (empty >= 0) {
+      this.tKey[empty] = key;
+      this.tCnt[empty] = 1;
+      return;
+    }
+    for (let i = base; i < base + TEMPLATE_SLOTS; i++) if (--this.tCnt[i] === 0) this.tKey[i] = -1;
+  }
+
+  addPrefix(s: number, prefix: string): void {
+    const base = s * PREFIX_SLOTS;
+    let empty = -1;
+    for (let i = base; i < base + PREFIX_SLOTS; i++) {
+      if (this.pfx[i] === prefix) {
+        this.pfxCnt[i]++;
+        return;
+      }
+      if (empty < 0 && this.pfxCnt[i] === 0) empty = i;
+    }
+    if (empty >= 0) {
+      this.pfx[empty] = prefix;
+      this.pfxCnt[empty] = 1;
+      return;
+    }
+    for (let i = base; i < base + PREFIX_SLOTS; i++) if (--this.pfxCnt[i] === 0) this.pfx[i] = undefined;
+  }
+
+  /** Slots in use, most recently active first. */
+  *slots(): Generator<number> {
+    for (let s = this.head; s >= 0; s = this.next[s]) yield s;
+  }
+
+  /** Plain-data snapshot (typed arrays as base64, LRU order preserved). */
+  toJSON(): Record<string, unknown> {
+    const order = [...this.slots()].reverse(); // oldest first, so restoring re-creates the same LRU order
+    const pick = <T>(arr: ArrayLike<T>, width = 1) => order.flatMap((s) => Array.from({ length: width }, (_, i) => arr[s * width + i]));
+    const b64 = (a: Uint32Array | Float64Array | Int32Array, width = 1) => {
+      const C = a.constructor as { new (n: number): typeof a };
+      const out = new C(order.length * width);
+      order.forEach((s, j) => out.set(a.subarray(s * width, (s + 1) * width), j * width));
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64');
+    };
+    return {
+      capacity: this.capacity,
+      evicted: this.evicted,
+      ids: pick(this.ids),
+      req: b64(this.req), reasoning: b64(this.reasoning), inTok: b64(this.inTok), outTok: b64(this.outTok),
+      first: b64(this.first), last: b64(this.last), gapN: b64(this.gapN), gapMean: b64(this.gapMean), gapM2: b64(this.gapM2),
+      createdAt: b64(this.createdAt), hours: b64(this.hours, HOURS), tKey: b64(this.tKey, TEMPLATE_SLOTS), tCnt: b64(this.tCnt, TEMPLATE_SLOTS),
+      pfx: pick(this.pfx, PREFIX_SLOTS), pfxCnt: b64(this.pfxCnt, PREFIX_SLOTS),
+      org: pick(this.org), payment: pick(this.payment), client: pick(this.client), signupPrefix: pick(this.signupPrefix), kyc: pick(this.kyc),
+      exFirst: pick(this.exFirst), exReason: pick(this.exReason),
+    };
+  }
+
+  static fromJSON(j: Record<string, any>, capacity: number): AccountTable {
+    const t = new AccountTable(capacity);
+    const ids: string[] = j.ids;
+    const n = Math.min(ids.length, capacity);
+    const skipN = ids.length - n; // keep the most recent when the new capacity is smaller
+    const dec = <A extends Uint32Array | Float64Array | Int32Array>(C: { new (b: ArrayBuffer): A; BYTES_PER_ELEMENT: number }, s: string): A => {
+      const buf = Buffer.from(s, 'base64');
+      const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+      return new C(ab as ArrayBuffer);
+    };
+    const fields: [keyof AccountTable, { new (b: ArrayBuffer): any; BYTES_PER_ELEMENT: number }, number][] = [
+      ['req', Uint32Array, 1], ['reasoning', Uint32Array, 1], ['inTok', Float64Array, 1], ['outTok', Float64Array, 1],
+      ['first', Float64Array, 1], ['last', Float64Array, 1], ['gapN', Uint32Array, 1], ['gapMean', Float64Array, 1],
+      ['gapM2', Float64Array, 1], ['createdAt', Float64Array, 1], ['hours', Uint32Array, HOURS],
+      ['tKey', Int32Array, TEMPLATE_SLOTS], ['tCnt', Uint32Array, TEMPLATE_SLOTS], ['pfxCnt', Uint32Array, PREFIX_SLOTS],
+    ];
+    const decoded = fields.map(([k, C, w]) => [k, dec(C, j[k as string]), w] as const);
+    for (let i = skipN; i < ids.length; i++) {
+      const s = t.slot(ids[i]);
+      for (const [k, src, w] of decoded) (t[k] as any).set(src.subarray(i * w, (i + 1) * w), s * w);
+      for (let p = 0; p < PREFIX_SLOTS; p++) t.pfx[s * PREFIX_SLOTS + p] = j.pfx[i * PREFIX_SLOTS + p] ?? undefined;
+      for (const k of ['org', 'payment', 'client', 'signupPrefix', 'kyc', 'exFirst', 'exReason'] as const) t[k][s] = j[k][i] ?? undefined;
+    }
+    t.evicted = j.evicted ?? 0;
+    return t;
+  }
+}

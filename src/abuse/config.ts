@@ -1,0 +1,53 @@
+/** The `abuse:` section of the gateway YAML. Every key has a default; an absent section means defaults. */
+import { z } from 'zod';
+
+const thresholds = z
+  .object({
+    flag: z.number().min(0).max(1).default(0.3),
+    requireKyc: z.number().min(0).max(1).default(0.45),
+    degrade: z.number().min(0).max(1).default(0.6),
+    suspend: z.number().min(0).max(1).default(0.75),
+  })
+  .prefault({})
+  .refine((t) => t.flag <= t.requireKyc && t.requireKyc <= t.degrade && t.degrade <= t.suspend, {
+    message: 'thresholds must satisfy flag <= requireKyc <= degrade <= suspend',
+  });
+
+export const configSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Accounts tracked (LRU). The memory bound is linear in this. */
+    accountCapacity: z.number().int().min(16).default(250_000),
+    /** Recent request ids remembered for duplicate detection. */
+    dedupCapacity: z.number().int().min(16).default(200_000),
+    maxClockSkewMs: z.number().int().min(0).default(300_000),
+    replayWindowMs: z.number().int().min(0).default(86_400_000),
+    /** Requests an account needs before its behaviour counts fully. */
+    minRequests: z.number().int().min(1).default(8),
+    /** Account suspicion needed to take part in linking. */
+    linkThreshold: z.number().min(0).max(1).default(0.4),
+    minRingSize: z.number().int().min(2).default(3),
+    signupBurstWindowMs: z.number().int().min(1).default(72 * 3_600_000),
+    explainedOrgDamping: z.number().min(0).max(1).default(0.4),
+    maxRings: z.number().int().min(1).default(1000),
+    thresholds,
+    /** Model served to accounts under `degrade`. */
+    degradedModel: z.string().default('degraded'),
+    /** Highest automatic action for KYC-verified accounts; anything above goes to human review as a flag. */
+    verifiedMaxAction: z.enum(['none', 'flag', 'require-kyc', 'degrade', 'suspend']).default('flag'),
+    /** Highest automatic action for weakly linked members (one infrastructure key, no shared template). */
+    weakLinkMaxAction: z.enum(['none', 'flag', 'require-kyc', 'degrade', 'suspend']).default('flag'),
+    /** In-gateway runner: events per batch, flush delay, re-analysis interval, snapshot file. */
+    batchSize: z.number().int().min(1).default(512),
+    flushMs: z.number().int().min(1).default(250),
+    analyseIntervalMs: z.number().int().min(1000).default(60_000),
+    snapshotFile: z.string().nullable().default(null),
+    kycUrl: z.string().default('/account/verify'),
+  })
+  .prefault({});
+
+export type AbuseConfig = z.output<typeof configSchema>;
+
+export function abuseConfig(input: unknown = {}): AbuseConfig {
+  return configSchema.parse(input ?? {});
+}
