@@ -5,5 +5,6 @@
 import type { Migration } from './db.ts';
 import { migrations as store } from './migrations.ts';
 import { migrations as identity } from '../identity/migrations.ts';
+import { migrations as meter } from '../meter/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter];

@@ -1,0 +1,127 @@
+/**
+ * Meter: aggregates RequestEvents into per-day usage rows in memory and writes them to the store in one
+ * batched transaction every flushIntervalMs (never a DB write per request). `record()` is synchronous and
+ * allocation-light: one Map lookup and a few additions.
+ *
+ * If a flush fails (store down), the batch is merged back and retried on the next tick; usage is lost only if
+ * the process dies before the store comes back. The audit log remains the durable per-request record.
+ */
+import type { Db } from '../store/db.ts';
+import type { RequestEvent } from '../core/types.ts';
+import { configSchema, type MeterConfig } from './config.ts';
+import { utcDay } from './usage.ts';
+import type { MeterMetrics } from './metrics.ts';
+
+interface Row {
+  day: string;
+  keyId: string;
+  accountId: string;
+  orgId: string;
+  model: string;
+  requests: number;
+  refused: number;
+  estimated: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+const UPSERT = `INSERT INTO meter_usage_daily (day, key_id, account_id, org_id, model, requests, refused, estimated, input_tokens, output_tokens, cost_usd)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (day, key_id, account_id, org_id, model) DO UPDATE SET
+  requests = meter_usage_daily.requests + excluded.requests,
+  refused = meter_usage_daily.refused + excluded.refused,
+  estimated = meter_usage_daily.estimated + excluded.estimated,
+  input_tokens = meter_usage_daily.input_tokens + excluded.input_tokens,
+  output_tokens = meter_usage_daily.output_tokens + excluded.output_tokens,
+  cost_usd = meter_usage_daily.cost_usd + excluded.cost_usd`;
+
+export class Meter {
+  readonly config: MeterConfig;
+  private pending = new Map<string, Row>();
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  lastError: string | null = null;
+
+  constructor(
+    private readonly db: Db,
+    config: Partial<MeterConfig> = {},
+    private readonly metrics: MeterMetrics | null = null,
+  ) {
+    this.config = configSchema.parse(config);
+    this.timer = setInterval(() => void this.flush().catch(() => {}), this.config.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Buffer one request's usage. Synchronous; never touches the store. */
+  record(event: RequestEvent): void {
+    const model = event.modelServed ?? event.modelRequested;
+    const day = utcDay(event.time);
+    const keyId = event.keyId ?? '';
+    const accountId = event.accountId ?? '';
+    const orgId = event.orgId ?? '';
+    const k = `${day}\u0000${keyId}\u0000${accountId}\u0000${orgId}\u0000${model}`;
+    let row = this.pending.get(k);
+    if (!row) {
+      row = { day, keyId, accountId, orgId, model, requests: 0, refused: 0, estimated: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      this.pending.set(k, row);
+    }
+    row.requests++;
+    if (event.outcome === 'refused') row.refused++;
+    if (event.usageEstimated) row.estimated++;
+    row.inputTokens += event.inputTokens;
+    row.outputTokens += event.outputTokens;
+    row.costUsd += event.costUsd;
+    if (this.metrics) {
+      if (event.inputTokens) this.metrics.tokens.inc({ model, direction: 'input' }, event.inputTokens);
+      if (event.outputTokens) this.metrics.tokens.inc({ model, direction: 'output' }, event.outputTokens);
+      if (event.costUsd) this.metrics.cost.inc({ model }, event.costUsd);
+    }
+    if (this.pending.size >= this.config.maxPendingRows && !this.flushing) void this.flush().catch(() => {});
+  }
+
+  /** Write everything buffered so far. Concurrent calls share one flush. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => (this.pending.size ? this.flush() : undefined));
+    if (this.pending.size === 0) return Promise.resolve();
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = this.db
+      .transaction(async (tx) => {
+        for (const r of batch.values()) {
+          await tx.query(UPSERT, [r.day, r.keyId, r.accountId, r.orgId, r.model, r.requests, r.refused, r.estimated, r.inputTokens, r.outputTokens, r.costUsd]);
+        }
+      })
+      .then(
+        () => {
+          this.lastError = null;
+        },
+        (e: unknown) => {
+          this.lastError = e instanceof Error ? e.message : String(e);
+          for (const [k, r] of batch) this.merge(k, r);
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.flushing = null;
+      });
+    return this.flushing;
+  }
+
+  private merge(k: string, r: Row): void {
+    const cur = this.pending.get(k);
+    if (!cur) return void this.pending.set(k, r);
+    cur.requests += r.requests;
+    cur.refused += r.refused;
+    cur.estimated += r.estimated;
+    cur.inputTokens += r.inputTokens;
+    cur.outputTokens += r.outputTokens;
+    cur.costUsd += r.costUsd;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}
