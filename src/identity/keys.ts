@@ -1,0 +1,276 @@
+/**
+ * KeyRepository: the only code that reads or writes identity_keys. Every mutation bumps the 'identity'
+ * revision in the same transaction, so every replica's KeyRegistry reloads (see store/changes.ts).
+ */
+import type { Db } from '../store/db.ts';
+import { bumpRevision } from '../store/changes.ts';
+import type { KycLevel, Principal } from '../core/types.ts';
+import { parseCreate, parseUpdate, type KeyAttributes } from './attributes.ts';
+import { displayPrefix, generateKeyId, generateSecret, hashSecret } from './secrets.ts';
+
+export const IDENTITY_TOPIC = 'identity';
+
+/** A key as listed to operators: never the secret, never its hash. */
+export interface KeyRecord extends KeyAttributes {
+  id: string;
+  /** First 8 characters of the secret, to recognise it. */
+  prefix: string;
+  status: 'active' | 'revoked';
+  createdAt: number;
+  updatedAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+/** What the registry needs: the hash, the principal it maps to, and whether it is revoked. */
+export interface KeyEntry {
+  hash: string;
+  principal: Principal;
+  revoked: boolean;
+}
+
+export class KeyNotFoundError extends Error {
+  constructor(readonly keyId: string) {
+    super(`no key with id '${keyId}'`);
+    this.name = 'KeyNotFoundError';
+  }
+}
+
+export class KeyStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyStateError';
+  }
+}
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  prefix: string;
+  account_id: string;
+  org_id: string | null;
+  nationalities: string;
+  residence: string | null;
+  kyc: string;
+  programmes: string;
+  tier: string;
+  staff: number;
+  created_at: number;
+  updated_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  label: string | null;
+  account_created_at: number | null;
+  payment_fingerprint: string | null;
+}
+
+const RECORD_COLUMNS =
+  'id, prefix, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff, created_at, updated_at, revoked_at, revoked_reason, label, account_created_at, payment_fingerprint';
+
+function toRecord(row: Omit<KeyRow, 'hash'>): KeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    status: row.revoked_at === null ? 'active' : 'revoked',
+    accountId: row.account_id,
+    orgId: row.org_id,
+    nationalities: JSON.parse(row.nationalities) as string[],
+    residence: row.residence,
+    kyc: row.kyc as KycLevel,
+    programmes: JSON.parse(row.programmes) as string[],
+    tier: row.tier,
+    staff: Number(row.staff) === 1,
+    label: row.label,
+    accountCreatedAt: row.account_created_at === null ? null : Number(row.account_created_at),
+    paymentFingerprint: row.payment_fingerprint,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    revokedReason: row.revoked_reason,
+  };
+}
+
+export interface KeyRepositoryOptions {
+  /** Called after a mutation commits (e.g. `watcher.publish`) so this process's registry reloads at once. */
+  onChange?: (topic: string) => void | Promise<void>;
+  now?: () => number;
+}
+
+export interface ListFilter {
+  accountId?: string;
+  status?: 'active' | 'revoked';
+}
+
+export class KeyRepository {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: KeyRepositoryOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Validates `input` (see createKeySchema), stores the key, and returns the secret — the only time it exists. */
+  async create(input: unknown): Promise<{ key: KeyRecord; secret: string }> {
+    const attrs = parseCreate(input);
+    const secret = generateSecret();
+    const id = generateKeyId();
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO identity_keys (id, hash, prefix, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff,
+           created_at, updated_at, revoked_at, revoked_reason, label, account_created_at, payment_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, NULL, NULL, $13, $14, $15)`,
+        [
+          id,
+          hashSecret(secret),
+          displayPrefix(secret),
+          attrs.accountId,
+          attrs.orgId,
+          JSON.stringify(attrs.nationalities),
+          attrs.residence,
+          attrs.kyc,
+          JSON.stringify(attrs.programmes),
+          attrs.tier,
+          attrs.staff,
+          now,
+          attrs.label,
+          attrs.accountCreatedAt,
+          attrs.paymentFingerprint,
+        ],
+      );
+      await bumpRevision(tx, IDENTITY_TOPIC);
+    });
+    await this.changed();
+    const key: KeyRecord = { id, prefix: displayPrefix(secret), status: 'active', ...attrs, createdAt: now, updatedAt: now, revokedAt: null, revokedReason: null };
+    return { key, secret };
+  }
+
+  async list(filter: ListFilter = {}): Promise<KeyRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.accountId !== undefined) {
+      params.push(filter.accountId);
+      where.push(`account_id = $${params.length}`);
+    }
+    if (filter.status === 'active') where.push('revoked_at IS NULL');
+    if (filter.status === 'revoked') where.push('revoked_at IS NOT NULL');
+    const sql = `SELECT ${RECORD_COLUMNS} FROM identity_keys${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
+    const rows = await this.db.query<KeyRow>(sql, params);
+    return rows.map(toRecord);
+  }
+
+  async get(id: string): Promise<KeyRecord | undefined> {
+    const rows = await this.db.query<KeyRow>(`SELECT ${RECORD_COLUMNS} FROM identity_keys WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Revokes a key. Throws KeyNotFoundError, or KeyStateError when it is already revoked. */
+  async revoke(id: string, reason?: string): Promise<KeyRecord> {
+    if (reason !== undefined && (reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason))) {
+      throw new KeyStateError('reason must be at most 500 printable characters');
+    }
+    const record = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<KeyRow>(`SELECT ${RECORD_COLUMNS} FROM identity_keys WHERE id = $1`, [id]);
+      const row = rows[0];
+      if (!row) throw new KeyNotFoundError(id);
+      if (row.revoked_at !== null) {
+        throw new KeyStateError(`key '${id}' was already revoked at ${new Date(Number(row.revoked_at)).toISOString()}`);
+      }
+      const now = this.now();
+      // The revoked_at IS NULL guard makes two concurrent revocations produce one winner.
+      const updated = await tx.query<KeyRow>(
+        `UPDATE identity_keys SET revoked_at = $2, revoked_reason = $3, updated_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING ${RECORD_COLUMNS}`,
+        [id, now, reason ?? null],
+      );
+      if (!updated[0]) throw new KeyStateError(`key '${id}' was revoked concurrently`);
+      await bumpRevision(tx, IDENTITY_TOPIC);
+      return toRecord(updated[0]);
+    });
+    await this.changed();
+    return record;
+  }
+
+  /** Changes attributes (see updateKeySchema). Revoked keys cannot be changed. */
+  async update(id: string, patchInput: unknown): Promise<KeyRecord> {
+    const patch = parseUpdate(patchInput);
+    const record = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<KeyRow>(`SELECT ${RECORD_COLUMNS} FROM identity_keys WHERE id = $1`, [id]);
+      const row = rows[0];
+      if (!row) throw new KeyNotFoundError(id);
+      if (row.revoked_at !== null) throw new KeyStateError(`key '${id}' is revoked; its attributes can no longer change`);
+      const next = { ...toRecord(row), ...patch };
+      const updated = await tx.query<KeyRow>(
+        `UPDATE identity_keys SET account_id = $2, org_id = $3, nationalities = $4, residence = $5, kyc = $6, programmes = $7, tier = $8,
+           staff = $9, label = $10, account_created_at = $11, payment_fingerprint = $12, updated_at = $13
+         WHERE id = $1 RETURNING ${RECORD_COLUMNS}`,
+        [
+          id,
+          next.accountId,
+          next.orgId,
+          JSON.stringify(next.nationalities),
+          next.residence,
+          next.kyc,
+          JSON.stringify(next.programmes),
+          next.tier,
+          next.staff,
+          next.label,
+          next.accountCreatedAt,
+          next.paymentFingerprint,
+          this.now(),
+        ],
+      );
+      await bumpRevision(tx, IDENTITY_TOPIC);
+      return toRecord(updated[0]!);
+    });
+    await this.changed();
+    return record;
+  }
+
+  /** Every key with its hash, for KeyRegistry. Arrays that repeat across keys are shared, to save memory. */
+  async loadEntries(): Promise<KeyEntry[]> {
+    const rows = await this.db.query<KeyRow>(
+      'SELECT id, hash, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff, revoked_at, account_created_at, payment_fingerprint FROM identity_keys',
+    );
+    const interned = new Map<string, readonly string[]>();
+    const list = (json: string): readonly string[] => {
+      let v = interned.get(json);
+      if (!v) {
+        v = Object.freeze(JSON.parse(json) as string[]);
+        interned.set(json, v);
+      }
+      return v;
+    };
+    return rows.map((row) => ({
+      hash: row.hash,
+      revoked: row.revoked_at !== null,
+      principal: principalOf(row.id, row, list),
+    }));
+  }
+
+  private async changed(): Promise<void> {
+    try {
+      await this.opts.onChange?.(IDENTITY_TOPIC);
+    } catch {
+      // The change is committed and bumped; a failed wake-up only delays other replicas until their next poll.
+    }
+  }
+}
+
+function principalOf(keyId: string, row: KeyRow, list: (json: string) => readonly string[]): Principal {
+  const p: { -readonly [K in keyof Principal]: Principal[K] } = {
+    keyId,
+    accountId: row.account_id,
+    orgId: row.org_id,
+    nationalities: list(row.nationalities),
+    residence: row.residence,
+    kyc: row.kyc as KycLevel,
+    programmes: list(row.programmes),
+    tier: row.tier,
+    staff: Number(row.staff) === 1,
+  };
+  if (row.account_created_at !== null) p.accountCreatedAt = Number(row.account_created_at);
+  if (row.payment_fingerprint !== null) p.paymentFingerprint = row.payment_fingerprint;
+  return Object.freeze(p);
+}

@@ -1,0 +1,111 @@
+/**
+ * KeyRegistry: the request hot path's view of identity. All keys live in one in-memory Map from secret hash
+ * to a pre-built, frozen lookup result, so `lookup` costs one SHA-256 and one Map.get and allocates nothing
+ * else — no store I/O per request. The map is rebuilt from the store and swapped atomically when the
+ * 'identity' topic changes (ChangeWatcher), so a revocation on any replica takes effect everywhere within
+ * one notification (PostgreSQL NOTIFY: milliseconds; otherwise one poll interval, 250 ms by default).
+ */
+import type { Principal } from '../core/types.ts';
+import type { ChangeWatcher } from '../store/changes.ts';
+import type { KeyEntry } from './keys.ts';
+import { IDENTITY_TOPIC } from './keys.ts';
+import { hashSecret } from './secrets.ts';
+
+export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+
+const MISSING: KeyLookupResult = Object.freeze({ ok: false, reason: 'missing' });
+const UNKNOWN: KeyLookupResult = Object.freeze({ ok: false, reason: 'unknown' });
+const REVOKED: KeyLookupResult = Object.freeze({ ok: false, reason: 'revoked' });
+
+/** Longer values cannot be our keys; refusing them before hashing bounds the work an attacker can cause. */
+const MAX_CREDENTIAL_LENGTH = 512;
+
+export interface KeySource {
+  loadEntries(): Promise<KeyEntry[]>;
+}
+
+export interface KeyRegistryOptions {
+  onError?: (err: Error) => void;
+  /** Called after each successful (re)load with the number of keys. */
+  onLoad?: (info: { keys: number; ms: number }) => void;
+}
+
+export class KeyRegistry {
+  private byHash = new Map<string, KeyLookupResult>();
+  private loadedAt = 0;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+
+  constructor(
+    private readonly source: KeySource,
+    private readonly opts: KeyRegistryOptions = {},
+  ) {}
+
+  /** Builds a registry and loads it once. */
+  static async load(source: KeySource, opts?: KeyRegistryOptions): Promise<KeyRegistry> {
+    const registry = new KeyRegistry(source, opts);
+    await registry.reload();
+    return registry;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /** Epoch ms of the last successful load (0 before the first). */
+  get lastLoadedAt(): number {
+    return this.loadedAt;
+  }
+
+  /**
+   * `value` is an Authorization header value (`Bearer gh_…`), an x-api-key value, or the bare key.
+   * Never throws; never logs.
+   */
+  lookup(value: string | undefined): KeyLookupResult {
+    if (value === undefined) return MISSING;
+    let key = value;
+    if (key.length > 7 && (key.charCodeAt(0) | 0x20) === 0x62 /* b */ && key.slice(0, 7).toLowerCase() === 'bearer ') key = key.slice(7);
+    if (key.charCodeAt(0) <= 0x20 || key.charCodeAt(key.length - 1) <= 0x20) key = key.trim();
+    if (key.length === 0) return MISSING;
+    if (key.length > MAX_CREDENTIAL_LENGTH) return UNKNOWN;
+    return this.byHash.get(hashSecret(key)) ?? UNKNOWN;
+  }
+
+  /** Replaces every entry at once (one pointer swap: lookups see the old or the new set, never a mix). */
+  replaceAll(entries: Iterable<KeyEntry>): void {
+    const next = new Map<string, KeyLookupResult>();
+    for (const e of entries) next.set(e.hash, e.revoked ? REVOKED : Object.freeze({ ok: true as const, principal: e.principal }));
+    this.byHash = next;
+    this.loadedAt = Date.now();
+  }
+
+  /** Reloads from the source; concurrent calls coalesce. On failure the previous keys keep serving. */
+  reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      try {
+        do {
+          this.reloadAgain = false;
+          const started = performance.now();
+          const entries = await this.source.loadEntries();
+          this.replaceAll(entries);
+          this.opts.onLoad?.({ keys: entries.length, ms: performance.now() - started });
+        } while (this.reloadAgain);
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  /** Reloads whenever the 'identity' topic changes. Returns a function that detaches. */
+  follow(watcher: ChangeWatcher): () => void {
+    return watcher.on((topic) => {
+      if (topic !== IDENTITY_TOPIC) return;
+      this.reload().catch((err: Error) => this.opts.onError?.(err));
+    });
+  }
+}
