@@ -1,0 +1,86 @@
+/**
+ * The `classify:` config section. Per tier, per label: an action and the score threshold at which it applies.
+ * Absent section = the defaults below (refuse offensive security, bio-chem and clear other harm for general users,
+ * graded access for higher tiers).
+ */
+import { z } from 'zod';
+import { ALL_LABELS } from './labels.ts';
+
+/** `allow`, `refuse`, `route:<model>` (serve from a named fallback model) or `require:<tier>` (refuse, naming the tier that would be allowed). */
+export const actionSchema = z
+  .string()
+  .regex(/^(allow|refuse|route:[A-Za-z0-9._:/@-]+|require:[A-Za-z0-9._-]+)$/, 'expected allow | refuse | route:<model> | require:<tier>');
+
+export const ruleSchema = z
+  .object({
+    action: actionSchema,
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** What happens when this label's score could not be computed (stage error or timeout). Default: closed for refuse/require, open otherwise. */
+    failMode: z.enum(['open', 'closed']).optional(),
+  })
+  .strict();
+export type Rule = z.infer<typeof ruleSchema>;
+
+export const tierRulesSchema = z.partialRecord(z.enum(ALL_LABELS), ruleSchema);
+export type TierRules = z.infer<typeof tierRulesSchema>;
+
+const r = (action: string, threshold: number): Rule => ({ action, threshold });
+
+export const DEFAULT_TIERS: Record<string, TierRules> = {
+  general: {
+    'security-offensive': r('refuse', 0.5),
+    'bio-chem': r('refuse', 0.5),
+    'other-harm': r('refuse', 0.7),
+    jailbreak: r('refuse', 0.8),
+  },
+  verified: {
+    'security-offensive': r('require:trusted-defender', 0.5),
+    'bio-chem': r('refuse', 0.5),
+    'other-harm': r('refuse', 0.8),
+    jailbreak: r('refuse', 0.8),
+  },
+  'trusted-defender': {
+    'security-offensive': r('allow', 0.5),
+    'bio-chem': r('refuse', 0.5),
+    'other-harm': r('refuse', 0.8),
+    jailbreak: r('refuse', 0.9),
+  },
+  internal: {
+    'bio-chem': r('refuse', 0.7),
+  },
+};
+
+export const streamSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Most characters of unchecked output that may reach the client before a violation in them is caught. 0 = hold the whole response until it has been checked. */
+    holdBackChars: z.number().int().min(0).default(256),
+    /** Characters of output the classifier sees per check (the running window). */
+    windowChars: z.number().int().min(64).max(65_536).default(2_000),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** `default` = the embedded artefact models/classifier/default.bin, or a path to another artefact. */
+    model: z.string().default('default'),
+    /** Tier used for principals whose tier has no rules here. */
+    fallbackTier: z.string().default('general'),
+    tiers: z.record(z.string(), tierRulesSchema).default(DEFAULT_TIERS),
+    stream: streamSchema.default({ enabled: true, holdBackChars: 256, windowChars: 2_000 }),
+    /** Candidate thresholds evaluated beside the live ones; disagreements are counted, never acted on. */
+    shadow: z.object({ tiers: z.record(z.string(), tierRulesSchema) }).strict().optional(),
+  })
+  .strict();
+
+export type ClassifyConfig = z.infer<typeof configSchema>;
+
+export function parseClassifyConfig(section: unknown): ClassifyConfig {
+  const res = configSchema.safeParse(section ?? {});
+  if (!res.success) {
+    const msg = res.error.issues.map((i) => `classify.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(msg);
+  }
+  return res.data;
+}

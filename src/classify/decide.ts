@@ -1,0 +1,61 @@
+/**
+ * Scores × tier × config → Verdict. Pure. The most severe triggered action wins (refuse > require > route > allow);
+ * among equals, the label whose score exceeds its threshold by most. A score that is missing or not a number means a
+ * classifier stage failed: the label then follows its fail mode instead of being silently skipped.
+ */
+import type { Verdict } from '../core/types.ts';
+import type { ClassifyConfig, Rule, TierRules } from './config.ts';
+import type { Label } from './labels.ts';
+
+const SEVERITY = { allow: 0, route: 1, require: 2, refuse: 3, failClosed: 4 } as const;
+
+export function codeFor(label: string): string {
+  return `classifier_${label.replace(/-/g, '_')}`;
+}
+
+export function rulesFor(tier: string, config: ClassifyConfig): TierRules {
+  return config.tiers[tier] ?? config.tiers[config.fallbackTier] ?? {};
+}
+
+function failModeOf(rule: Rule): 'open' | 'closed' {
+  if (rule.failMode) return rule.failMode;
+  return rule.action === 'refuse' || rule.action.startsWith('require:') ? 'closed' : 'open';
+}
+
+export function decideAction(scores: Partial<Record<Label, number>>, tier: string, config: ClassifyConfig): Verdict {
+  return decideWithRules(scores, rulesFor(tier, config));
+}
+
+export function decideWithRules(scores: Partial<Record<Label, number>>, rules: TierRules): Verdict {
+  let best: { sev: number; margin: number; label: string; rule: Rule } | null = null;
+  const reasons: string[] = [];
+  for (const [label, rule] of Object.entries(rules) as [Label, Rule][]) {
+    const s = scores[label];
+    if (typeof s !== 'number' || !Number.isFinite(s)) {
+      if (failModeOf(rule) === 'closed') {
+        reasons.push(`${label}: score unavailable, fail closed`);
+        if (!best || best.sev < SEVERITY.failClosed) best = { sev: SEVERITY.failClosed, margin: 1, label, rule };
+      } else reasons.push(`${label}: score unavailable, fail open`);
+      continue;
+    }
+    if (s < rule.threshold) continue;
+    const kind = rule.action.split(':')[0] as 'allow' | 'route' | 'require' | 'refuse';
+    if (kind === 'allow') continue;
+    reasons.push(`${label} ${s.toFixed(3)} >= ${rule.threshold} → ${rule.action}`);
+    const sev = SEVERITY[kind];
+    const margin = s - rule.threshold;
+    if (!best || sev > best.sev || (sev === best.sev && margin > best.margin)) best = { sev, margin, label, rule };
+  }
+  if (!best) return { action: 'allow' };
+  const { label, rule, sev } = best;
+  const ref = { classifier: label };
+  if (sev === SEVERITY.failClosed)
+    return { action: 'refuse', status: 503, code: 'classifier_unavailable', message: `The safeguards classifier could not assess this request (${label}); try again later.`, ref, reasons };
+  if (rule.action === 'refuse')
+    return { action: 'refuse', status: 403, code: codeFor(label), message: `This request was declined by the safeguards classifier (${label}).`, ref, reasons };
+  if (rule.action.startsWith('require:')) {
+    const tier = rule.action.slice('require:'.length);
+    return { action: 'refuse', status: 403, code: `${codeFor(label)}_requires_tier`, message: `This request needs the ${tier} access tier (${label}).`, ref, requires: [`tier:${tier}`], reasons };
+  }
+  return { action: 'route', model: rule.action.slice('route:'.length), code: `${codeFor(label)}_routed`, ref, reasons };
+}

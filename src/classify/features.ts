@@ -1,0 +1,126 @@
+/**
+ * Hashed character n-gram and word n-gram features. One FeatureHasher owns its scratch buffers and is reused across
+ * calls: the hot loop hashes char codes in place (no substring or token allocation) and accumulates into a dense
+ * Float32Array, remembering which slots it touched so that clearing costs O(touched), not O(dim).
+ * Namespaces keep instruction words and code tokens apart: `strcpy` in pasted code and `strcpy` in the
+ * instruction are different features with different learned weights.
+ */
+export const NS_INSTRUCTION = 0x1234567;
+export const NS_CODE = 0x7654321;
+export const NS_MARKER = 0x5a5a5a5;
+
+const FNV_PRIME = 0x01000193;
+const CHAR_MIN = 3;
+const CHAR_MAX = 5;
+
+function fold(c: number): number {
+  // ASCII lower-case; every non-alphanumeric ASCII char becomes a space so punctuation variants share n-grams.
+  if (c >= 65 && c <= 90) return c | 32;
+  if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) return c;
+  if (c < 128) return 32;
+  return c;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c >= 128;
+}
+
+function finish(h: number): number {
+  // murmur3 fmix32: spreads FNV's weak low bits before masking
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class FeatureHasher {
+  readonly dim: number;
+  private readonly mask: number;
+  readonly values: Float32Array;
+  readonly touched: Int32Array;
+  count = 0;
+  private folded: Uint16Array;
+
+  constructor(bits: number, maxTouched = 1 << 16) {
+    this.dim = 1 << bits;
+    this.mask = this.dim - 1;
+    this.values = new Float32Array(this.dim);
+    this.touched = new Int32Array(maxTouched);
+    this.folded = new Uint16Array(4096);
+  }
+
+  reset(): void {
+    for (let i = 0; i < this.count; i++) this.values[this.touched[i]] = 0;
+    this.count = 0;
+  }
+
+  private add(h: number, w: number): void {
+    const idx = finish(h) & this.mask;
+    if (this.values[idx] === 0) {
+      if (this.count >= this.touched.length) return; // capacity reached: ignore further new slots (bounded work)
+      this.touched[this.count++] = idx;
+    }
+    this.values[idx] += w;
+    if (this.values[idx] === 0) this.values[idx] = 1e-9; // keep the slot marked touched
+  }
+
+  /** A single marker feature (e.g. "decoded base64 present"). */
+  addMarker(id: number, w: number): void {
+    this.add(Math.imul(NS_MARKER ^ id, FNV_PRIME), w);
+  }
+
+  /** Adds char 3-5-grams and word 1-2-grams of `text`, each with weight `w`, in namespace `ns`. */
+  addText(text: string, ns: number, w: number): void {
+    const n = text.length;
+    if (n === 0) return;
+    if (this.folded.length < n + 2) this.folded = new Uint16Array(Math.max(n + 2, this.folded.length * 2));
+    const buf = this.folded;
+    // Fold and collapse runs of spaces; pad with one space each side so word boundaries form n-grams.
+    let len = 0;
+    buf[len++] = 32;
+    for (let i = 0; i < n; i++) {
+      const c = fold(text.charCodeAt(i));
+      if (c === 32 && buf[len - 1] === 32) continue;
+      buf[len++] = c;
+    }
+    if (buf[len - 1] !== 32) buf[len++] = 32;
+
+    const charNs = ns ^ 0x9e3779b9;
+    for (let i = 0; i + CHAR_MIN <= len; i++) {
+      let h = charNs;
+      const end = Math.min(len, i + CHAR_MAX);
+      for (let j = i; j < end; j++) {
+        h = Math.imul(h ^ buf[j], FNV_PRIME);
+        if (j - i + 1 >= CHAR_MIN) this.add(h ^ (j - i), w);
+      }
+    }
+
+    // Word unigrams and bigrams: hash each word, combine with the previous word's hash for the bigram.
+    const wordW = w * 2;
+    let prev = 0;
+    let i = 0;
+    while (i < len) {
+      while (i < len && !isWordChar(buf[i])) i++;
+      if (i >= len) break;
+      let h = ns;
+      while (i < len && isWordChar(buf[i])) h = Math.imul(h ^ buf[i++], FNV_PRIME);
+      this.add(h, wordW);
+      if (prev !== 0) this.add(Math.imul(prev ^ 0x2545f491, FNV_PRIME) ^ h, wordW);
+      prev = h;
+    }
+  }
+
+  /** Scales the accumulated vector to unit L2 norm (so long and short texts score on one scale). */
+  normalize(): void {
+    let s = 0;
+    for (let i = 0; i < this.count; i++) {
+      const v = this.values[this.touched[i]];
+      s += v * v;
+    }
+    if (s === 0) return;
+    const inv = 1 / Math.sqrt(s);
+    for (let i = 0; i < this.count; i++) this.values[this.touched[i]] *= inv;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Normalisation against obfuscation. Pure string functions; the classifier sees the output, never the raw text.
+ * Order matters: NFKC first (folds full-width and compatibility forms), then invisible characters, then homoglyphs
+ * and leetspeak (which only touch words that already mix scripts or letters with digits, so that ordinary Greek or
+ * Cyrillic prose and plain numbers survive).
+ */
+
+// Zero-width, bidi controls, soft hyphen, word joiner, BOM, variation selectors, tag characters are all removed;
+// other C0/C1 controls except \n and \t become spaces.
+const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/** Cyrillic and Greek letters that render like Latin ones. */
+const HOMOGLYPHS: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ӏ: 'l', ԛ: 'q', ԝ: 'w', ɡ: 'g',
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', У: 'Y', Х: 'X', І: 'I', Ј: 'J', Ѕ: 'S',
+  α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y',
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+};
+const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`);
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '|': 'l' };
+
+/** A "word" here is a run of non-space characters: homoglyph and leet folding decide per word. */
+const WORD = /\S+/g;
+const LATIN = /[A-Za-z]/;
+const LEET_CANDIDATE = /^[A-Za-z0-9@$!|]*[A-Za-z][A-Za-z0-9@$!|]*$/;
+const LEET_CHAR = /[013457@$!|]/;
+
+export function stripInvisible(text: string): string {
+  return text.replace(INVISIBLE, '').replace(CONTROL, ' ');
+}
+
+/** Fold lookalike letters only inside words that also contain Latin letters (a mixed-script word is a disguise). */
+export function foldHomoglyphs(text: string): string {
+  if (!HOMOGLYPH_CHARS.test(text)) return text;
+  return text.replace(WORD, (w) => {
+    if (!HOMOGLYPH_CHARS.test(w)) return w;
+    const folded = w.replace(/./gu, (ch) => HOMOGLYPHS[ch] ?? ch);
+    // A word made only of lookalikes (e.g. Cyrillic "рор") is folded too when the result is pure Latin.
+    return LATIN.test(w) || /^[A-Za-z]+$/.test(folded) ? folded : w;
+  });
+}
+
+/** Fold leetspeak inside words that mix letters with digit/symbol substitutes ("h4ck", "p@ssw0rd"); numbers stay. */
+export function foldLeet(text: string): string {
+  return text.replace(WORD, (w) => {
+    const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
+    if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
+    return w.replace(core, core.replace(/[013457@$!|]/g, (c) => LEET[c] ?? c));
+  });
+}
+
+/** Full normalisation of instruction text. Code segments get only NFKC + invisible stripping (see segment.ts). */
+export function normalizeText(text: string): string {
+  return foldLeet(foldHomoglyphs(stripInvisible(text.normalize('NFKC'))));
+}
+
+export interface DecodedSegment {
+  kind: 'base64' | 'hex' | 'rot13';
+  text: string;
+  /** Where the encoded run sits in the input (rot13: the whole sample). */
+  start: number;
+  end: number;
+}
+
+const BASE64_RUN = /[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_-]{24,}={0,2}/g;
+const HEX_RUN = /(?:(?:\\x|0x)?[0-9a-fA-F]{2}[\s,:]?){8,}/g;
+const MAX_DECODED = 8; // an attacker cannot make us decode without bound
+
+function printableRatio(s: string): number {
+  if (s.length === 0) return 0;
+  let ok = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 32 && c < 127) || c === 10 || c === 13 || c === 9 || c >= 160) ok++;
+  }
+  return ok / s.length;
+}
+
+function hasLetters(s: string): boolean {
+  let letters = 0;
+  for (let i = 0; i < s.length && letters < 4; i++) {
+    const c = s.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122) letters++;
+  }
+  return letters >= 4 && /\s/.test(s);
+}
+
+// Common English words, for deciding whether a rot13 rotation turned gibberish into language.
+const COMMON = new Set(
+  'the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one all would there their what so up out if about who get which go me when make can like time no just him know take how into your some could them than then now only its over also use two how our work first well way even new want because any these give day most us is are was were has had been write code help please tell explain how make create build give show find steal hack kill bomb virus password system'.split(
+    ' ',
+  ),
+);
+
+function commonWordCount(s: string): number {
+  let n = 0;
+  for (const m of s.toLowerCase().matchAll(/[a-z]+/g)) if (COMMON.has(m[0])) n++;
+  return n;
+}
+
+export function rot13(s: string): string {
+  return s.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+/**
+ * Finds base64, hex and rot13 content and returns its decoded text, so that the decoded request is classified too.
+ * Only decodings that look like language (printable, with letters and spaces) are returned.
+ */
+export function decodeSegments(text: string): DecodedSegment[] {
+  const out: DecodedSegment[] = [];
+  for (const m of text.matchAll(BASE64_RUN)) {
+    if (out.length >= MAX_DECODED) break;
+    const run = m[0];
+    // Pure hex or pure alphabetic runs are not base64 worth decoding (identifiers, hashes).
+    if (/^[0-9a-fA-F]+$/.test(run) || /^[A-Za-z]+$/.test(run)) continue;
+    const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    if (decoded.length >= 8 && printableRatio(decoded) > 0.95 && hasLetters(decoded)) out.push({ kind: 'base64', text: decoded, start: m.index, end: m.index + run.length });
+  }
+  for (const m of text.matchAll(HEX_RUN)) {
+    if (out.length >= MAX_DECODED) break;
+    const digits = m[0].replace(/\\x|0x|[\s,:]/g, '');
+    if (digits.length % 2 !== 0) continue;
+    const decoded = Buffer.from(digits, 'hex').toString('utf8');
+    if (decoded.length >= 8 && printableRatio(decoded) > 0.95 && hasLetters(decoded)) out.push({ kind: 'hex', text: decoded, start: m.index, end: m.index + m[0].length });
+  }
+  // rot13: the whole text rotated reads as far more English than the text itself.
+  if (out.length < MAX_DECODED && /[A-Za-z]{3}/.test(text)) {
+    const sample = text.length > 4000 ? text.slice(0, 4000) : text;
+    const rotated = rot13(sample);
+    const before = commonWordCount(sample);
+    const after = commonWordCount(rotated);
+    if (after >= 3 && after > 2 * before + 1) out.push({ kind: 'rot13', text: rotated, start: 0, end: sample.length });
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * Deterministic SGD training of the linear model: softmax over the topic labels, an independent logistic jailbreak
+ * head. Same data + same seed + same hash bits = byte-identical artefact (single-threaded, seeded shuffle, float32
+ * weights updated in a fixed order).
+ */
+import { Classifier } from './classifier.ts';
+import type { Example } from './dataset.ts';
+import { rng } from './dataset.ts';
+import { TOPIC_LABELS } from './labels.ts';
+import { K, KT, LinearModel } from './model.ts';
+import { singleTurn } from './pipeline.ts';
+
+export interface TrainOptions {
+  bits: number;
+  epochs: number;
+  learningRate: number;
+  seed: number;
+  /** Called after each epoch (e.g. to report dev loss). */
+  onEpoch?: (epoch: number, model: LinearModel) => void;
+}
+
+export const DEFAULT_TRAIN: TrainOptions = { bits: 18, epochs: 8, learningRate: 0.6, seed: 42 };
+
+interface Sparse {
+  idx: Int32Array;
+  val: Float32Array;
+}
+
+export function featurizeAll(examples: readonly Example[], bits: number): Sparse[] {
+  // Only the classifier's hasher is used here; the zero model just fixes the hash width.
+  const fe = new Classifier(LinearModel.zeros(bits));
+  return examples.map((e) => {
+    const h = fe.featurizeInto(singleTurn(e.text));
+    const idx = new Int32Array(h.count);
+    const val = new Float32Array(h.count);
+    for (let i = 0; i < h.count; i++) {
+      idx[i] = h.touched[i];
+      val[i] = h.values[h.touched[i]];
+    }
+    return { idx, val };
+  });
+}
+
+export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): LinearModel {
+  const model = LinearModel.zeros(opts.bits);
+  const feats = featurizeAll(examples, opts.bits);
+  const w = model.weights;
+  const b = model.bias;
+
+  // Class weights (square-root balanced) so rare labels such as bio-chem are not drowned out.
+  const counts = new Array<number>(KT).fill(0);
+  let jbPos = 0;
+  let topicN = 0;
+  for (const e of examples) {
+    if (e.topic !== null) {
+      counts[TOPIC_LABELS.indexOf(e.topic)]++;
+      topicN++;
+    }
+    if (e.jailbreak) jbPos++;
+  }
+  const classW = counts.map((c) => (c === 0 ? 0 : Math.min(4, Math.sqrt(topicN / (KT * c)))));
+  const jbNeg = examples.length - jbPos;
+  const jbPosW = jbPos === 0 ? 0 : Math.min(4, Math.sqrt(jbNeg / jbPos));
+
+  const r = rng(opts.seed);
+  const order = examples.map((_, i) => i);
+  const z = new Float64Array(K);
+  const p = new Float64Array(KT);
+  let step = 0;
+  const total = opts.epochs * examples.length;
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    for (const n of order) {
+      const lr = opts.learningRate * (1 - step / total) + 0.01;
+      step++;
+      const e = examples[n];
+      const { idx, val } = feats[n];
+      model.logits(idx, idx.length, denseView(idx, val), z);
+      // gradients of the loss w.r.t. each logit, scaled by the example weight
+      const g = [0, 0, 0, 0, 0, 0, 0];
+      if (e.topic !== null) {
+        const y = TOPIC_LABELS.indexOf(e.topic);
+        let max = -Infinity;
+        for (let k = 0; k < KT; k++) if (z[k] > max) max = z[k];
+        let s = 0;
+        for (let k = 0; k < KT; k++) {
+          p[k] = Math.exp(z[k] - max);
+          s += p[k];
+        }
+        for (let k = 0; k < KT; k++) g[k] = classW[y] * (p[k] / s - (k === y ? 1 : 0));
+      }
+      const pj = 1 / (1 + Math.exp(-z[KT]));
+      g[KT] = (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
+      for (let k = 0; k < K; k++) b[k] -= lr * 0.1 * g[k];
+      for (let i = 0; i < idx.length; i++) {
+        const base = idx[i] * K;
+        const v = val[i] * lr;
+        for (let k = 0; k < K; k++) if (g[k] !== 0) w[base + k] -= v * g[k];
+      }
+    }
+    opts.onEpoch?.(epoch + 1, model);
+  }
+  return model;
+}
+
+// LinearModel.logits reads values by slot from a dense array; for training we keep a shared dense scratch.
+let scratch = new Float32Array(0);
+let lastIdx: Int32Array | null = null;
+function denseView(idx: Int32Array, val: Float32Array): Float32Array {
+  let max = 0;
+  for (let i = 0; i < idx.length; i++) if (idx[i] > max) max = idx[i];
+  if (scratch.length <= max) scratch = new Float32Array(Math.max(max + 1, scratch.length * 2, 1 << 18));
+  if (lastIdx) for (let i = 0; i < lastIdx.length; i++) scratch[lastIdx[i]] = 0;
+  for (let i = 0; i < idx.length; i++) scratch[idx[i]] = val[i];
+  lastIdx = idx;
+  return scratch;
+}
