@@ -1,0 +1,24 @@
+/**
+ * The limiter the gateway uses: Redis-backed (global across replicas) when a Redis URL is given, else in-memory.
+ *   const limiter = createRateLimiter(limitsConfig, process.env.REDIS_URL ?? config.redis.url);
+ *   const v = await limiter.admit(principal, model, estimatedTokens);  // Verdict: allow, or refuse 429/503
+ *   … after the response …  await limiter.settle(principal, actualTokens, costUsd, estimatedTokens);
+ */
+import type { Principal, Verdict } from '../core/types.ts';
+import { configSchema, type LimitsConfig } from './config.ts';
+import { MemoryLimiter } from './memory.ts';
+import { RedisLimiter } from './redis.ts';
+
+export interface RateLimiter {
+  admit(principal: Pick<Principal, 'keyId' | 'accountId' | 'orgId'>, model: string, estimatedTokens: number): Promise<Verdict>;
+  settle(principal: Pick<Principal, 'keyId' | 'accountId' | 'orgId'>, actualTokens: number, costUsd: number, admittedTokens?: number): Promise<void>;
+  readiness(): { redisOk: boolean; mode: string };
+  close(): Promise<void>;
+}
+
+export function createRateLimiter(config: unknown, redisUrl?: string): RateLimiter {
+  const cfg: LimitsConfig = configSchema.parse(config ?? {});
+  return redisUrl ? new RedisLimiter(redisUrl, cfg) : new MemoryLimiter(cfg);
+}
+
+export { MemoryLimiter, RedisLimiter, configSchema };
