@@ -18,13 +18,15 @@ export interface AnalysisConfig {
   /** Score multiplier for a ring whose members are all one KYC-verified organisation. */
   explainedOrgDamping: number;
   maxRings: number;
+  /** Mean output tokens per member below which a ring's score is scaled down (10× this counts fully). */
+  harvestFloorTokens: number;
 }
 
 export interface MemberInfo {
   ringId: string;
   ringScore: number;
   suspicion: number;
-  /** Linked by a shared prompt template, or by at least two distinct infrastructure keys. */
+  /** Linked by a shared payment card or by two shared keys at once (not just one fingerprint). */
   strong: boolean;
   kyc: string | undefined;
 }
@@ -57,7 +59,7 @@ class UnionFind {
   }
 }
 
-function keysOf(t: AccountTable, s: number, n: number): string[] {
+export function keysOf(t: AccountTable, s: number, n: number): string[] {
   const keys: string[] = [];
   if (t.payment[s]) keys.push('p' + t.payment[s]);
   if (t.client[s]) keys.push('c' + t.client[s]);
@@ -83,33 +85,32 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
       suspects.push(s);
     }
   }
-  // Union suspects sharing a key; remember, per suspect, which key families and how many keys linked it.
-  const idx = new Map<number, number>(suspects.map((s, i) => [s, i]));
+  // Union suspects sharing evidence. A payment card or client fingerprint is specific enough alone; any other
+  // key (a network prefix, a prompt band key) links only together with a second shared key, via composite
+  // "a|b" keys. One common phrase or one NAT prefix therefore never chains two unrelated groups together.
   const uf = new UnionFind(suspects.length);
   const firstHolder = new Map<string, number>();
   const families = new Uint8Array(suspects.length);
-  const infraKeys = new Uint8Array(suspects.length);
-  const keyCache: string[][] = [];
+  const strong = new Uint8Array(suspects.length);
   suspects.forEach((s, i) => {
-    const keys = keysOf(t, s, t.req[s]);
-    keyCache.push(keys);
-    for (const k of keys) {
+    const keys = keysOf(t, s, t.req[s]).sort();
+    const link = (k: string, fam: number, isStrong: boolean) => {
       const holder = firstHolder.get(k);
       if (holder === undefined) {
         firstHolder.set(k, i);
-        continue;
+        return;
       }
       uf.union(i, holder);
-      const fam = FAMILY[k[0] as keyof typeof FAMILY];
       families[i] |= fam;
       families[holder] |= fam;
-      if (fam !== FAMILY.t) {
-        infraKeys[i] = Math.min(255, infraKeys[i] + 1);
-        infraKeys[holder] = Math.min(255, infraKeys[holder] + 1);
-      }
+      if (isStrong) strong[i] = strong[holder] = 1;
+    };
+    for (let a = 0; a < keys.length; a++) {
+      const fa = FAMILY[keys[a][0] as keyof typeof FAMILY];
+      if (fa === FAMILY.p || fa === FAMILY.c) link(keys[a], fa, fa === FAMILY.p);
+      for (let b = a + 1; b < keys.length; b++) link(keys[a] + '|' + keys[b], fa | FAMILY[keys[b][0] as keyof typeof FAMILY], true);
     }
   });
-  // A key first held by i and later shared marks i too; count distinct shared infra keys per holder above.
   const comps = new Map<number, number[]>();
   for (let i = 0; i < suspects.length; i++) {
     const r = uf.find(i);
@@ -121,7 +122,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
   const members = new Map<string, MemberInfo>();
   for (const comp of comps.values()) {
     if (comp.length < cfg.minRingSize) continue;
-    const ring = scoreRing(t, cfg, comp.map((i) => suspects[i]), comp.map((i) => families[i]), comp.map((i) => infraKeys[i]), feats);
+    const ring = scoreRing(t, cfg, comp.map((i) => suspects[i]), comp.map((i) => families[i]), comp.map((i) => strong[i]), feats);
     rings.push(ring.ring);
     comp.forEach((i, j) => {
       const s = suspects[i];
@@ -129,7 +130,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
         ringId: ring.ring.id,
         ringScore: ring.ring.score,
         suspicion: feats.get(s)!.suspicion,
-        strong: (families[i] & FAMILY.t) !== 0 || infraKeys[i] >= 2,
+        strong: strong[i] === 1,
         kyc: t.kyc[s],
       });
       void j;
@@ -148,7 +149,7 @@ function scoreRing(
   cfg: AnalysisConfig,
   slots: number[],
   fams: number[],
-  infra: number[],
+  strong: number[],
   feats: Map<number, AccountFeatures>,
 ): { ring: Ring } {
   const n = slots.length;
@@ -157,7 +158,8 @@ function scoreRing(
   const mean = (f: (x: AccountFeatures) => number) => fs.reduce((a, x) => a + f(x), 0) / n;
   const behaviour = mean((x) => x.suspicion);
   const famFrac = (bit: number) => fams.filter((f) => (f & bit) !== 0).length / n;
-  const linkStrength = fams.reduce((a, f, i) => a + Math.min(1, (((f & FAMILY.t) ? 1 : 0) + Math.min(2, infra[i])) / 2), 0) / n;
+  // Link density: strongly linked members count fully, members linked by one fingerprint alone half.
+  const linkStrength = fams.reduce((a, f, i) => a + (strong[i] ? 1 : f !== 0 ? 0.5 : 0), 0) / n;
   // Sign-up burst: the largest share of members created within one window.
   const created = slots.map((s) => t.createdAt[s]).filter((c) => !Number.isNaN(c)).sort((a, b) => a - b);
   let burst = 0;
@@ -182,7 +184,11 @@ function scoreRing(
   }
   sync /= n;
   const sizeFactor = Math.min(1, Math.log(n) / Math.log(50));
-  let score = sizeFactor * (0.5 * behaviour + 0.25 * linkStrength + 0.15 * burst + 0.1 * sync);
+  // Distillation needs scale: a ring that harvested little output per member (a classroom: ~10 short answers
+  // each) is not worth acting on even if its members look alike. 2k output tokens/member → 0, 20k → 1.
+  const meanOut = slots.reduce((a, s) => a + t.outTok[s], 0) / n;
+  const harvest = Math.min(1, Math.max(0, Math.log10(meanOut / cfg.harvestFloorTokens)));
+  let score = sizeFactor * (0.2 + 0.8 * harvest) * (0.5 * behaviour + 0.25 * linkStrength + 0.15 * burst + 0.1 * sync);
   const orgs = new Set(slots.map((s) => t.org[s] ?? ''));
   const org = orgs.size === 1 ? [...orgs][0] : '';
   const verified = org !== '' && slots.some((s) => (t.kyc[s] ?? '').startsWith('verified'));
@@ -212,7 +218,7 @@ function scoreRing(
   add('templated_task_coverage', mean((x) => x.templateConcentration), 'mean template concentration of member traffic');
   add('machine_timing', mean((x) => x.machineTiming), 'regularity of request gaps');
   add('round_the_clock_activity', mean((x) => x.roundTheClock), 'hour-of-day entropy above diurnal human levels');
-  add('high_volume', mean((x) => x.volume), 'requests per active day');
+  add('high_volume', Math.max(harvest, mean((x) => x.volume)), `mean ${Math.round(meanOut)} output tokens per member`);
   add('signup_burst', burst, `largest share of members created within ${Math.round(cfg.signupBurstWindowMs / 3_600_000)} h`);
   add('synchronised_activity', sync, 'mean cosine of member hour-of-day profiles to the ring profile');
   evidence.sort((a, b) => b.strength - a.strength);

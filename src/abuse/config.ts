@@ -25,11 +25,12 @@ export const configSchema = z
     /** Requests an account needs before its behaviour counts fully. */
     minRequests: z.number().int().min(1).default(8),
     /** Account suspicion needed to take part in linking. */
-    linkThreshold: z.number().min(0).max(1).default(0.4),
+    linkThreshold: z.number().min(0).max(1).default(0.3),
     minRingSize: z.number().int().min(2).default(3),
     signupBurstWindowMs: z.number().int().min(1).default(72 * 3_600_000),
     explainedOrgDamping: z.number().min(0).max(1).default(0.4),
     maxRings: z.number().int().min(1).default(1000),
+    harvestFloorTokens: z.number().min(1).default(2000),
     thresholds,
     /** Model served to accounts under `degrade`. */
     degradedModel: z.string().default('degraded'),

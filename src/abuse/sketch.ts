@@ -88,7 +88,14 @@ export function isSketch(s: unknown): s is string {
  * in about a quarter of requests per band, while unrelated prompts collide with probability 2^-16.
  */
 export function bandKeys(sketch: string, out: Int32Array): void {
-  for (let b = 0; b < 4; b++) out[b] = (b << 16) | parseInt(sketch.slice(b * 4, b * 4 + 4), 16);
+  for (let b = 0; b < 4; b++) {
+    let v = 0;
+    for (let i = b * 4; i < b * 4 + 4; i++) {
+      const c = sketch.charCodeAt(i);
+      v = (v << 4) | (c <= 57 ? c - 48 : c - 87); // validated lowercase hex
+    }
+    out[b] = (b << 16) | v;
+  }
 }
 
 /** Fraction of the 8 MinHash bytes two sketches share: an estimate of the prompts' Jaccard similarity. */
