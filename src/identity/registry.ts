@@ -32,6 +32,8 @@ export interface KeyRegistryOptions {
 
 export class KeyRegistry {
   private byHash = new Map<string, KeyLookupResult>();
+  /** Keys from config (identity.keys); store keys win on a clash so a store revocation is never masked. */
+  private fromConfig = new Map<string, KeyLookupResult>();
   private loadedAt = 0;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
@@ -68,14 +70,18 @@ export class KeyRegistry {
     if (key.charCodeAt(0) <= 0x20 || key.charCodeAt(key.length - 1) <= 0x20) key = key.trim();
     if (key.length === 0) return MISSING;
     if (key.length > MAX_CREDENTIAL_LENGTH) return UNKNOWN;
-    return this.byHash.get(hashSecret(key)) ?? UNKNOWN;
+    const hash = hashSecret(key);
+    return this.byHash.get(hash) ?? this.fromConfig.get(hash) ?? UNKNOWN;
+  }
+
+  /** Replaces the keys that come from config (call on start and on every config reload). */
+  setConfigKeys(entries: Iterable<KeyEntry>): void {
+    this.fromConfig = toLookupMap(entries);
   }
 
   /** Replaces every entry at once (one pointer swap: lookups see the old or the new set, never a mix). */
   replaceAll(entries: Iterable<KeyEntry>): void {
-    const next = new Map<string, KeyLookupResult>();
-    for (const e of entries) next.set(e.hash, e.revoked ? REVOKED : Object.freeze({ ok: true as const, principal: e.principal }));
-    this.byHash = next;
+    this.byHash = toLookupMap(entries);
     this.loadedAt = Date.now();
   }
 
@@ -108,4 +114,10 @@ export class KeyRegistry {
       this.reload().catch((err: Error) => this.opts.onError?.(err));
     });
   }
+}
+
+function toLookupMap(entries: Iterable<KeyEntry>): Map<string, KeyLookupResult> {
+  const map = new Map<string, KeyLookupResult>();
+  for (const e of entries) map.set(e.hash, e.revoked ? REVOKED : Object.freeze({ ok: true as const, principal: e.principal }));
+  return map;
 }

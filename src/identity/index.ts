@@ -1,0 +1,63 @@
+/**
+ * Wiring for the gateway: one call builds the repository and the hot-path registry, keeps the registry fresh
+ * through the process's ChangeWatcher, and exposes readiness and config reload.
+ *
+ *   const watcher = new ChangeWatcher(db, { intervalMs: store.pollIntervalMs, redisUrl: env.REDIS_URL });
+ *   const identity = await startIdentity({ db, watcher, config: identityConfig });
+ *   await watcher.start();
+ *   // Capabilities.keys = identity.registry; admin: registerKeyAdminRoutes(admin, { keys: identity.repository })
+ */
+import type { ReadinessCheck } from '../core/gates.ts';
+import type { Db } from '../store/db.ts';
+import type { ChangeWatcher } from '../store/changes.ts';
+import { configKeyEntries } from './bootstrap.ts';
+import type { IdentityConfig } from './config.ts';
+import { KeyRepository } from './keys.ts';
+import { KeyRegistry } from './registry.ts';
+
+export interface IdentityService {
+  repository: KeyRepository;
+  registry: KeyRegistry;
+  /** Validate-then-apply for config reload: throws IdentityConfigError (old keys keep serving) or applies. */
+  applyConfig(config: IdentityConfig, env?: NodeJS.ProcessEnv): void;
+  readiness: ReadinessCheck;
+  stop(): void;
+}
+
+export async function startIdentity(opts: {
+  db: Db;
+  watcher: ChangeWatcher;
+  config: IdentityConfig;
+  env?: NodeJS.ProcessEnv;
+  onError?: (err: Error) => void;
+}): Promise<IdentityService> {
+  let registry: KeyRegistry | undefined;
+  const repository = new KeyRepository(opts.db, {
+    // Read-your-writes: a key created or revoked through this process serves (or stops) before the call returns.
+    onChange: async (topic) => {
+      await opts.watcher.publish(topic);
+      await registry?.reload();
+    },
+  });
+  registry = new KeyRegistry(repository, { onError: opts.onError });
+  registry.setConfigKeys(configKeyEntries(opts.config, opts.env));
+  await registry.reload();
+  const detach = registry.follow(opts.watcher);
+  const reg = registry;
+  return {
+    repository,
+    registry: reg,
+    applyConfig: (config, env) => reg.setConfigKeys(configKeyEntries(config, env ?? opts.env)),
+    readiness: {
+      name: 'identity',
+      check: () => (reg.lastLoadedAt > 0 ? { ok: true } : { ok: false, detail: 'keys not loaded' }),
+    },
+    stop: detach,
+  };
+}
+
+export { KeyRegistry, type KeyLookupResult } from './registry.ts';
+export { KeyRepository, IDENTITY_TOPIC, type KeyRecord } from './keys.ts';
+export { registerKeyAdminRoutes } from './admin-routes.ts';
+export { configSchema, type IdentityConfig } from './config.ts';
+export { hashSecret } from './secrets.ts';
