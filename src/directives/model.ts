@@ -9,6 +9,7 @@ import type { GroupTable } from '../policy/groups.ts';
 import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../policy/models.ts';
 import { compilePopulation, type CompiledPopulation } from '../policy/predicates.ts';
 import { normalisePopulation, populationSchema, type Population } from '../policy/schema.ts';
+import { epochOrIso } from '../policy/time.ts';
 import { jsonSink, PolicyValidationError, prefixed, zodIssues, type Issue, type IssueSink } from '../policy/source.ts';
 
 export type DirectiveEffect = 'suspend' | 'require-licence' | `route:${string}`;
@@ -38,10 +39,6 @@ export function directiveState(d: DirectiveRecord, now: number): 'lifted' | 'sch
   return 'in-force';
 }
 
-const epochOrIso = z.union([
-  z.number().int().min(0),
-  z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with offset (e.g. 2026-11-23T14:00:00Z) or epoch milliseconds' }).transform((s) => Date.parse(s)),
-]);
 const text = (what: string, max = 2000) =>
   z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is longer than ${max} characters`).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, `${what} must not contain control characters`);
 const effect = z.string().refine((e) => e === 'suspend' || e === 'require-licence' || /^route:[A-Za-z0-9][A-Za-z0-9._:\/-]*$/.test(e), {

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Principal } from '../core/types.ts';
 import { resolveCountries, type GroupTable } from './groups.ts';
 import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from './models.ts';
+import { epochOrIso } from './time.ts';
 import { jsonSink, PolicyValidationError, zodIssues, type Issue, type IssueSink } from './source.ts';
 
 export interface LicenceRecord {
@@ -31,7 +32,6 @@ export interface LicenceRecord {
   grantedBy: string;
 }
 
-const epochOrIso = z.union([z.number().int().min(0), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 const text = (what: string, max = 500) => z.string().trim().min(1, `${what} must not be empty`).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, `${what} must not contain control characters`);
 
 export const licenceGrantSchema = z

@@ -75,8 +75,9 @@ export class YamlSource {
     return this.lines.linePos(offset);
   }
 
+  /** With `key`, the last path segment is that key and the position is the key's, not its value's. */
   issue(path: readonly PropertyKey[], message: string, key?: string): Issue {
-    const pos = this.locate(path, key);
+    const pos = key !== undefined ? this.locate(path.slice(0, -1), key) : this.locate(path);
     return { file: this.file, path: formatPath(path), message, ...(pos ? { line: pos.line, col: pos.col } : {}) };
   }
 }

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Epoch milliseconds, or an ISO 8601 time with an explicit offset; one precise message for anything else. */
+export const epochOrIso = z.unknown().transform((v, ctx): number => {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 8.64e15) return v;
+  if (typeof v === 'string' && ISO.test(v)) {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  ctx.addIssue({ code: 'custom', message: `expected an ISO 8601 time with offset (e.g. 2026-11-23T14:00:00Z) or epoch milliseconds, got ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
+
+/** Parses a CLI time flag: `now`, ISO 8601 with offset, or epoch milliseconds. */
+export function parseTimeFlag(value: string, flag: string): number {
+  if (value === 'now') return Date.now();
+  if (/^\d+$/.test(value)) return Number(value);
+  const r = epochOrIso.safeParse(value);
+  if (!r.success) throw new Error(`${flag}: ${r.error.issues[0]!.message}`);
+  return r.data;
+}
