@@ -36,6 +36,11 @@ test('a fresh log verifies, checkpoints sign it, canonical JSON is key-order ind
   assert.equal(r.unsealed, 0);
   assert.equal(r.head.seq, lines.length);
   assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] }), '{"a":[2,{"c":2,"d":1}],"b":1}');
+  // Integer-like keys take the explicit path: still sorted as strings.
+  assert.equal(canonicalJson({ z: { '10': 1, '9': 2, a: null }, u: undefined }), '{"z":{"10":1,"9":2,"a":null}}');
+  assert.throws(() => canonicalJson({ x: NaN }), /non-finite/);
+  // The hash is the last member of each line.
+  assert.match(lines[0], /,"hash":"[0-9a-f]{64}"\}$/);
   rmSync(dir, { recursive: true });
 });
 
@@ -110,9 +115,10 @@ test('a full re-hash after an edit passes the chain but fails the signed checkpo
     const { hash: _h, ...body } = recs[i];
     body.prevHash = prevHash;
     if (body.kind === 'checkpoint') body.sealedHash = prevHash;
-    const hash = hashBody(body);
-    out.push(canonicalJson({ ...body, hash }));
-    prevHash = hash;
+    const sealed = sealRecord(body);
+    assert.equal(sealed.hash, hashBody(body));
+    out.push(sealed.line.trimEnd());
+    prevHash = sealed.hash;
   }
   writeFileSync(path, out.join('\n') + '\n');
   const noKey = await verifyAudit(path);

@@ -2,7 +2,7 @@
  * The hash chain, as pure functions over bytes. Every line of an audit file is the canonical JSON of one
  * record; each record carries `seq` (1, 2, 3… with no gaps), `prevHash` (the previous record's `hash`, or
  * GENESIS_HASH for the first record of a log) and `hash` = SHA-256 (hex) over the canonical JSON of the record
- * without its `hash` member. Order is by `seq` only: `time` is informative and may step backwards.
+ * without its `hash` member; the line is that canonical JSON with `"hash"` appended as the last member. Order is by `seq` only: `time` is informative and may step backwards.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
@@ -29,10 +29,18 @@ export function hashBody(body: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
-/** Seal a body into the line written to disk (canonical JSON with `hash`, plus newline). */
+/**
+ * Seal a body into the line written to disk: the canonical JSON of the body with `"hash"` appended as its last
+ * member, plus a newline. (Appending rather than sorting `hash` in means one canonicalisation per record.)
+ */
 export function sealRecord(body: Record<string, unknown>): { line: string; hash: string } {
-  const hash = hashBody(body);
-  return { line: canonicalJson({ ...body, hash }) + '\n', hash };
+  const json = canonicalJson(body);
+  const hash = createHash('sha256').update(json).digest('hex');
+  return { line: withHash(json, hash) + '\n', hash };
+}
+
+function withHash(bodyJson: string, hash: string): string {
+  return bodyJson.length > 2 ? `${bodyJson.slice(0, -1)},"hash":"${hash}"}` : `{"hash":"${hash}"}`;
 }
 
 export interface BadRecord {
@@ -104,14 +112,14 @@ export function scanChain(buf: Buffer, opts: ScanOptions = {}): ScanResult {
       return fail('not an audit record (missing seq, hash or prevHash)', null);
     }
     const { hash, ...body } = rec;
-    let canonical: string;
+    let bodyJson: string;
     try {
-      canonical = canonicalJson(rec);
+      bodyJson = canonicalJson(body);
     } catch (e) {
       return fail(`not canonical: ${(e as Error).message}`, rec.seq);
     }
-    if (canonical !== text) return fail('line is not in canonical form (bytes were edited)', rec.seq);
-    if (hashBody(body) !== hash) return fail('hash does not match the record content (record was edited)', rec.seq);
+    if (createHash('sha256').update(bodyJson).digest('hex') !== hash) return fail('hash does not match the record content (record was edited)', rec.seq);
+    if (withHash(bodyJson, hash) !== text) return fail('line is not in canonical form (bytes were edited)', rec.seq);
     if (head) {
       if (rec.seq !== head.seq + 1) {
         const why = rec.seq > head.seq + 1 ? `seq gap: expected ${head.seq + 1}, found ${rec.seq} (records deleted)` : `seq out of order: expected ${head.seq + 1}, found ${rec.seq} (records reordered or inserted)`;

@@ -23,7 +23,7 @@ import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
 import { GENESIS_HASH, scanChain, sealRecord, type BadRecord, type ChainHead } from './chain.ts';
 import { loadPrivateKey, signCheckpoint } from './signing.ts';
-import { hmacKeyFrom, keyedTextHash } from './record.ts';
+import { hmacKeyFrom, keyedTextHash, type AdminAuditRecord, type RequestAuditRecord } from './record.ts';
 
 export class AuditUnavailableError extends Error {
   readonly code = 'audit_unavailable';
@@ -33,7 +33,7 @@ export class AuditUnavailableError extends Error {
 }
 
 /** A record as given by callers; the log adds seq, prevHash, time and hash. */
-export type AuditInput = { kind: string } & Record<string, unknown>;
+export type AuditInput = { readonly kind: string; readonly [k: string]: unknown } | RequestAuditRecord | AdminAuditRecord;
 
 export interface StartupReport {
   /** Records found in the verified window of the existing file. */
@@ -167,7 +167,7 @@ export class AuditLog {
 
   private enqueue(record: AuditInput, time = this.clock()): Promise<void> {
     const seq = this.head.seq + 1;
-    const body = { ...record, seq, prevHash: this.head.hash, time };
+    const body: Record<string, unknown> = { ...record, seq, prevHash: this.head.hash, time };
     const { line, hash } = sealRecord(body);
     this.head = { seq, hash };
     return new Promise<void>((resolve, reject) => {

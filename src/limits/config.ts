@@ -51,4 +51,5 @@ export const configSchema = z
   .prefault({});
 
 export type LimitsConfig = z.infer<typeof configSchema>;
+export type LimitsConfigInput = z.input<typeof configSchema>;
 export type LimitSet = z.infer<typeof limitSetSchema>;

@@ -4,8 +4,8 @@
  * Idle entries (tat in the past) are swept every minute to bound memory.
  */
 import type { Principal, Verdict } from '../core/types.ts';
-import { configSchema, type LimitsConfig } from './config.ts';
-import { ALLOW, budgetRefusal, currentMonth, gcra, planFor, rateRefusal } from './plan.ts';
+import { configSchema, type LimitsConfig, type LimitsConfigInput } from './config.ts';
+import { ALLOW, budgetRefusal, currentMonth, gcra, planFor, rateRefusal, type Plan } from './plan.ts';
 
 type Who = Pick<Principal, 'keyId' | 'accountId' | 'orgId'>;
 
@@ -14,36 +14,60 @@ export class MemoryLimiter {
   private readonly tat = new Map<string, number>();
   private readonly spend = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Plans per principal for the current month; rebuilt when the month changes. Bounded by clearing. */
+  private plans = new Map<string, Plan>();
+  private scratch: number[] = [];
+  private planMonth = '';
+  private monthEndsAt = 0;
 
-  constructor(config: Partial<LimitsConfig> | LimitsConfig = {}, private readonly clock: () => number = Date.now, private readonly share = 1) {
+  constructor(config: LimitsConfigInput | LimitsConfig = {}, private readonly clock: () => number = Date.now, private readonly share = 1) {
     this.config = configSchema.parse(config);
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
   }
 
+  private planOf(principal: Who, now: number): Plan {
+    if (now >= this.monthEndsAt || now < this.monthEndsAt - 32 * 86_400_000) {
+      this.planMonth = currentMonth(now);
+      const d = new Date(now);
+      this.monthEndsAt = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      this.plans.clear();
+    }
+    const k = `${principal.keyId}\u0000${principal.accountId}\u0000${principal.orgId}`;
+    let plan = this.plans.get(k);
+    if (!plan) {
+      if (this.plans.size >= 50_000) this.plans.clear();
+      plan = planFor(this.config, principal, this.share, this.planMonth);
+      this.plans.set(k, plan);
+    }
+    return plan;
+  }
+
   admitSync(principal: Who, _model: string, estimatedTokens: number): Verdict {
     if (!this.config.enabled) return ALLOW;
     const now = this.clock();
-    const plan = planFor(this.config, principal, this.share, currentMonth(now));
+    const plan = this.planOf(principal, now);
     for (const b of plan.budgets) {
       const spent = this.spend.get(b.id) ?? 0;
       if (spent >= b.budgetUsd) return budgetRefusal(b, spent, now);
     }
-    const nextTats: number[] = [];
-    for (const r of plan.rates) {
+    const rates = plan.rates;
+    const nextTats = this.scratch.length >= rates.length ? this.scratch : (this.scratch = new Array<number>(rates.length));
+    for (let i = 0; i < rates.length; i++) {
+      const r = rates[i];
       const units = r.kind === 'rpm' ? 1 : Math.max(0, estimatedTokens);
       const res = gcra(this.tat.get(r.id) ?? 0, now, r.intervalMs, r.burstMs, units);
       if (!res.ok) return rateRefusal(r, res.retryAfterMs, units);
-      nextTats.push(res.tat);
+      nextTats[i] = res.tat;
     }
-    for (let i = 0; i < plan.rates.length; i++) this.tat.set(plan.rates[i].id, nextTats[i]);
+    for (let i = 0; i < rates.length; i++) this.tat.set(rates[i].id, nextTats[i]);
     return ALLOW;
   }
 
   settleSync(principal: Who, actualTokens: number, costUsd: number, admittedTokens = 0): void {
     if (!this.config.enabled) return;
     const now = this.clock();
-    const plan = planFor(this.config, principal, this.share, currentMonth(now));
+    const plan = this.planOf(principal, now);
     const delta = actualTokens - admittedTokens;
     if (delta !== 0) {
       for (const r of plan.rates) {

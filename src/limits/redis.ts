@@ -9,7 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Principal, Verdict } from '../core/types.ts';
-import { configSchema, type LimitsConfig } from './config.ts';
+import { configSchema, type LimitsConfig, type LimitsConfigInput } from './config.ts';
 import { ALLOW, budgetRefusal, currentMonth, planFor, rateRefusal } from './plan.ts';
 import { MemoryLimiter } from './memory.ts';
 
@@ -83,7 +83,7 @@ export class RedisLimiter {
   private redisOk = false;
   lastError: string | null = null;
 
-  constructor(url: string, config: Partial<LimitsConfig> | LimitsConfig = {}) {
+  constructor(url: string, config: LimitsConfigInput | LimitsConfig = {}) {
     this.config = configSchema.parse(config);
     this.local = new MemoryLimiter(this.config, Date.now, this.config.redis.localShare);
     this.redis = new Redis(url, {

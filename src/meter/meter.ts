@@ -8,6 +8,7 @@
  */
 import type { Db } from '../store/db.ts';
 import type { RequestEvent } from '../core/types.ts';
+import type { z } from 'zod';
 import { configSchema, type MeterConfig } from './config.ts';
 import { utcDay } from './usage.ts';
 import type { MeterMetrics } from './metrics.ts';
@@ -45,7 +46,7 @@ export class Meter {
 
   constructor(
     private readonly db: Db,
-    config: Partial<MeterConfig> = {},
+    config: z.input<typeof configSchema> = {},
     private readonly metrics: MeterMetrics | null = null,
   ) {
     this.config = configSchema.parse(config);

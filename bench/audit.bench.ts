@@ -1,0 +1,65 @@
+/**
+ * Durable audit appends per second with group commit vs one fsync per record (same log, maxBatch = 1),
+ * plus the cost of the in-memory limiter's admit() vs a plain function call.
+ * Run: node --import tsx bench/audit.bench.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '../src/audit/log.ts';
+import { auditRecordFromEvent } from '../src/audit/record.ts';
+import { MemoryLimiter } from '../src/limits/memory.ts';
+import type { RequestEvent } from '../src/core/types.ts';
+
+const event: RequestEvent = {
+  requestId: '0b8e3c1e-8f1e-4b7a-9d59-3d2b8a1c9e11', time: Date.now(), keyId: 'key_123', accountId: 'acct_456', orgId: 'org_789', protocol: 'openai',
+  stream: true, modelRequested: 'frontier-large', modelServed: 'frontier-large', outcome: 'ok', status: 200, ref: { rule: 'allow-default' },
+  labels: { cyber: 0.02, bio: 0.001 }, inputTokens: 512, outputTokens: 256, usageEstimated: false, costUsd: 0.0042, latencyMs: 812.5, promptHash: 'ab'.repeat(32),
+};
+
+async function durableRate(maxBatch: number, inFlight: number, seconds: number): Promise<{ rate: number; fsyncs: number; records: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-bench-'));
+  const log = await AuditLog.open({ path: join(dir, 'audit.jsonl'), maxBatch }, { onProblem: () => {} });
+  const rec = auditRecordFromEvent(event);
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        await log.append(rec);
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  const stats = { ...log.stats };
+  await log.close();
+  rmSync(dir, { recursive: true });
+  return { rate: done / elapsed, fsyncs: stats.fsyncs, records: stats.records };
+}
+
+function nsPerOp(fn: () => unknown, n: number): number {
+  for (let i = 0; i < 10_000; i++) fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+const IN_FLIGHT = 1000;
+const grouped = await durableRate(4096, IN_FLIGHT, 5);
+const single = await durableRate(1, IN_FLIGHT, 3);
+console.log(`audit durable appends, ${IN_FLIGHT} concurrent appenders:`);
+console.log(`  group commit:        ${grouped.rate.toFixed(0)} records/s  (${grouped.fsyncs} fsyncs, ${(grouped.records / grouped.fsyncs).toFixed(0)} records/fsync)`);
+console.log(`  one fsync per record: ${single.rate.toFixed(0)} records/s  (baseline)`);
+console.log(`  ratio: ${(grouped.rate / single.rate).toFixed(1)}x  target >= 20000/s: ${grouped.rate >= 20000 ? 'met' : 'NOT met'}`);
+
+const lim = new MemoryLimiter({ defaults: { key: { rpm: 1e9, tpm: 1e12 }, account: { rpm: 1e9, tpm: 1e12, monthlyBudgetUsd: 1e9 }, org: { rpm: 1e9 } } });
+const principals = Array.from({ length: 1000 }, (_, i) => ({ keyId: `k${i}`, accountId: `a${i % 100}`, orgId: `o${i % 10}` }));
+let i = 0;
+const admitNs = nsPerOp(() => lim.admitSync(principals[i++ % 1000], 'm', 500), 300_000);
+let sink = 0;
+const baseNs = nsPerOp(() => (sink += principals[i++ % 1000].keyId.length), 300_000);
+console.log(`in-memory limiter admit() with 6 rate limits + 1 budget: ${(admitNs / 1000).toFixed(2)} µs/op (baseline plain call ${baseNs.toFixed(0)} ns/op, ratio ${(admitNs / baseNs).toFixed(0)}x)`);
+await lim.close();
+if (sink < 0) console.log(sink);
