@@ -18,6 +18,8 @@ export interface AnalysisConfig {
   /** Score multiplier for a ring whose members are all one KYC-verified organisation. */
   explainedOrgDamping: number;
   maxRings: number;
+  /** At most this many suspects are linked per analysis (the most suspicious): bounds analysis memory. */
+  maxSuspects: number;
   /** Mean output tokens per member below which a ring's score is scaled down (10× this counts fully). */
   harvestFloorTokens: number;
 }
@@ -74,30 +76,67 @@ export function keysOf(t: AccountTable, s: number, n: number): string[] {
   return keys;
 }
 
+/** 52-bit hash of a key string (two 26-bit FNV-1a halves): collisions are negligible at millions of keys. */
+function keyHash(k: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193 + 2);
+  }
+  return (a & 0x3ffffff) * 0x4000000 + (b >>> 6);
+}
+
+function pairHash(x: number, y: number): number {
+  const xl = x % 0x4000000;
+  const xh = Math.floor(x / 0x4000000);
+  const yl = y % 0x4000000;
+  const yh = Math.floor(y / 0x4000000);
+  const lo = (Math.imul(xl ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(yl, 0xc2b2ae35) ^ yh) >>> 6;
+  const hi = (Math.imul(xh ^ 0x27d4eb2f, 0x165667b1) ^ Math.imul(yh, 0xd3a2646c) ^ yl) & 0x3ffffff;
+  return hi * 0x4000000 + lo;
+}
+
+/** Keys per account taken into linking (payment, client, 3 prefixes at most, templates): composites ≤ C(8,2). */
+export const MAX_KEYS_PER_ACCOUNT = 8;
+
 export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
-  const slots = [...t.slots()];
+  let suspects: number[] = [];
   const feats = new Map<number, AccountFeatures>();
-  const suspects: number[] = [];
-  for (const s of slots) {
+  for (const s of t.slots()) {
     const f = accountFeatures(t, s, cfg.minRequests);
     if (f.suspicion >= cfg.linkThreshold) {
       feats.set(s, f);
       suspects.push(s);
     }
   }
+  // Bound the transient memory of one analysis: keep the most suspicious `maxSuspects`.
+  if (suspects.length > cfg.maxSuspects) {
+    suspects.sort((a, b) => feats.get(b)!.suspicion - feats.get(a)!.suspicion);
+    for (const s of suspects.slice(cfg.maxSuspects)) feats.delete(s);
+    suspects = suspects.slice(0, cfg.maxSuspects);
+  }
   // Union suspects sharing evidence. A payment card or client fingerprint is specific enough alone; any other
   // key (a network prefix, a prompt band key) links only together with a second shared key, via composite
-  // "a|b" keys. One common phrase or one NAT prefix therefore never chains two unrelated groups together.
+  // keys. One common phrase or one NAT prefix therefore never chains two unrelated groups together.
   const uf = new UnionFind(suspects.length);
-  const firstHolder = new Map<string, number>();
+  const firstHolder = new Map<number, number>();
   const families = new Uint8Array(suspects.length);
   const strong = new Uint8Array(suspects.length);
+  const hashes: number[] = [];
+  const fams: number[] = [];
   suspects.forEach((s, i) => {
-    const keys = keysOf(t, s, t.req[s]).sort();
-    const link = (k: string, fam: number, isStrong: boolean) => {
-      const holder = firstHolder.get(k);
+    const keys = keysOf(t, s, t.req[s]).slice(0, MAX_KEYS_PER_ACCOUNT);
+    hashes.length = fams.length = 0;
+    for (const k of keys) {
+      hashes.push(keyHash(k));
+      fams.push(FAMILY[k[0] as keyof typeof FAMILY]);
+    }
+    const link = (h: number, fam: number, isStrong: boolean) => {
+      const holder = firstHolder.get(h);
       if (holder === undefined) {
-        firstHolder.set(k, i);
+        firstHolder.set(h, i);
         return;
       }
       uf.union(i, holder);
@@ -105,10 +144,13 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
       families[holder] |= fam;
       if (isStrong) strong[i] = strong[holder] = 1;
     };
-    for (let a = 0; a < keys.length; a++) {
-      const fa = FAMILY[keys[a][0] as keyof typeof FAMILY];
-      if (fa === FAMILY.p || fa === FAMILY.c) link(keys[a], fa, fa === FAMILY.p);
-      for (let b = a + 1; b < keys.length; b++) link(keys[a] + '|' + keys[b], fa | FAMILY[keys[b][0] as keyof typeof FAMILY], true);
+    for (let a = 0; a < hashes.length; a++) {
+      const fa = fams[a];
+      if (fa === FAMILY.p || fa === FAMILY.c) link(hashes[a], fa, fa === FAMILY.p);
+      for (let b = a + 1; b < hashes.length; b++) {
+        const [x, y] = hashes[a] < hashes[b] ? [hashes[a], hashes[b]] : [hashes[b], hashes[a]];
+        link(pairHash(x, y), fa | fams[b], true);
+      }
     }
   });
   const comps = new Map<number, number[]>();

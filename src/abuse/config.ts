@@ -30,6 +30,7 @@ export const configSchema = z
     signupBurstWindowMs: z.number().int().min(1).default(72 * 3_600_000),
     explainedOrgDamping: z.number().min(0).max(1).default(0.4),
     maxRings: z.number().int().min(1).default(1000),
+    maxSuspects: z.number().int().min(1).default(50_000),
     harvestFloorTokens: z.number().min(1).default(2000),
     thresholds,
     /** Model served to accounts under `degrade`. */

@@ -15,14 +15,19 @@ const HOUR = 3_600_000;
 const MAX_ID = 256;
 const SNAPSHOT_VERSION = 1;
 
+/** Transient bytes per suspect during analyse(): features object, union–find, ≤ 2 + C(8,2) = 30 key entries. */
+export const ANALYSIS_BYTES_PER_SUSPECT = 400 + 30 * 64;
+
 /**
  * Upper bound on detector memory in bytes, as a formula of the configured capacities:
- *   accountCapacity × bytesPerAccount(256)           (per-account slot, strings at their 256-char cap)
- * + dedupCapacity × (96 + 16 + 256)                  (recent request ids: Set entry + ring slot + string)
- * + accountCapacity × 160                            (transient, during analyse(): features, union–find, key index)
+ *   accountCapacity × bytesPerAccount(256)            per-account slot, strings at their 256-char cap
+ * + dedupCapacity × (96 + 16 + 256)                   recent request ids: Set entry + ring slot + string
+ * + accountCapacity × 48                              analyse(): slot list and suspicion pass
+ * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): features, union–find, composite-key index
+ * + maxRings-bounded ring output (members ≤ maxSuspects ids, already counted in the account strings)
  */
-export function memoryBoundBytes(cfg: Pick<AbuseConfig, 'accountCapacity' | 'dedupCapacity'>, maxIdLength = MAX_ID): number {
-  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 160) + cfg.dedupCapacity * (96 + 16 + maxIdLength);
+export function memoryBoundBytes(cfg: Pick<AbuseConfig, 'accountCapacity' | 'dedupCapacity' | 'maxSuspects'>, maxIdLength = MAX_ID): number {
+  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 48) + cfg.dedupCapacity * (96 + 16 + maxIdLength) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
 }
 
 export interface DetectorStats {

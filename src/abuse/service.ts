@@ -1,0 +1,111 @@
+/**
+ * The detector inside the gateway, off the hot path: `submit(event)` is an O(1) push into a bounded queue;
+ * batches are ingested on a later tick, analysis runs on an interval, and its actions are installed in the
+ * gate (whose `check()` the request path calls) and reported to the audit callback. State is snapshotted to
+ * a file on stop and after each analysis, and restored on start.
+ */
+import { existsSync } from 'node:fs';
+import type { Principal, Verdict } from '../core/types.ts';
+import type { Analysis } from './cluster.ts';
+import { abuseConfig, type AbuseConfig } from './config.ts';
+import { AbuseDetector } from './detector.ts';
+import { AbuseGate } from './gate.ts';
+import type { AbuseActionRecord, AbuseEvent, AccountMeta, Ring } from './types.ts';
+
+export interface AbuseServiceDeps {
+  /** Receives one record per action change; the lead appends them to the audit log. */
+  onAction?: (record: AbuseActionRecord) => void;
+  /** Errors from background work (snapshot I/O); never thrown into the request path. */
+  onError?: (err: Error) => void;
+  now?: () => number;
+}
+
+export class AbuseService {
+  readonly cfg: AbuseConfig;
+  readonly detector: AbuseDetector;
+  readonly gate: AbuseGate;
+  private queue: unknown[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private analyseTimer: NodeJS.Timeout | null = null;
+  private readonly maxQueue: number;
+  dropped = 0;
+
+  constructor(config: Partial<AbuseConfig> | AbuseConfig = {}, private readonly deps: AbuseServiceDeps = {}) {
+    this.cfg = abuseConfig(config);
+    this.detector = new AbuseDetector(this.cfg, deps.now);
+    this.gate = new AbuseGate(this.cfg, deps.onAction, deps.now);
+    this.maxQueue = this.cfg.batchSize * 64;
+  }
+
+  /** Hot path: O(1), never throws, never blocks. Overflow beyond 64 batches is dropped and counted. */
+  submit(event: AbuseEvent | AccountMeta & { kind: 'account' }): void {
+    if (!this.cfg.enabled) return;
+    if (this.queue.length >= this.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(event);
+    if (this.queue.length >= this.cfg.batchSize) this.schedule(0);
+    else if (!this.flushTimer) this.schedule(this.cfg.flushMs);
+  }
+
+  /** Account metadata (identity/billing changes); same queue so order with events is kept. */
+  submitAccount(meta: AccountMeta): void {
+    this.submit({ kind: 'account', ...meta });
+  }
+
+  /** Hot path: O(1) verdict for a principal. */
+  check(principal: Pick<Principal, 'accountId'> & Partial<Pick<Principal, 'kyc'>>): Verdict {
+    return this.gate.check(principal);
+  }
+
+  private schedule(ms: number): void {
+    if (this.flushTimer) {
+      if (ms > 0) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flush();
+    }, ms);
+    this.flushTimer.unref?.();
+  }
+
+  flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    this.detector.ingestBatch(batch);
+  }
+
+  /** Ingests what is queued, analyses, installs actions (emitting audit records) and snapshots. */
+  async analyseNow(): Promise<Analysis> {
+    this.flush();
+    const analysis = this.detector.analyse();
+    this.gate.apply(analysis);
+    if (this.cfg.snapshotFile) await this.detector.saveSnapshot(this.cfg.snapshotFile).catch((e: Error) => this.deps.onError?.(e));
+    return analysis;
+  }
+
+  rings(): Ring[] {
+    return this.detector.lastAnalysis?.rings ?? [];
+  }
+
+  async start(): Promise<void> {
+    if (this.cfg.snapshotFile && existsSync(this.cfg.snapshotFile)) {
+      await this.detector.loadSnapshot(this.cfg.snapshotFile);
+      this.gate.apply(this.detector.analyse());
+    }
+    this.analyseTimer = setInterval(() => {
+      this.analyseNow().catch((e: Error) => this.deps.onError?.(e));
+    }, this.cfg.analyseIntervalMs);
+    this.analyseTimer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.analyseTimer) clearInterval(this.analyseTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.analyseTimer = this.flushTimer = null;
+    this.flush();
+    if (this.cfg.snapshotFile) await this.detector.saveSnapshot(this.cfg.snapshotFile);
+  }
+}
