@@ -30,7 +30,7 @@ test('actions per label × tier', () => {
   assert.equal(decideAction(S({ coding: 1 }), 'general', config).action, 'allow');
   // Unknown tier falls back to general.
   assert.equal(decideAction(off, 'no-such-tier', config).action, 'refuse');
-  assert.equal(decideAction(S({ 'security-offensive': 0.49 }), 'general', config).action, 'allow');
+  assert.equal(decideAction(S({ 'security-offensive': 0.27 }), 'general', config).action, 'allow');
 });
 
 test('route and severity order: refuse beats route', () => {

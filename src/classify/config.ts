@@ -26,27 +26,30 @@ export type TierRules = z.infer<typeof tierRulesSchema>;
 
 const r = (action: string, threshold: number): Rule => ({ action, threshold });
 
+// Thresholds chosen on the dev split by `gatehouse calibrate --dev default --target-fpr
+// security-offensive=0.005,bio-chem=0.003,other-harm=0.01,jailbreak=0.003` (see bench/results/classify.md), rounded.
+// Re-run calibrate after retraining: thresholds belong to one artefact.
 export const DEFAULT_TIERS: Record<string, TierRules> = {
   general: {
-    'security-offensive': r('refuse', 0.5),
-    'bio-chem': r('refuse', 0.5),
-    'other-harm': r('refuse', 0.7),
-    jailbreak: r('refuse', 0.8),
+    'security-offensive': r('refuse', 0.28),
+    'bio-chem': r('refuse', 0.21),
+    'other-harm': r('refuse', 0.57),
+    jailbreak: r('refuse', 0.36),
   },
   verified: {
-    'security-offensive': r('require:trusted-defender', 0.5),
-    'bio-chem': r('refuse', 0.5),
-    'other-harm': r('refuse', 0.8),
-    jailbreak: r('refuse', 0.8),
+    'security-offensive': r('require:trusted-defender', 0.28),
+    'bio-chem': r('refuse', 0.21),
+    'other-harm': r('refuse', 0.57),
+    jailbreak: r('refuse', 0.36),
   },
   'trusted-defender': {
-    'security-offensive': r('allow', 0.5),
-    'bio-chem': r('refuse', 0.5),
-    'other-harm': r('refuse', 0.8),
-    jailbreak: r('refuse', 0.9),
+    'security-offensive': r('allow', 0.28),
+    'bio-chem': r('refuse', 0.21),
+    'other-harm': r('refuse', 0.7),
+    jailbreak: r('refuse', 0.5),
   },
   internal: {
-    'bio-chem': r('refuse', 0.7),
+    'bio-chem': r('refuse', 0.28),
   },
 };
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TopicLabel } from './labels.ts';
 import { TOPIC_LABELS } from './labels.ts';
-import { cyberTemplateExamples, templateExamples } from './templates.ts';
+import { counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
 export interface Example {
   id: string;
@@ -219,6 +219,8 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...codeExamples(d, r));
   ex.push(...templateExamples(r));
   ex.push(...cyberTemplateExamples(r));
+  ex.push(...moreTemplateExamples(r));
+  ex.push(...counterfactualExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
   return ex;
 }

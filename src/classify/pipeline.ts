@@ -10,19 +10,20 @@ import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
 import { decodeSegments, normalizeText, stripInvisible } from './normalize.ts';
 import { splitInstructionAndCode } from './segment.ts';
+import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
 
 export const HEAD_CHARS = 12_000;
 export const TAIL_CHARS = 4_000;
 export const MAX_TURNS = 32;
 
 export const WEIGHT_LAST_USER = 1;
-export const WEIGHT_EARLIER_USER = 0.45;
+export const WEIGHT_EARLIER_USER = 0.7;
 export const WEIGHT_ASSISTANT = 0.2;
 export const WEIGHT_SYSTEM = 0.3;
 /** Pasted code counts, but far less than the words of the request. */
 export const CODE_FACTOR = 0.25;
 
-const MARKER_IDS = { base64: 1, hex: 2, rot13: 3, truncated: 4, codeOnly: 5 } as const;
+const MARKER_IDS = { base64: 1, hex: 2, rot13: 3, truncated: 4, codeOnly: 5, biochem: 6, cyber: 7, intent: 8 } as const;
 
 export interface PipelineInfo {
   decoded: ('base64' | 'hex' | 'rot13')[];
@@ -62,6 +63,10 @@ function addTurn(h: FeatureHasher, raw: string, weight: number, info: PipelineIn
     norm = normalizeText(rebuilt + norm.slice(at));
   }
   h.addText(norm, NS_INSTRUCTION, weight);
+  // Lexicon markers look at the instruction only: an `exploit()` function in pasted code is not a hit.
+  if (BIOCHEM_AGENTS.test(norm)) h.addMarker(MARKER_IDS.biochem, weight * 2);
+  if (CYBER_OFFENSE.test(norm)) h.addMarker(MARKER_IDS.cyber, weight * 2);
+  if (HARM_INTENT.test(norm)) h.addMarker(MARKER_IDS.intent, weight * 2);
   if (code.length > 0) {
     h.addText(stripInvisible(code.normalize('NFKC')), NS_CODE, weight * CODE_FACTOR);
     if (norm.trim().length === 0) h.addMarker(MARKER_IDS.codeOnly, weight);

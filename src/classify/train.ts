@@ -58,7 +58,7 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
     }
     if (e.jailbreak) jbPos++;
   }
-  const classW = counts.map((c) => (c === 0 ? 0 : Math.min(4, Math.sqrt(topicN / (KT * c)))));
+  const classW = counts.map((c) => (c === 0 ? 0 : Math.min(6, Math.sqrt(topicN / (KT * c)))));
   const jbNeg = examples.length - jbPos;
   const jbPosW = jbPos === 0 ? 0 : Math.min(4, Math.sqrt(jbNeg / jbPos));
 
