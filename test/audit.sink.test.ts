@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog } from '../src/audit/log.ts';
+import { auditDurableSink, auditReadiness } from '../src/audit/sink.ts';
+import { auditRecordFromEvent } from '../src/audit/record.ts';
+import type { RequestEvent } from '../src/core/types.ts';
+
+const ev: RequestEvent = {
+  requestId: 'req-1', time: 1, keyId: 'k', accountId: 'a', orgId: null, protocol: 'anthropic', stream: true, modelRequested: 'big', modelServed: 'small',
+  outcome: 'ok', status: 200, code: 'routed_cyber', ref: { rule: 'cyber-route', classifier: 'cyber' }, labels: { cyber: 0.91 }, inputTokens: 3, outputTokens: 4,
+  usageEstimated: false, costUsd: 0.5, latencyMs: 9, promptHash: 'f'.repeat(64), promptSketch: 'abcd', netPrefix: '10.0.0.0/24', userAgent: 'ua',
+};
+
+test('request records keep the decision and drop text-adjacent and network fields', () => {
+  const r = auditRecordFromEvent(ev);
+  assert.equal(r.action, 'route');
+  assert.deepEqual(r.ref, { rule: 'cyber-route', classifier: 'cyber' });
+  assert.equal(r.promptHash, 'f'.repeat(64));
+  assert.ok(!('promptSketch' in r) && !('userAgent' in r) && !('netPrefix' in r));
+  assert.equal(auditRecordFromEvent({ ...ev, outcome: 'refused', status: 429 }).action, 'refuse');
+});
+
+test('durable sink appends the event as an audit record; readiness follows health', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-sink-'));
+  const log = await AuditLog.open({ path: join(dir, 'a.jsonl') }, { onProblem: () => {} });
+  const sink = auditDurableSink(log);
+  assert.equal(sink.healthy, true);
+  await sink.append(ev);
+  assert.deepEqual(auditReadiness(log).check(), { ok: true, detail: 'seq 1' });
+  const rec = JSON.parse(readFileSync(join(dir, 'a.jsonl'), 'utf8'));
+  assert.equal(rec.kind, 'request');
+  assert.equal(rec.requestId, 'req-1');
+  log.healthy = false;
+  log.lastError = 'ENOSPC';
+  assert.equal(sink.healthy, false);
+  assert.deepEqual(auditReadiness(log).check(), { ok: false, detail: 'audit log unwritable: ENOSPC' });
+  await log.close();
+  rmSync(dir, { recursive: true });
+});
