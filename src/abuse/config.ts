@@ -50,6 +50,9 @@ export const configSchema = z
 
 export type AbuseConfig = z.output<typeof configSchema>;
 
+/** Parses the `abuse:` section; throws an Error naming each bad key as `$.abuse.<path>: <reason>`. */
 export function abuseConfig(input: unknown = {}): AbuseConfig {
-  return configSchema.parse(input ?? {});
+  const r = configSchema.safeParse(input ?? {});
+  if (!r.success) throw new Error(r.error.issues.map((i) => `$.abuse.${i.path.join('.')}: ${i.message}`).join('; '));
+  return r.data;
 }

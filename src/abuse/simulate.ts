@@ -26,6 +26,8 @@ export interface SimOptions {
   startTime: number;
   days: number;
   hardNegatives: boolean;
+  /** Multiplies the number of hard-negative groups (100 power users, 20 companies, 10 NATs, 40 classrooms). */
+  hardNegativeScale: number;
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -38,6 +40,7 @@ export const DEFAULT_SIM: SimOptions = {
   startTime: Date.UTC(2026, 2, 1),
   days: 14,
   hardNegatives: true,
+  hardNegativeScale: 1,
 };
 
 const DAY = 86_400_000;
@@ -321,7 +324,7 @@ export function simulate(partial: Partial<SimOptions> = {}): Simulation {
   let accountsLeft = o.benignAccounts;
   if (o.hardNegatives) {
     // Power users: one account, very high volume, diverse prompts, human (long) hours.
-    for (let u = 0; u < 100; u++) {
+    for (let u = 0; u < Math.round(100 * o.hardNegativeScale); u++) {
       const tz = s.pick(TZ);
       const a = newAccount('power-user', { createdAt: aged(), paymentFingerprint: `card-${s.int(1e9)}`, netPrefix: homePrefix(s), clientFingerprint: `fp-${s.int(1e9)}`, kyc: s.r() < 0.5 ? 'basic' : 'none' }, null, s.pick(BROWSERS));
       const n = 800 + s.int(1400);
@@ -336,7 +339,7 @@ export function simulate(partial: Partial<SimOptions> = {}): Simulation {
       accountsLeft--;
     }
     // Companies with templated automation: one verified org, shared card and egress prefix, 24/7 regular jobs.
-    for (let c = 0; c < 20; c++) {
+    for (let c = 0; c < Math.max(1, Math.round(20 * o.hardNegativeScale)); c++) {
       const org = `org-auto-${c}`;
       const card = `card-${s.int(1e9)}`;
       const egress = homePrefix(s);
@@ -357,7 +360,7 @@ export function simulate(partial: Partial<SimOptions> = {}): Simulation {
       }
     }
     // Corporate NAT: many ordinary employees behind one prefix.
-    for (let c = 0; c < 10; c++) {
+    for (let c = 0; c < Math.max(1, Math.round(10 * o.hardNegativeScale)); c++) {
       const nat = homePrefix(s);
       const pfx = sim.prefixId(nat);
       const tz = s.pick(TZ);
@@ -374,7 +377,7 @@ export function simulate(partial: Partial<SimOptions> = {}): Simulation {
     }
     // Classrooms: accounts created together, one school prefix and device image, the same homework prompt
     // asking for step-by-step explanations, used during class hours only, low volume.
-    for (let c = 0; c < 40; c++) {
+    for (let c = 0; c < Math.max(1, Math.round(40 * o.hardNegativeScale)); c++) {
       const school = homePrefix(s);
       const pfx = sim.prefixId(school);
       const created = T0 - s.int(20) * DAY;
