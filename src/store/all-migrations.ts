@@ -6,5 +6,7 @@ import type { Migration } from './db.ts';
 import { migrations as store } from './migrations.ts';
 import { migrations as identity } from '../identity/migrations.ts';
 import { migrations as meter } from '../meter/migrations.ts';
+import { migrations as policy } from '../policy/migrations.ts';
+import { migrations as directives } from '../directives/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives];
