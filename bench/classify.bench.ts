@@ -1,0 +1,75 @@
+/**
+ * Classifier latency: a 2 KB prompt through the full pipeline + model, against two baselines measured in the same run
+ * (normalisation + instruction/code split alone; a naive regex keyword list). Also: a 1 MB prompt (windowing bound),
+ * and streaming output moderation overhead per chunk against plain pass-through.
+ * Run: node --import tsx bench/classify.bench.ts
+ */
+import { loadDefaultClassifier } from '../src/classify/classifier.ts';
+import { normalizeText, decodeSegments } from '../src/classify/normalize.ts';
+import { splitInstructionAndCode } from '../src/classify/segment.ts';
+import { createStreamModerator } from '../src/classify/stream.ts';
+import { decideAction } from '../src/classify/decide.ts';
+import { parseClassifyConfig } from '../src/classify/config.ts';
+
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { p50: q(0.5), p99: q(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+function time(fn: () => void, n: number, warm = 200): ReturnType<typeof stats> {
+  for (let i = 0; i < warm; i++) fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return stats(out);
+}
+const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
+
+const instruction = 'Our scanner flagged a possible buffer overflow in this C function from our firmware. Can you explain the bug, fix it, and write a unit test that would have caught it? We also want to know whether strncpy is enough here or if we should switch to a length-checked copy helper across the codebase. ';
+const code = '```c\n' + 'static int parse_header(const char *in, size_t len, struct hdr *out) {\n  char name[32];\n  size_t i = 0;\n  while (i < len && in[i] != \':\') { name[i] = in[i]; i++; }\n  name[i] = 0;\n  strcpy(out->name, name);\n  return (int)i;\n}\n'.repeat(9) + '```';
+const prompt2k = (instruction + '\n' + code).slice(0, 2048);
+const conv = { system: 'You are a helpful assistant.', turns: [{ role: 'user' as const, text: prompt2k }] };
+
+const c = loadDefaultClassifier();
+const KEYWORDS = /\b(exploit|malware|ransomware|keylogger|payload|shellcode|botnet|phishing|sarin|anthrax|ricin|nerve agent|bioweapon|ignore (all )?previous instructions|jailbreak|DAN|bomb|weapon|hack|steal|credential|backdoor|rootkit|trojan|ddos|brute force)\b/gi;
+
+const N = 3000;
+const full = time(() => c.classify(conv), N);
+const normOnly = time(() => {
+  const s = splitInstructionAndCode(prompt2k);
+  decodeSegments(normalizeText(s.instruction));
+}, N);
+const regex = time(() => {
+  KEYWORDS.lastIndex = 0;
+  prompt2k.match(KEYWORDS);
+}, N);
+const big = 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(1_000_000 / 45)).slice(0, 1_000_000);
+const huge = time(() => c.classifyText(big), 20, 3);
+
+console.log(`prompt: ${prompt2k.length} chars; ${N} iterations; Node ${process.version}`);
+console.log(`classify (full pipeline + model)   p50 ${fmt(full.p50)}  p99 ${fmt(full.p99)}`);
+console.log(`baseline: normalise + split only   p50 ${fmt(normOnly.p50)}  p99 ${fmt(normOnly.p99)}   ratio full/baseline ${(full.p50 / normOnly.p50).toFixed(1)}x`);
+console.log(`baseline: regex keyword list       p50 ${fmt(regex.p50)}  p99 ${fmt(regex.p99)}   ratio full/regex ${(full.p50 / regex.p50).toFixed(1)}x`);
+console.log(`1 MB prompt (head+tail windowing)  p50 ${fmt(huge.p50)}  p99 ${fmt(huge.p99)}`);
+
+// Streaming: a 4,000-char response in 20-char deltas (typical token chunks), moderated vs passed through.
+const config = parseClassifyConfig({});
+const response = ('Here is how to fix the overflow: check the length before copying, use a bounded copy, and add a regression test that feeds a 64-byte header. ').repeat(40).slice(0, 4000);
+const deltas = response.match(/.{1,20}/gs)!;
+for (const holdBack of [0, 64, 256, 1024]) {
+  const moderated = time(() => {
+    const m = createStreamModerator({ classify: (t) => c.classifyText(t), decide: (s) => decideAction(s, 'general', config), holdBackChars: holdBack, windowChars: 2000 });
+    for (const d of deltas) m.push(d);
+    m.end();
+  }, 200, 20);
+  const plain = time(() => {
+    let out = '';
+    for (const d of deltas) out += d;
+    if (out.length !== response.length) throw new Error('unreachable');
+  }, 200, 20);
+  const perChunk = (moderated.p50 - plain.p50) / deltas.length;
+  console.log(`stream moderation holdBack=${String(holdBack).padStart(4)}: whole response p50 ${fmt(moderated.p50)} vs pass-through ${fmt(plain.p50)} → +${fmt(perChunk)} per 20-char chunk (${deltas.length} chunks)`);
+}
