@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../src/audit/log.ts';
 import { verifyAudit } from '../src/audit/verify.ts';
 import { hashBody, sealRecord } from '../src/audit/chain.ts';
-import { canonicalJson } from '../src/audit/canonical-json.ts';
+import { canonicalJson, canonicalJsonWith } from '../src/audit/canonical-json.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const privPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -39,6 +39,8 @@ test('a fresh log verifies, checkpoints sign it, canonical JSON is key-order ind
   // Integer-like keys take the explicit path: still sorted as strings.
   assert.equal(canonicalJson({ z: { '10': 1, '9': 2, a: null }, u: undefined }), '{"z":{"10":1,"9":2,"a":null}}');
   assert.throws(() => canonicalJson({ x: NaN }), /non-finite/);
+  // Chain fields always win over a caller's fields of the same name; unsorted input is sorted.
+  assert.equal(canonicalJsonWith({ z: 1, seq: 'forged', a: { y: 1, x: 2 } }, { seq: 7, prevHash: 'p', time: 1 }), '{"a":{"x":2,"y":1},"prevHash":"p","seq":7,"time":1,"z":1}');
   // The hash is the last member of each line.
   assert.match(lines[0], /,"hash":"[0-9a-f]{64}"\}$/);
   rmSync(dir, { recursive: true });

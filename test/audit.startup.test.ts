@@ -131,3 +131,30 @@ test('write failure mid-run (ENOSPC-like) rejects pending appends, rewinds the c
   assert.ok(existsSync(path));
   rmSync(dir, { recursive: true });
 });
+
+test('large file: only the tail window is verified at start-up, and a bad record there is found at its file offset', async () => {
+  const { dir, path, original } = await seed(300);
+  assert.ok(original.length > 3 * 4096);
+  let log = await AuditLog.open({ path, tailVerifyBytes: 4096 }, { onProblem: () => {} });
+  assert.equal(log.startup.quarantined, null);
+  assert.equal(log.durableHead.seq, 300);
+  assert.ok(log.startup.verifiedRecords < 300, 'verified only the window');
+  await log.append({ kind: 'system', n: 300 });
+  await log.close();
+  assert.equal((await verifyAudit(path)).ok, true);
+  // Corrupt record 299.
+  const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const offset = lines.slice(0, 298).reduce((s, l) => s + l.length + 1, 0);
+  lines[298] = lines[298].replace('"n":298', '"n":2980');
+  writeFileSync(path, lines.join('\n') + '\n');
+  log = await AuditLog.open({ path, tailVerifyBytes: 4096 }, { onProblem: () => {} });
+  const q = log.startup.quarantined!;
+  assert.equal(q.bad.offset, offset);
+  assert.equal(q.bad.line, null, 'line numbers are unknown in a tail window');
+  assert.equal(q.bad.seq, 299);
+  await log.close();
+  const r = await verifyAudit(path);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  assert.equal(r.records, 298 + 1);
+  rmSync(dir, { recursive: true });
+});

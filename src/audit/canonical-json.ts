@@ -12,6 +12,12 @@ const INTEGER_LIKE = /^(0|[1-9]\d*)$/;
 
 class NeedsSlowPath extends Error {}
 
+function isIntegerLike(k: string): boolean {
+  const c0 = k.charCodeAt(0);
+  return c0 >= 48 && c0 <= 57 && INTEGER_LIKE.test(k);
+}
+
+/** A deep copy with keys in sorted order, or the value itself when it already is (no allocation). */
 function sortedCopy(value: unknown): unknown {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
@@ -22,19 +28,51 @@ function sortedCopy(value: unknown): unknown {
     return value;
   }
   if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i]);
-    return out;
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const c = sortedCopy(value[i]);
+      if (c !== value[i] && !out) out = value.slice(0, i);
+      if (out) out.push(c);
+    }
+    return out ?? value;
   }
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw new NeedsSlowPath();
-  const keys = Object.keys(value).sort();
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    const c0 = k.charCodeAt(0);
-    if (c0 >= 48 && c0 <= 57 && INTEGER_LIKE.test(k)) throw new NeedsSlowPath();
-    out[k] = sortedCopy((value as Record<string, unknown>)[k]);
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let sorted = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (isIntegerLike(keys[i])) throw new NeedsSlowPath();
+    if (i > 0 && keys[i - 1] > keys[i]) sorted = false;
   }
+  if (sorted) {
+    // Already in order: reuse the object unless a nested value needs a copy.
+    let i = 0;
+    for (; i < keys.length; i++) if (sortedCopy(obj[keys[i]]) !== obj[keys[i]]) break;
+    if (i === keys.length) return value;
+  }
+  keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = sortedCopy(obj[k]);
   return out;
+}
+
+/**
+ * Canonical JSON of `record` with `extras` merged in (extras win), without building the merged object twice:
+ * the audit log uses it to add seq/prevHash/time to a caller's record.
+ */
+export function canonicalJsonWith(record: object, extras: Record<string, unknown>): string {
+  const rec = record as Record<string, unknown>;
+  const extraKeys = Object.keys(extras).sort();
+  // Merge by position: when `record` is already sorted the result is too and is not copied again.
+  const merged: Record<string, unknown> = {};
+  let j = 0;
+  for (const k of Object.keys(rec)) {
+    while (j < extraKeys.length && extraKeys[j] < k) merged[extraKeys[j]] = extras[extraKeys[j++]];
+    if (k in extras) continue;
+    merged[k] = rec[k];
+  }
+  while (j < extraKeys.length) merged[extraKeys[j]] = extras[extraKeys[j++]];
+  return canonicalJson(merged);
 }
 
 export function canonicalJson(value: unknown): string {

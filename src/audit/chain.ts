@@ -5,7 +5,7 @@
  * without its `hash` member; the line is that canonical JSON with `"hash"` appended as the last member. Order is by `seq` only: `time` is informative and may step backwards.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson, canonicalJsonWith } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -35,6 +35,13 @@ export function hashBody(body: Record<string, unknown>): string {
  */
 export function sealRecord(body: Record<string, unknown>): { line: string; hash: string } {
   const json = canonicalJson(body);
+  const hash = createHash('sha256').update(json).digest('hex');
+  return { line: withHash(json, hash) + '\n', hash };
+}
+
+/** Seal `record` extended with the chain fields (seq, prevHash, time) without copying it first. */
+export function sealWith(record: object, chain: { seq: number; prevHash: string; time: number }): { line: string; hash: string } {
+  const json = canonicalJsonWith(record, chain);
   const hash = createHash('sha256').update(json).digest('hex');
   return { line: withHash(json, hash) + '\n', hash };
 }

@@ -21,7 +21,7 @@ import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
-import { GENESIS_HASH, scanChain, sealRecord, type BadRecord, type ChainHead } from './chain.ts';
+import { GENESIS_HASH, scanChain, sealWith, type BadRecord, type ChainHead } from './chain.ts';
 import { loadPrivateKey, signCheckpoint } from './signing.ts';
 import { hmacKeyFrom, keyedTextHash, type AdminAuditRecord, type RequestAuditRecord } from './record.ts';
 
@@ -167,8 +167,7 @@ export class AuditLog {
 
   private enqueue(record: AuditInput, time = this.clock()): Promise<void> {
     const seq = this.head.seq + 1;
-    const body: Record<string, unknown> = { ...record, seq, prevHash: this.head.hash, time };
-    const { line, hash } = sealRecord(body);
+    const { line, hash } = sealWith(record, { seq, prevHash: this.head.hash, time });
     this.head = { seq, hash };
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, seq, hash, resolve, reject });

@@ -64,30 +64,30 @@ export function actionOf(event: RequestEvent): string {
 
 /** Build the audit record for one request decision. `responseHash` may be supplied by the caller (keyed hash of the output). */
 export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?: string } = {}): RequestAuditRecord {
-  const rec: RequestAuditRecord = {
+  // Keys in sorted order (undefined members are omitted by JSON): canonicalisation then reuses this object as is.
+  return {
+    action: actionOf(event),
+    code: event.code,
+    costUsd: event.costUsd,
+    inputTokens: event.inputTokens,
     kind: 'request',
-    requestId: event.requestId,
-    requestTime: event.time,
-    principal: { keyId: event.keyId, accountId: event.accountId, orgId: event.orgId },
-    protocol: event.protocol,
-    stream: event.stream,
+    labels: event.labels,
+    latencyMs: event.latencyMs,
     modelRequested: event.modelRequested,
     modelServed: event.modelServed,
-    action: actionOf(event),
     outcome: event.outcome,
-    status: event.status,
-    inputTokens: event.inputTokens,
     outputTokens: event.outputTokens,
+    principal: { accountId: event.accountId, keyId: event.keyId, orgId: event.orgId },
+    promptHash: event.promptHash,
+    protocol: event.protocol,
+    ref: event.ref,
+    requestId: event.requestId,
+    requestTime: event.time,
+    responseHash: extra.responseHash,
+    status: event.status,
+    stream: event.stream,
     usageEstimated: event.usageEstimated,
-    costUsd: event.costUsd,
-    latencyMs: event.latencyMs,
   };
-  if (event.code !== undefined) rec.code = event.code;
-  if (event.ref !== undefined) rec.ref = event.ref;
-  if (event.labels !== undefined) rec.labels = event.labels;
-  if (event.promptHash !== undefined) rec.promptHash = event.promptHash;
-  if (extra.responseHash !== undefined) rec.responseHash = extra.responseHash;
-  return rec;
 }
 
 export function adminRecord(action: AdminAction | string, actor: string, target?: string, details?: Record<string, unknown>): AdminAuditRecord {
