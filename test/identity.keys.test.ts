@@ -108,7 +108,9 @@ for (const backend of BACKENDS) {
       const { key, secret } = await repo.create({ accountId: 'acct-e' });
       const otherDb = await t.openAnother();
       const otherRepo = new KeyRepository(otherDb);
-      const registry = await KeyRegistry.load(otherRepo);
+      const loads: Array<{ keys: number; full: boolean }> = [];
+      const registry = await KeyRegistry.load(otherRepo, { onLoad: ({ keys, full }) => loads.push({ keys, full }) });
+      assert.equal(loads[0]!.full, true);
       // Polling slow enough that on PostgreSQL a fast result proves LISTEN/NOTIFY did the work.
       const watcher = new ChangeWatcher(otherDb, { intervalMs: backend === 'postgres' ? 5000 : 100 });
       registry.follow(watcher);
@@ -119,6 +121,7 @@ for (const backend of BACKENDS) {
         const ms = await eventually(() => !registry.lookup(secret).ok, 3000, 'revocation');
         assert.deepEqual(registry.lookup(secret), { ok: false, reason: 'revoked' });
         if (backend === 'postgres') assert.ok(ms < 1000, `NOTIFY path took ${ms} ms`);
+        assert.deepEqual(loads.slice(1), [{ keys: 1, full: false }], 'only the revoked key is reloaded');
 
         const created = await repo.create({ accountId: 'acct-f' });
         await eventually(() => registry.lookup(created.secret).ok, 3000, 'new key');

@@ -29,6 +29,12 @@ export interface KeyEntry {
   revoked: boolean;
 }
 
+/** Keys changed after a revision, and the highest revision among them (or the input when none changed). */
+export interface KeyChanges {
+  entries: KeyEntry[];
+  rev: number;
+}
+
 export class KeyNotFoundError extends Error {
   constructor(readonly keyId: string) {
     super(`no key with id '${keyId}'`);
@@ -59,6 +65,7 @@ interface KeyRow {
   updated_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  rev: number;
   label: string | null;
   account_created_at: number | null;
   payment_fingerprint: string | null;
@@ -118,10 +125,11 @@ export class KeyRepository {
     const id = generateKeyId();
     const now = this.now();
     await this.db.transaction(async (tx) => {
+      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
       await tx.query(
         `INSERT INTO identity_keys (id, hash, prefix, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff,
-           created_at, updated_at, revoked_at, revoked_reason, label, account_created_at, payment_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, NULL, NULL, $13, $14, $15)`,
+           created_at, updated_at, revoked_at, revoked_reason, label, account_created_at, payment_fingerprint, rev)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, NULL, NULL, $13, $14, $15, $16)`,
         [
           id,
           hashSecret(secret),
@@ -138,9 +146,9 @@ export class KeyRepository {
           attrs.label,
           attrs.accountCreatedAt,
           attrs.paymentFingerprint,
+          rev,
         ],
       );
-      await bumpRevision(tx, IDENTITY_TOPIC);
     });
     await this.changed();
     const key: KeyRecord = { id, prefix: displayPrefix(secret), status: 'active', ...attrs, createdAt: now, updatedAt: now, revokedAt: null, revokedReason: null };
@@ -179,13 +187,13 @@ export class KeyRepository {
         throw new KeyStateError(`key '${id}' was already revoked at ${new Date(Number(row.revoked_at)).toISOString()}`);
       }
       const now = this.now();
+      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
       // The revoked_at IS NULL guard makes two concurrent revocations produce one winner.
       const updated = await tx.query<KeyRow>(
-        `UPDATE identity_keys SET revoked_at = $2, revoked_reason = $3, updated_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING ${RECORD_COLUMNS}`,
-        [id, now, reason ?? null],
+        `UPDATE identity_keys SET revoked_at = $2, revoked_reason = $3, updated_at = $2, rev = $4 WHERE id = $1 AND revoked_at IS NULL RETURNING ${RECORD_COLUMNS}`,
+        [id, now, reason ?? null, rev],
       );
       if (!updated[0]) throw new KeyStateError(`key '${id}' was revoked concurrently`);
-      await bumpRevision(tx, IDENTITY_TOPIC);
       return toRecord(updated[0]);
     });
     await this.changed();
@@ -201,9 +209,10 @@ export class KeyRepository {
       if (!row) throw new KeyNotFoundError(id);
       if (row.revoked_at !== null) throw new KeyStateError(`key '${id}' is revoked; its attributes can no longer change`);
       const next = { ...toRecord(row), ...patch };
+      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
       const updated = await tx.query<KeyRow>(
         `UPDATE identity_keys SET account_id = $2, org_id = $3, nationalities = $4, residence = $5, kyc = $6, programmes = $7, tier = $8,
-           staff = $9, label = $10, account_created_at = $11, payment_fingerprint = $12, updated_at = $13
+           staff = $9, label = $10, account_created_at = $11, payment_fingerprint = $12, updated_at = $13, rev = $14
          WHERE id = $1 RETURNING ${RECORD_COLUMNS}`,
         [
           id,
@@ -219,20 +228,25 @@ export class KeyRepository {
           next.accountCreatedAt,
           next.paymentFingerprint,
           this.now(),
+          rev,
         ],
       );
-      await bumpRevision(tx, IDENTITY_TOPIC);
       return toRecord(updated[0]!);
     });
     await this.changed();
     return record;
   }
 
-  /** Every key with its hash, for KeyRegistry. Arrays that repeat across keys are shared, to save memory. */
-  async loadEntries(): Promise<KeyEntry[]> {
-    const rows = await this.db.query<KeyRow>(
-      'SELECT id, hash, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff, revoked_at, account_created_at, payment_fingerprint FROM identity_keys',
-    );
+  /**
+   * Keys with their hashes, for KeyRegistry: every key when `sinceRev` is null, else only those changed after
+   * that revision. Arrays that repeat across keys are shared, to save memory.
+   */
+  async loadEntries(sinceRev: number | null = null): Promise<KeyChanges> {
+    const columns = 'id, hash, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff, revoked_at, account_created_at, payment_fingerprint, rev';
+    const rows =
+      sinceRev === null
+        ? await this.db.query<KeyRow>(`SELECT ${columns} FROM identity_keys`)
+        : await this.db.query<KeyRow>(`SELECT ${columns} FROM identity_keys WHERE rev > $1`, [sinceRev]);
     const interned = new Map<string, readonly string[]>();
     const list = (json: string): readonly string[] => {
       let v = interned.get(json);
@@ -242,11 +256,15 @@ export class KeyRepository {
       }
       return v;
     };
-    return rows.map((row) => ({
-      hash: row.hash,
-      revoked: row.revoked_at !== null,
-      principal: principalOf(row.id, row, list),
-    }));
+    let rev = sinceRev ?? 0;
+    const entries = new Array<KeyEntry>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const r = Number(row.rev);
+      if (r > rev) rev = r;
+      entries[i] = { hash: row.hash, revoked: row.revoked_at !== null, principal: principalOf(row.id, row, list) };
+    }
+    return { entries, rev };
   }
 
   private async changed(): Promise<void> {

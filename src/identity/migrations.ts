@@ -31,4 +31,13 @@ CREATE TABLE identity_keys (
 CREATE INDEX identity_keys_account ON identity_keys (account_id);
 `,
   },
+  {
+    // The 'identity' revision at which the row last changed. Revisions are handed out under the gh_revisions
+    // row lock, so they follow commit order: a registry can load just `rev > last seen` instead of every key.
+    id: 'identity/0002_key_rev',
+    sql: `
+ALTER TABLE identity_keys ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX identity_keys_rev ON identity_keys (rev);
+`,
+  },
 ];

@@ -7,7 +7,7 @@
  */
 import type { Principal } from '../core/types.ts';
 import type { ChangeWatcher } from '../store/changes.ts';
-import type { KeyEntry } from './keys.ts';
+import type { KeyChanges, KeyEntry } from './keys.ts';
 import { IDENTITY_TOPIC } from './keys.ts';
 import { hashSecret } from './secrets.ts';
 
@@ -21,13 +21,14 @@ const REVOKED: KeyLookupResult = Object.freeze({ ok: false, reason: 'revoked' })
 const MAX_CREDENTIAL_LENGTH = 512;
 
 export interface KeySource {
-  loadEntries(): Promise<KeyEntry[]>;
+  /** Every key when sinceRev is null, else those changed after sinceRev; with the newest revision seen. */
+  loadEntries(sinceRev: number | null): Promise<KeyChanges>;
 }
 
 export interface KeyRegistryOptions {
   onError?: (err: Error) => void;
   /** Called after each successful (re)load with the number of keys. */
-  onLoad?: (info: { keys: number; ms: number }) => void;
+  onLoad?: (info: { keys: number; full: boolean; ms: number }) => void;
 }
 
 export class KeyRegistry {
@@ -35,6 +36,8 @@ export class KeyRegistry {
   /** Keys from config (identity.keys); store keys win on a clash so a store revocation is never masked. */
   private fromConfig = new Map<string, KeyLookupResult>();
   private loadedAt = 0;
+  /** Highest key revision applied; null until the first full load. */
+  private rev: number | null = null;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
 
@@ -85,8 +88,19 @@ export class KeyRegistry {
     this.loadedAt = Date.now();
   }
 
-  /** Reloads from the source; concurrent calls coalesce. On failure the previous keys keep serving. */
-  reload(): Promise<void> {
+  /** Revision of the newest key change applied (null before the first load). */
+  get revision(): number | null {
+    return this.rev;
+  }
+
+  /**
+   * Brings the registry up to date; concurrent calls coalesce. The first call (or `{full: true}`) loads every
+   * key and swaps the map; later calls load only keys changed since the last revision applied and update the
+   * live map entry by entry (each Map.set is atomic for lookups, and keys are never deleted, only revoked).
+   * On failure the keys already loaded keep serving.
+   */
+  reload(opts: { full?: boolean } = {}): Promise<void> {
+    if (opts.full) this.rev = null;
     if (this.reloading) {
       this.reloadAgain = true;
       return this.reloading;
@@ -96,9 +110,15 @@ export class KeyRegistry {
         do {
           this.reloadAgain = false;
           const started = performance.now();
-          const entries = await this.source.loadEntries();
-          this.replaceAll(entries);
-          this.opts.onLoad?.({ keys: entries.length, ms: performance.now() - started });
+          const full = this.rev === null;
+          const changes = await this.source.loadEntries(this.rev);
+          if (full) this.replaceAll(changes.entries);
+          else {
+            for (const e of changes.entries) this.byHash.set(e.hash, toLookupResult(e));
+            this.loadedAt = Date.now();
+          }
+          this.rev = changes.rev;
+          this.opts.onLoad?.({ keys: changes.entries.length, full, ms: performance.now() - started });
         } while (this.reloadAgain);
       } finally {
         this.reloading = undefined;
@@ -116,8 +136,12 @@ export class KeyRegistry {
   }
 }
 
+function toLookupResult(e: KeyEntry): KeyLookupResult {
+  return e.revoked ? REVOKED : Object.freeze({ ok: true as const, principal: e.principal });
+}
+
 function toLookupMap(entries: Iterable<KeyEntry>): Map<string, KeyLookupResult> {
   const map = new Map<string, KeyLookupResult>();
-  for (const e of entries) map.set(e.hash, e.revoked ? REVOKED : Object.freeze({ ok: true as const, principal: e.principal }));
+  for (const e of entries) map.set(e.hash, toLookupResult(e));
   return map;
 }
