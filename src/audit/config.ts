@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retentionSchema } from './retention.ts';
 
 /** YAML section `audit:`. Every key has a default, so an absent section gives a working local log. */
 export const configSchema = z
@@ -21,6 +22,8 @@ export const configSchema = z
     tailVerifyBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
     /** Most records written per group commit. */
     maxBatch: z.number().int().min(1).default(4096),
+    /** Optional encrypted retention of prompt/response text (off by default). */
+    retention: retentionSchema,
   })
   .strict()
   .prefault({});
