@@ -3,7 +3,7 @@
  * Cross-references (model → provider, fallbacks → models, fallback cycles) are checked after the schema.
  */
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../protocol/validate.ts';
 import { configSchema, type GatewayConfig } from './schema.ts';
@@ -50,7 +50,9 @@ export function parseConfig(text: string, file = '<config>'): GatewayConfig {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const { line, column } = locate(issue.path);
+      // An unknown key is best shown at the key itself, not at the map that holds it.
+      const at = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]!] : issue.path;
+      const { line, column } = keyPosition(doc, lineCounter, at) ?? locate(issue.path);
       problems.push({ file, line, column, path: formatPath(issue.path), message: describeIssue(issue, raw) });
     }
     throw new ConfigError(problems);
@@ -105,6 +107,19 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     cur = (cur as Record<PropertyKey, unknown>)[p];
   }
   return cur;
+}
+
+function keyPosition(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
+  const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
+  if (!isMap(parent)) return undefined;
+  const last = String(path[path.length - 1]);
+  for (const pair of parent.items) {
+    if (isScalar(pair.key) && String(pair.key.value) === last && pair.key.range) {
+      const p = lc.linePos(pair.key.range[0]);
+      return { line: p.line, column: p.col };
+    }
+  }
+  return undefined;
 }
 
 /** Finds the closest YAML node for a path (unrecognized keys point at their parent) and returns its position. */

@@ -6,7 +6,7 @@
 import pino, { type Logger } from 'pino';
 
 export function createLogger(level: string, destination: pino.DestinationStream | number = 1): Logger {
-  const dest = typeof destination === 'number' ? pino.destination({ dest: destination, sync: false, minLength: 4096 }) : destination;
+  const dest = typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
   const logger = pino(
     {
       level,

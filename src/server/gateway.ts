@@ -45,6 +45,8 @@ export class Gateway {
   private catalogueRef: Catalogue;
   private readonly metrics = new GatewayMetrics();
   private app!: FastifyInstance;
+  private path!: RequestPath;
+  private closing: Promise<void> | undefined;
   readonly logger: Logger;
   url = '';
 
@@ -80,7 +82,7 @@ export class Gateway {
   private async listen(): Promise<void> {
     const config = this.catalogueRef.config;
     const env = this.opts.env ?? process.env;
-    const path = new RequestPath({
+    const path = (this.path = new RequestPath({
       catalogue: () => this.catalogueRef,
       keys: this.caps.keys,
       gates: this.caps.gates ?? (() => EMPTY),
@@ -91,7 +93,7 @@ export class Gateway {
       logger: this.logger,
       ...(this.caps.fingerprint ? { fingerprint: this.caps.fingerprint } : {}),
       ...(this.caps.moderator ? { moderator: this.caps.moderator } : {}),
-    });
+    }));
     const configReadiness = { name: 'config', check: () => ({ ok: true, detail: `${this.catalogueRef.models.size} models` }) };
     this.app = await buildApp({
       logger: this.logger,
@@ -133,10 +135,24 @@ export class Gateway {
     }
   }
 
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish (up to server.shutdownGraceMs), then
+   * close every connection, the capabilities and the upstream pools.
+   */
   async close(): Promise<void> {
-    await this.app.close();
-    await this.caps.close?.();
-    await Promise.allSettled([...this.catalogueRef.providers.values()].map((p) => p.close()));
-    this.logger.flush?.();
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      const server = this.app.server;
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + this.catalogueRef.config.server.shutdownGraceMs;
+      while (this.path.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await this.app.close();
+      await this.caps.close?.();
+      await Promise.allSettled([...this.catalogueRef.providers.values()].map((p) => p.close()));
+      this.logger.flush?.();
+    })();
+    return this.closing;
   }
 }

@@ -113,6 +113,8 @@ function failureError(f: UpstreamFailure | null): GatewayError {
 }
 
 export class RequestPath {
+  /** Requests between arrival and their last byte; shutdown waits for this to reach zero. */
+  inFlight = 0;
   constructor(private readonly deps: RequestPathDeps) {}
 
   /** Sends a protocol-formatted error for failures that happen before the request path (parse, size, UTF-8). */
@@ -145,6 +147,15 @@ export class RequestPath {
   }
 
   async handle(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.handleRequest(protocol, raw, res, body);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async handleRequest(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const state = this.newState(protocol, raw);
     const auth = this.deps.keys.lookup(bearerOrApiKey(raw));
     if (!auth.ok) {
@@ -265,6 +276,7 @@ export class RequestPath {
     if (signal.aborted && !res.writableEnded && res.destroyed) {
       state.outcome = 'client_closed';
       state.status = 499;
+      res.destroy();
       return this.emit(state);
     }
     state.outcome = 'upstream_error';
@@ -286,8 +298,16 @@ export class RequestPath {
       const t0 = performance.now();
       let writer: ReturnType<IngressProtocol['streamWriter']> | null = null;
       let stopEvent: Extract<StreamEvent, { type: 'stop' }> | null = null;
+      let heldStart: StreamEvent | null = null;
       const onEvent = (ev: StreamEvent) => {
         if (moderatedStop) return;
+        // Commit to this attempt only when content arrives: an upstream that opens a stream and dies before
+        // saying anything can still fall back, and the client never sees a half-started message.
+        if (!writer && ev.type === 'start') {
+          heldStart = ev;
+          if (ev.inputTokens !== undefined) usageIn = ev.inputTokens;
+          return;
+        }
         if (!writer) {
           // First event: commit to this attempt and send headers now (no fallback after this point).
           this.deps.metrics.upstreamDuration.labels(target.provider.name, 'true').observe((performance.now() - t0) / 1000);
@@ -301,6 +321,8 @@ export class RequestPath {
             'x-request-id': state.requestId,
             'x-gatehouse-served-model': target.config.name,
           });
+          const start = writer.write(heldStart ?? { type: 'start', id: state.requestId, model: target.config.name });
+          if (start) res.write(start);
         }
         if (ev.type === 'start') {
           if (ev.inputTokens !== undefined) usageIn = ev.inputTokens;
@@ -340,6 +362,7 @@ export class RequestPath {
         if (signal.aborted || res.destroyed) {
           state.outcome = 'client_closed';
           state.status = 499;
+          res.destroy();
           return this.emit(state);
         }
         state.outcome = 'stream_error';
@@ -376,6 +399,7 @@ export class RequestPath {
     if (signal.aborted && res.destroyed) {
       state.outcome = 'client_closed';
       state.status = 499;
+      res.destroy();
       return this.emit(state);
     }
     state.outcome = 'upstream_error';
@@ -407,6 +431,7 @@ export class RequestPath {
     if (res.destroyed) {
       state.outcome = 'client_closed';
       state.status = 499;
+      res.destroy();
       return this.emit(state);
     }
     res.writeHead(200, {

@@ -1,0 +1,118 @@
+/**
+ * Gateway overhead benchmark. In one run, against the same no-op upstream:
+ *   upstream  — the upstream called directly (what a client would see with no proxy at all)
+ *   bare      — bench/bare-proxy.ts, the floor for any node:http + undici proxy
+ *   gateway   — Gatehouse with auth, validation, translation, routing, metrics and logging
+ * For each: latency p50/p99 at a fixed 1,000 req/s, and throughput at saturation; streaming and not.
+ * Added latency = target p50/p99 minus the upstream's own in the same run.
+ *
+ * Usage: node --import tsx bench/gateway.bench.ts [--duration 10] [--rate 1000] [--connections 64]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { stringify } from 'yaml';
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, rate: { type: 'string', default: '1000' }, connections: { type: 'string', default: '64' } },
+});
+const duration = Number(values.duration);
+const rate = Number(values.rate);
+const connections = Number(values.connections);
+
+function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /LISTENING (\d+)/.exec(buf) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(buf);
+      if (m) {
+        proc.stdout!.removeAllListeners('data');
+        proc.stdout!.resume();
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${buf}`)));
+  });
+}
+
+function run(url: string, headers: Record<string, string>, body: string, opts: { rate?: number; connections: number }): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections: opts.connections, duration, ...(opts.rate ? { overallRate: opts.rate } : {}) },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+const upstream = await start(['bench/noop-upstream.ts']);
+const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+const bare = await start(['bench/bare-proxy.ts'], { UPSTREAM: upstreamUrl });
+
+const storeUrl = `sqlite:${join(dir, 'store.db')}`;
+const configPath = join(dir, 'bench.yaml');
+writeFileSync(
+  configPath,
+  stringify({
+    server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
+    store: { url: storeUrl },
+    providers: { noop: { type: 'openai', baseUrl: `${upstreamUrl}/v1`, connections: 128 } },
+    models: [{ name: 'bench', provider: 'noop', upstreamModel: 'noop', pricing: { inputPerMTok: 1, outputPerMTok: 2 } }],
+  }),
+);
+const created = spawnSyncJson(['src/cli/main.ts', 'keys', 'create', '--config', configPath, '--account', 'bench', '--nationality', 'US', '--json']);
+const key = created.secret as string;
+const gateway = await start(['src/cli/main.ts', 'serve', '--config', configPath], { GATEHOUSE_LOG_FILE: join(dir, 'gateway.log') });
+
+function spawnSyncJson(args: string[]): Record<string, unknown> {
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8' })) as Record<string, unknown>;
+}
+
+const targets = [
+  { name: 'upstream', url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
+  { name: 'bare', url: `http://127.0.0.1:${bare.port}/v1/chat/completions`, headers: {} },
+  { name: 'gateway', url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` } },
+];
+const bodies = {
+  plain: JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say ok eight times.' }] }),
+  stream: JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'Say ok eight times.' }] }),
+};
+// The upstream itself ignores the model name; the bare proxy forwards the body untouched.
+
+interface Row { mode: string; target: string; p50: number; p99: number; rps: number; errors: number }
+const rows: Row[] = [];
+for (const [mode, body] of Object.entries(bodies)) {
+  for (const t of targets) {
+    await run(t.url, t.headers, body, { connections: 16, rate: 500 }); // warm-up (JIT, pools)
+    const fixed = await run(t.url, t.headers, body, { rate, connections });
+    const sat = await run(t.url, t.headers, body, { connections });
+    rows.push({ mode, target: t.name, p50: fixed.latency.p50, p99: fixed.latency.p99, rps: sat.requests.average, errors: fixed.errors + fixed.non2xx + sat.errors + sat.non2xx });
+  }
+}
+for (const p of [upstream.proc, bare.proc, gateway.proc]) p.kill('SIGTERM');
+
+const get = (mode: string, target: string) => rows.find((r) => r.mode === mode && r.target === target)!;
+console.log(`\nGateway overhead — ${rate} req/s fixed rate and saturation, ${connections} connections, ${duration}s per run`);
+console.log('mode    target    p50 ms  p99 ms  sat req/s  errors');
+for (const r of rows) console.log(`${r.mode.padEnd(7)} ${r.target.padEnd(9)} ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}  ${r.rps.toFixed(0).padStart(9)}  ${r.errors}`);
+console.log('\nmode    added p50 ms (gateway / bare)   added p99 ms (gateway / bare)   saturation gateway/bare');
+for (const mode of Object.keys(bodies)) {
+  const u = get(mode, 'upstream');
+  const b = get(mode, 'bare');
+  const g = get(mode, 'gateway');
+  const a50 = g.p50 - u.p50;
+  const b50 = b.p50 - u.p50;
+  const a99 = g.p99 - u.p99;
+  const b99 = b.p99 - u.p99;
+  console.log(
+    `${mode.padEnd(7)} ${a50.toFixed(2)} / ${b50.toFixed(2)} (ratio ${(a50 / Math.max(b50, 0.01)).toFixed(2)})`.padEnd(40) +
+      `${a99.toFixed(2)} / ${b99.toFixed(2)} (ratio ${(a99 / Math.max(b99, 0.01)).toFixed(2)})`.padEnd(32) +
+      `${(g.rps / b.rps).toFixed(2)} (${g.rps.toFixed(0)} / ${b.rps.toFixed(0)} req/s)`,
+  );
+}
+process.exit(0);

@@ -1,0 +1,67 @@
+/**
+ * Starts a real gateway (the same wiring as `gatehouse serve`) in-process on an ephemeral port, in front of an
+ * HTTP simulator speaking both protocols, with keys created through the identity repository on the chosen
+ * store backend. Log lines are captured for assertions.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { KeyRepository } from '../../src/identity/keys.ts';
+import { startSimulatorServer, type RunningSimulator } from '../../src/providers/simulator-server.ts';
+import { composeGateway } from '../../src/server/compose.ts';
+import type { Gateway } from '../../src/server/gateway.ts';
+import { ALL_MIGRATIONS } from '../../src/store/all-migrations.ts';
+import { openTestDb, BACKENDS as STORE_BACKENDS } from '../../src/store/testing.ts';
+import { standardConfig, tempDir, writeConfig } from './config.ts';
+
+export const BACKENDS = STORE_BACKENDS;
+
+export interface Harness {
+  url: string;
+  gateway: Gateway;
+  sim: RunningSimulator;
+  keys: { valid: string; revoked: string };
+  configPath: string;
+  storeUrl: string;
+  logLines(): Record<string, any>[];
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { backend: 'sqlite' | 'postgres'; extra?: Record<string, unknown>; env?: Record<string, string> }): Promise<Harness> {
+  const sim = await startSimulatorServer({
+    behaviours: {
+      'reset-upstream': { resetConnection: true },
+      'paced-upstream': { tokensPerSecond: 50, replyTokens: 500 },
+    },
+    defaults: { replyTokens: 12 },
+  });
+  const store = await openTestDb(opts.backend, ALL_MIGRATIONS);
+  const repo = new KeyRepository(store.db);
+  const valid = await repo.create({ accountId: 'acct-test', orgId: 'org-test', nationalities: ['US'], residence: 'US', kyc: 'basic', programmes: [], tier: 'general', staff: false });
+  const revoked = await repo.create({ accountId: 'acct-revoked', orgId: null, nationalities: ['GB'], residence: 'GB', kyc: 'none', programmes: [], tier: 'general', staff: false });
+  await repo.revoke(revoked.key.id, 'test');
+  const dir = tempDir();
+  const configPath = writeConfig(dir, standardConfig({ simUrl: sim.url, storeUrl: store.url, ...(opts.extra ? { extra: opts.extra } : {}) }));
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const composed = await composeGateway({ configPath, port: 0, logger, env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream-test', ...(opts.env ?? {}) } });
+  return {
+    url: composed.gateway.url,
+    gateway: composed.gateway,
+    sim,
+    keys: { valid: valid.secret, revoked: revoked.secret },
+    configPath,
+    storeUrl: store.url,
+    logLines: () => lines.map((l) => JSON.parse(l) as Record<string, any>),
+    close: async () => {
+      await composed.close();
+      await sim.close();
+      await store.cleanup();
+    },
+  };
+}
