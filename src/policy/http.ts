@@ -1,0 +1,47 @@
+/** Error mapping shared by the policy, licence and directive admin routes: `{"error":{"type","message"}}`. */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { DirectiveNotFoundError, DirectiveStateError } from '../directives/repository.ts';
+import { LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
+import { formatIssue, PolicyValidationError } from './source.ts';
+
+export const ADMIN_PREFIX = '/admin/v1';
+
+export function sendError(reply: FastifyReply, status: number, type: string, message: string, extra?: Record<string, unknown>): FastifyReply {
+  return reply.code(status).send({ error: { type, message, ...extra } });
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function installErrorHandler(scope: FastifyInstance, what: string): void {
+  scope.setErrorHandler((err: FastifyError & { status?: number }, _request, reply) => {
+    if (err instanceof PolicyValidationError) return sendError(reply, 400, 'invalid_request', err.issues.map(formatIssue).join('; '), { issues: err.issues });
+    if (err instanceof HttpError) return sendError(reply, err.status, err.type, err.message);
+    if (err instanceof DirectiveNotFoundError || err instanceof LicenceNotFoundError) return sendError(reply, 404, 'not_found', err.message);
+    if (err instanceof DirectiveStateError || err instanceof LicenceStateError) return sendError(reply, 409, 'conflict', err.message);
+    const status = err.statusCode ?? err.status;
+    if (status && status >= 400 && status < 500) {
+      const message = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `request body is not valid JSON: ${err.message}` : err.message;
+      return sendError(reply, status, 'invalid_request', message);
+    }
+    return sendError(reply, 500, 'internal', `internal error while handling the ${what} request`);
+  });
+}
+
+export function requireBody(body: unknown, what: string): Record<string, unknown> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new PolicyValidationError([{ path: '(root)', message: `expected a JSON object body (${what})` }]);
+  }
+  return body as Record<string, unknown>;
+}
+
+export function prefixFor(app: FastifyInstance, given: string | undefined): string {
+  return given ?? (app.prefix.endsWith(ADMIN_PREFIX) ? '' : ADMIN_PREFIX);
+}

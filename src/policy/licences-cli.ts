@@ -1,0 +1,107 @@
+/**
+ * `gatehouse licences grant|list|show|revoke` — the licence ledger. Exit: 0 ok, 1 failure, 2 invalid input.
+ */
+import { AccessControl } from './access-control.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
+import { LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
+import type { LicenceRecord } from './licences.ts';
+import { parseTimeFlag } from './time.ts';
+
+const USAGE = `usage: gatehouse licences <grant|list|show|revoke> [options]
+
+  licences grant  (--org ID | --account ID) --models a,b --nationalities CN,group:ear-d1|* [--destinations US,GB|*]
+                  --valid-from now|ISO --valid-to ISO --reference NUMBER --authority TEXT [--id ID] --by WHO
+  licences list   [--org ID | --account ID] [--json]
+  licences show   ID [--json]
+  licences revoke ID --by WHO --why TEXT
+common options: --store URL, --config FILE, --json
+`;
+
+export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const [, sub, ...rest] = argv;
+  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
+    (sub ? io.out : io.err)(USAGE);
+    return sub ? 0 : 2;
+  }
+  return runCommand(`licences ${sub}`, USAGE, io, async () => {
+    const { values, positionals } = parseFlags(rest, {
+      ...COMMON_OPTIONS,
+      org: { type: 'string' },
+      account: { type: 'string' },
+      models: { type: 'string' },
+      nationalities: { type: 'string' },
+      destinations: { type: 'string' },
+      'valid-from': { type: 'string' },
+      'valid-to': { type: 'string' },
+      reference: { type: 'string' },
+      authority: { type: 'string' },
+      id: { type: 'string' },
+      by: { type: 'string' },
+      why: { type: 'string' },
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    const needsId = sub === 'show' || sub === 'revoke';
+    if (needsId && positionals.length !== 1) throw new UsageError(`expected one licence ID, got ${positionals.length}`);
+    if (!needsId && positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const cfg = readCapabilityConfig(values.config as string | undefined);
+    return withStore(values, io, async (db) => {
+      const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir });
+      access.reload();
+      const repo = access.licencesRepo!;
+      try {
+        switch (sub) {
+          case 'grant': {
+            const body: Record<string, unknown> = {
+              licensee: values.org !== undefined ? { org: values.org, ...(values.account !== undefined ? { account: values.account } : {}) } : values.account !== undefined ? { account: values.account } : {},
+              models: list(values.models),
+              nationalities: list(values.nationalities),
+              validFrom: values['valid-from'] === undefined ? undefined : parseTimeFlag(values['valid-from'] as string, '--valid-from'),
+              validTo: values['valid-to'] === undefined ? undefined : parseTimeFlag(values['valid-to'] as string, '--valid-to'),
+              reference: values.reference,
+              authority: values.authority,
+              by: values.by,
+            };
+            const destinations = list(values.destinations);
+            if (destinations) body.destinations = destinations;
+            if (values.id !== undefined) body.id = values.id;
+            const l = await repo.grant(body);
+            io.out(values.json ? JSON.stringify(l, null, 2) + '\n' : `granted licence ${l.id}\n`);
+            return 0;
+          }
+          case 'list': {
+            const filter = values.org !== undefined ? { org: values.org as string } : values.account !== undefined ? { account: values.account as string } : {};
+            const all = await repo.list(filter);
+            if (values.json) io.out(JSON.stringify(all, null, 2) + '\n');
+            else for (const l of all) io.out(line(l));
+            return 0;
+          }
+          case 'show': {
+            const l = await repo.get(positionals[0]!);
+            if (!l) throw new LicenceNotFoundError(positionals[0]!);
+            io.out(values.json ? JSON.stringify(l, null, 2) + '\n' : line(l));
+            return 0;
+          }
+          case 'revoke': {
+            if (typeof values.by !== 'string' || typeof values.why !== 'string') throw new UsageError('revoke needs --by WHO and --why TEXT');
+            const l = await repo.revoke(positionals[0]!, values.by, values.why);
+            io.out(values.json ? JSON.stringify(l, null, 2) + '\n' : `revoked licence ${l.id}\n`);
+            return 0;
+          }
+          default:
+            throw new UsageError(`unknown subcommand '${sub}'`);
+        }
+      } catch (err) {
+        if (err instanceof LicenceNotFoundError || err instanceof LicenceStateError) throw new CommandError(err.message);
+        throw err;
+      }
+    });
+  });
+}
+
+function line(l: LicenceRecord): string {
+  const state = l.revokedAt !== null ? 'revoked' : Date.now() >= l.validTo ? 'expired' : Date.now() < l.validFrom ? 'pending' : 'valid';
+  return `${l.id}  ${state.padEnd(7)}  ${l.licenseeType}=${l.licensee}  models=${l.models.join(',')}  nationalities=${l.nationalities.join(',')}  destinations=${l.destinations.join(',')}  ${iso(l.validFrom)}..${iso(l.validTo)}  ${l.authority} ${l.reference}\n`;
+}
