@@ -279,7 +279,7 @@ export function simulate(partial: Partial<SimOptions> = {}): Simulation {
   const s = new Sim(o.seed);
   const sim = new Simulation(o);
   const vocab = vocabulary(s, 6000);
-  const zipfWord = () => vocab[Math.min(vocab.length - 1, Math.floor(Math.pow(s.r(), 2.2) * vocab.length))];
+  const zipfWord = () => vocab[Math.min(vocab.length - 1, Math.floor(s.r() * s.r() * vocab.length))];
   const words = (n: number) => {
     let t = '';
     for (let i = 0; i < n; i++) t += (i ? ' ' : '') + zipfWord();

@@ -18,6 +18,8 @@ export type Parsed =
   | { kind: 'ignore' };
 
 const MAX_ID = 256;
+const REQUEST_STRINGS = ['orgId', 'netPrefix', 'userAgent', 'modelRequested'] as const;
+const TOKEN_FIELDS = ['inputTokens', 'outputTokens'] as const;
 
 function skip(reason: SkipReason, detail: string): Parsed {
   return { kind: 'skip', reason, detail };
@@ -52,13 +54,13 @@ function parseRequest(o: Record<string, unknown>): Parsed {
   if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) return skip('malformed_field', '$.time: expected epoch milliseconds');
   if (o.accountId === undefined) return skip('missing_field', '$.accountId: required (null allowed)');
   if (o.accountId !== null && (typeof o.accountId !== 'string' || o.accountId.length === 0 || o.accountId.length > MAX_ID)) return skip('malformed_field', '$.accountId: expected a non-empty string or null');
-  for (const k of ['inputTokens', 'outputTokens'] as const) {
+  for (const k of TOKEN_FIELDS) {
     const v = o[k];
     if (v === undefined || v === null) return skip('missing_field', `$.${k}: required`);
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return skip('malformed_field', `$.${k}: expected a non-negative number`);
   }
   if (o.promptSketch !== undefined && o.promptSketch !== null && !isSketch(o.promptSketch)) return skip('malformed_field', '$.promptSketch: expected 16 lowercase hex chars');
-  for (const k of ['orgId', 'netPrefix', 'userAgent', 'modelRequested'] as const) {
+  for (const k of REQUEST_STRINGS) {
     if (optString(o, k) === '\u0000bad') return skip('malformed_field', `$.${k}: expected a string of at most 256 chars`);
   }
   if (o.reasoningRequested !== undefined && typeof o.reasoningRequested !== 'boolean') return skip('malformed_field', '$.reasoningRequested: expected a boolean');
