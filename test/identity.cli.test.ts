@@ -9,6 +9,7 @@ import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
 import { KeyRepository } from '../src/identity/keys.ts';
 import { KeyRegistry } from '../src/identity/registry.ts';
 import { run } from '../src/identity/cli.ts';
+import { ChangeWatcher } from '../src/store/changes.ts';
 
 /** Runs the CLI module in-process (same code path as the binary, minus process start-up): for the many error cases. */
 async function inProcess(args: string[]): Promise<Result> {
@@ -74,12 +75,23 @@ for (const backend of BACKENDS) {
         assert.ok(out.includes(key.prefix), `${args.join(' ')} shows the prefix`);
       }
 
-      const revoked = await gatehouse(['keys', 'revoke', key.id, '--reason', 'rotated', '--store', t.url]);
-      assert.equal(revoked.code, 0, revoked.stderr);
-      assert.match(revoked.stdout, new RegExp(`Revoked key ${key.id}`));
+      // A running "gateway" (this process) follows the store; the CLI (another process) revokes.
       const registry = await KeyRegistry.load(new KeyRepository(t.db));
-      assert.deepEqual(registry.lookup(secret), { ok: false, reason: 'revoked' });
-      assert.ok(registry.lookup(humanSecret).ok);
+      const watcher = new ChangeWatcher(t.db, { intervalMs: 100 });
+      registry.follow(watcher);
+      await watcher.start();
+      try {
+        assert.ok(registry.lookup(secret).ok);
+        const revoked = await gatehouse(['keys', 'revoke', key.id, '--reason', 'rotated', '--store', t.url]);
+        assert.equal(revoked.code, 0, revoked.stderr);
+        assert.match(revoked.stdout, new RegExp(`Revoked key ${key.id}`));
+        const deadline = Date.now() + 3000;
+        while (registry.lookup(secret).ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(registry.lookup(secret), { ok: false, reason: 'revoked' });
+        assert.ok(registry.lookup(humanSecret).ok);
+      } finally {
+        await watcher.stop();
+      }
 
       for (const args of [['keys', 'list', '--json'], ['keys', 'show', key.id]]) {
         const r = await inProcess([...args, '--store', t.url]);
