@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import { fixedRate, saturate, type LoadResult } from './loadgen.ts';
 import { stringify } from 'yaml';
 
 const { values } = parseArgs({
@@ -40,14 +40,6 @@ function start(args: string[], env: Record<string, string> = {}): Promise<{ proc
   });
 }
 
-function run(url: string, headers: Record<string, string>, body: string, opts: { rate?: number; connections: number }): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections: opts.connections, duration, ...(opts.rate ? { overallRate: opts.rate } : {}) },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 const upstream = await start(['bench/noop-upstream.ts']);
@@ -88,10 +80,11 @@ interface Row { mode: string; target: string; p50: number; p99: number; rps: num
 const rows: Row[] = [];
 for (const [mode, body] of Object.entries(bodies)) {
   for (const t of targets) {
-    await run(t.url, t.headers, body, { connections: 16, rate: 500 }); // warm-up (JIT, pools)
-    const fixed = await run(t.url, t.headers, body, { rate, connections });
-    const sat = await run(t.url, t.headers, body, { connections });
-    rows.push({ mode, target: t.name, p50: fixed.latency.p50, p99: fixed.latency.p99, rps: sat.requests.average, errors: fixed.errors + fixed.non2xx + sat.errors + sat.non2xx });
+    const target = { url: t.url, headers: { 'content-type': 'application/json', ...t.headers }, body };
+    await fixedRate(target, 500, 2, 16); // warm-up (JIT, pools)
+    const fixed: LoadResult = await fixedRate(target, rate, duration, connections);
+    const sat: LoadResult = await saturate(target, duration, connections);
+    rows.push({ mode, target: t.name, p50: fixed.p50, p99: fixed.p99, rps: sat.rps, errors: fixed.errors + sat.errors });
   }
 }
 for (const p of [upstream.proc, bare.proc, gateway.proc]) p.kill('SIGTERM');
@@ -99,7 +92,7 @@ for (const p of [upstream.proc, bare.proc, gateway.proc]) p.kill('SIGTERM');
 const get = (mode: string, target: string) => rows.find((r) => r.mode === mode && r.target === target)!;
 console.log(`\nGateway overhead — ${rate} req/s fixed rate and saturation, ${connections} connections, ${duration}s per run`);
 console.log('mode    target    p50 ms  p99 ms  sat req/s  errors');
-for (const r of rows) console.log(`${r.mode.padEnd(7)} ${r.target.padEnd(9)} ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}  ${r.rps.toFixed(0).padStart(9)}  ${r.errors}`);
+for (const r of rows) console.log(`${r.mode.padEnd(7)} ${r.target.padEnd(9)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(9)}  ${r.errors}`);
 console.log('\nmode    added p50 ms (gateway / bare)   added p99 ms (gateway / bare)   saturation gateway/bare');
 for (const mode of Object.keys(bodies)) {
   const u = get(mode, 'upstream');
@@ -110,8 +103,8 @@ for (const mode of Object.keys(bodies)) {
   const a99 = g.p99 - u.p99;
   const b99 = b.p99 - u.p99;
   console.log(
-    `${mode.padEnd(7)} ${a50.toFixed(2)} / ${b50.toFixed(2)} (ratio ${(a50 / Math.max(b50, 0.01)).toFixed(2)})`.padEnd(40) +
-      `${a99.toFixed(2)} / ${b99.toFixed(2)} (ratio ${(a99 / Math.max(b99, 0.01)).toFixed(2)})`.padEnd(32) +
+    `${mode.padEnd(7)} ${a50.toFixed(3)} / ${b50.toFixed(3)} (ratio ${(a50 / Math.max(b50, 0.01)).toFixed(2)})`.padEnd(40) +
+      `${a99.toFixed(3)} / ${b99.toFixed(3)} (ratio ${(a99 / Math.max(b99, 0.01)).toFixed(2)})`.padEnd(32) +
       `${(g.rps / b.rps).toFixed(2)} (${g.rps.toFixed(0)} / ${b.rps.toFixed(0)} req/s)`,
   );
 }

@@ -13,7 +13,7 @@ import { EventValidator, RecentIds, parseRecord } from './validate.ts';
 
 const HOUR = 3_600_000;
 const MAX_ID = 256;
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 
 /** Transient bytes per suspect during analyse(): features object, union–find, ≤ 2 + C(8,2) = 30 key entries. */
 export const ANALYSIS_BYTES_PER_SUSPECT = 400 + 30 * 64;
@@ -21,13 +21,13 @@ export const ANALYSIS_BYTES_PER_SUSPECT = 400 + 30 * 64;
 /**
  * Upper bound on detector memory in bytes, as a formula of the configured capacities:
  *   accountCapacity × bytesPerAccount(256)            per-account slot, strings at their 256-char cap
- * + dedupCapacity × (96 + 16 + 256)                   recent request ids: Set entry + ring slot + string
+ * + RecentIds.bytesFor(dedupCapacity) ≤ dedupCapacity × 44   recent request ids as 64-bit hashes
  * + accountCapacity × 48                              analyse(): slot list and suspicion pass
  * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): features, union–find, composite-key index
  * + maxRings-bounded ring output (members ≤ maxSuspects ids, already counted in the account strings)
  */
 export function memoryBoundBytes(cfg: Pick<AbuseConfig, 'accountCapacity' | 'dedupCapacity' | 'maxSuspects'>, maxIdLength = MAX_ID): number {
-  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 48) + cfg.dedupCapacity * (96 + 16 + maxIdLength) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
+  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 48) + RecentIds.bytesFor(cfg.dedupCapacity) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
 }
 
 export interface DetectorStats {
@@ -172,7 +172,7 @@ export class AbuseDetector {
     if (!snap || snap.version !== SNAPSHOT_VERSION) throw new Error(`abuse snapshot: unsupported version ${String(snap?.version)} (expected ${SNAPSHOT_VERSION})`);
     this.table = AccountTable.fromJSON(snap.accounts, this.cfg.accountCapacity);
     this.validator = this.newValidator();
-    this.validator.recent = RecentIds.from(this.cfg.dedupCapacity, snap.recentIds ?? []);
+    this.validator.recent = RecentIds.from(this.cfg.dedupCapacity, snap.recentIds ?? '');
     this.validator.accepted = snap.accepted ?? 0;
     Object.assign(this.validator.skipped, snap.skipped ?? {});
     this.validator.watermark = snap.watermark ?? 0;

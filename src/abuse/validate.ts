@@ -77,38 +77,113 @@ function parseAccount(o: Record<string, unknown>): Parsed {
   return { kind: 'account', meta: o as unknown as AccountMeta };
 }
 
-/** Bounded set of recently seen ids with FIFO eviction: memory = capacity ids. */
+/**
+ * Bounded set of recently seen request ids with FIFO eviction. Stores a 64-bit hash per id (two FNV-1a
+ * variants), not the string: open addressing with linear probing and backward-shift deletion in a
+ * power-of-two table of ≥ 2 × capacity slots, plus a FIFO ring of the inserted hashes. Memory ≤ 40 bytes per
+ * id of capacity; a false "duplicate" needs a 64-bit collision (≈ capacity² / 2^65).
+ */
 export class RecentIds {
-  private readonly set = new Set<string>();
-  private readonly ring: (string | undefined)[];
+  private readonly mask: number;
+  private readonly lo: Uint32Array;
+  private readonly hi: Uint32Array;
+  private readonly used: Uint8Array;
+  private readonly ringLo: Uint32Array;
+  private readonly ringHi: Uint32Array;
   private next = 0;
+  private count = 0;
+
   constructor(readonly capacity: number) {
-    this.ring = new Array(capacity);
+    let m = 1;
+    while (m < capacity * 2) m <<= 1;
+    this.mask = m - 1;
+    this.lo = new Uint32Array(m);
+    this.hi = new Uint32Array(m);
+    this.used = new Uint8Array(m);
+    this.ringLo = new Uint32Array(capacity);
+    this.ringHi = new Uint32Array(capacity);
   }
+
+  static bytesFor(capacity: number): number {
+    let m = 1;
+    while (m < capacity * 2) m <<= 1;
+    return m * 9 + capacity * 8;
+  }
+
   /** True when the id was already present; otherwise remembers it. */
   seenOrAdd(id: string): boolean {
-    if (this.set.has(id)) return true;
-    const old = this.ring[this.next];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.next] = id;
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+    return this.seenOrAddHash(a >>> 0, (b ^ (b >>> 15)) >>> 0);
+  }
+
+  private seenOrAddHash(lo: number, hi: number): boolean {
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    while (this.used[i]) {
+      if (this.lo[i] === lo && this.hi[i] === hi) return true;
+      i = (i + 1) & this.mask;
+    }
+    if (this.count === this.capacity) this.remove(this.ringLo[this.next], this.ringHi[this.next]);
+    else this.count++;
+    // The slot found above may have moved if remove() shifted entries; find the first free slot again.
+    i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    while (this.used[i]) i = (i + 1) & this.mask;
+    this.used[i] = 1;
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.ringLo[this.next] = lo;
+    this.ringHi[this.next] = hi;
     this.next = (this.next + 1) % this.capacity;
-    this.set.add(id);
     return false;
   }
-  get size(): number {
-    return this.set.size;
-  }
-  toJSON(): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < this.capacity; i++) {
-      const id = this.ring[(this.next + i) % this.capacity];
-      if (id !== undefined) out.push(id);
+
+  private remove(lo: number, hi: number): void {
+    const m = this.mask;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & m;
+    while (this.used[i] && !(this.lo[i] === lo && this.hi[i] === hi)) i = (i + 1) & m;
+    if (!this.used[i]) return;
+    // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & m;
+      if (!this.used[j]) break;
+      const home = (this.lo[j] ^ Math.imul(this.hi[j], 0x9e3779b1)) & m;
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        this.lo[i] = this.lo[j];
+        this.hi[i] = this.hi[j];
+        i = j;
+      }
     }
-    return out;
+    this.used[i] = 0;
   }
-  static from(capacity: number, ids: string[]): RecentIds {
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Hashes, oldest first, as base64 of [lo, hi] pairs. */
+  toJSON(): string {
+    const out = new Uint32Array(this.count * 2);
+    const start = this.count === this.capacity ? this.next : 0;
+    for (let k = 0; k < this.count; k++) {
+      const r = (start + k) % this.capacity;
+      out[2 * k] = this.ringLo[r];
+      out[2 * k + 1] = this.ringHi[r];
+    }
+    return Buffer.from(out.buffer).toString('base64');
+  }
+
+  static from(capacity: number, encoded: string): RecentIds {
     const r = new RecentIds(capacity);
-    for (const id of ids.slice(-capacity)) r.seenOrAdd(id);
+    const buf = Buffer.from(typeof encoded === 'string' ? encoded : '', 'base64');
+    const pairs = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~7)) as ArrayBuffer);
+    for (let k = Math.max(0, pairs.length / 2 - capacity); k < pairs.length / 2; k++) r.seenOrAddHash(pairs[2 * k], pairs[2 * k + 1]);
     return r;
   }
 }

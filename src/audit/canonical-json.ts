@@ -45,9 +45,17 @@ function sortedCopy(value: unknown): unknown {
     if (i > 0 && keys[i - 1] > keys[i]) sorted = false;
   }
   if (sorted) {
-    // Already in order: reuse the object unless a nested value needs a copy.
+    // Already in order: reuse the object unless a nested value needs a copy. Primitives are checked inline
+    // (this loop runs for every field of every audit record).
     let i = 0;
-    for (; i < keys.length; i++) if (sortedCopy(obj[keys[i]]) !== obj[keys[i]]) break;
+    for (; i < keys.length; i++) {
+      const v = obj[keys[i]];
+      if (typeof v === 'object') {
+        if (v !== null && sortedCopy(v) !== v) break;
+      } else if (typeof v === 'number') {
+        if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: non-finite number ${v}`);
+      } else if (typeof v === 'bigint' || typeof v === 'symbol') throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
+    }
     if (i === keys.length) return value;
   }
   keys.sort();
@@ -60,18 +68,18 @@ function sortedCopy(value: unknown): unknown {
  * Canonical JSON of `record` with `extras` merged in (extras win), without building the merged object twice:
  * the audit log uses it to add seq/prevHash/time to a caller's record.
  */
-export function canonicalJsonWith(record: object, extras: Record<string, unknown>): string {
+export function canonicalJsonWith(record: object, extras: Record<string, unknown>, extraKeysSorted = Object.keys(extras).sort()): string {
   const rec = record as Record<string, unknown>;
-  const extraKeys = Object.keys(extras).sort();
   // Merge by position: when `record` is already sorted the result is too and is not copied again.
   const merged: Record<string, unknown> = {};
+  const n = extraKeysSorted.length;
   let j = 0;
   for (const k of Object.keys(rec)) {
-    while (j < extraKeys.length && extraKeys[j] < k) merged[extraKeys[j]] = extras[extraKeys[j++]];
-    if (k in extras) continue;
+    while (j < n && extraKeysSorted[j] < k) merged[extraKeysSorted[j]] = extras[extraKeysSorted[j++]];
+    if (Object.hasOwn(extras, k)) continue;
     merged[k] = rec[k];
   }
-  while (j < extraKeys.length) merged[extraKeys[j]] = extras[extraKeys[j++]];
+  while (j < n) merged[extraKeysSorted[j]] = extras[extraKeysSorted[j++]];
   return canonicalJson(merged);
 }
 

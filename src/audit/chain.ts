@@ -4,7 +4,7 @@
  * GENESIS_HASH for the first record of a log) and `hash` = SHA-256 (hex) over the canonical JSON of the record
  * without its `hash` member; the line is that canonical JSON with `"hash"` appended as the last member. Order is by `seq` only: `time` is informative and may step backwards.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson, canonicalJsonWith } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -26,8 +26,12 @@ export interface AuditLine {
 
 /** Hash a record body (everything but `hash`). */
 export function hashBody(body: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  return sha256Hex(canonicalJson(body));
 }
+
+/** One-shot hash where available (Node >= 20.12): no Hash object per record. */
+const sha256Hex: (s: string) => string =
+  typeof oneShotHash === 'function' ? (s) => oneShotHash('sha256', s, 'hex') : (s) => createHash('sha256').update(s).digest('hex');
 
 /**
  * Seal a body into the line written to disk: the canonical JSON of the body with `"hash"` appended as its last
@@ -35,14 +39,16 @@ export function hashBody(body: Record<string, unknown>): string {
  */
 export function sealRecord(body: Record<string, unknown>): { line: string; hash: string } {
   const json = canonicalJson(body);
-  const hash = createHash('sha256').update(json).digest('hex');
+  const hash = sha256Hex(json);
   return { line: withHash(json, hash) + '\n', hash };
 }
 
 /** Seal `record` extended with the chain fields (seq, prevHash, time) without copying it first. */
+const CHAIN_KEYS = ['prevHash', 'seq', 'time'];
+
 export function sealWith(record: object, chain: { seq: number; prevHash: string; time: number }): { line: string; hash: string } {
-  const json = canonicalJsonWith(record, chain);
-  const hash = createHash('sha256').update(json).digest('hex');
+  const json = canonicalJsonWith(record, chain, CHAIN_KEYS);
+  const hash = sha256Hex(json);
   return { line: withHash(json, hash) + '\n', hash };
 }
 
@@ -125,7 +131,7 @@ export function scanChain(buf: Buffer, opts: ScanOptions = {}): ScanResult {
     } catch (e) {
       return fail(`not canonical: ${(e as Error).message}`, rec.seq);
     }
-    if (createHash('sha256').update(bodyJson).digest('hex') !== hash) return fail('hash does not match the record content (record was edited)', rec.seq);
+    if (sha256Hex(bodyJson) !== hash) return fail('hash does not match the record content (record was edited)', rec.seq);
     if (withHash(bodyJson, hash) !== text) return fail('line is not in canonical form (bytes were edited)', rec.seq);
     if (head) {
       if (rec.seq !== head.seq + 1) {

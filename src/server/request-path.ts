@@ -299,8 +299,19 @@ export class RequestPath {
       let writer: ReturnType<IngressProtocol['streamWriter']> | null = null;
       let stopEvent: Extract<StreamEvent, { type: 'stop' }> | null = null;
       let heldStart: StreamEvent | null = null;
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        res.uncork();
+      };
       const onEvent = (ev: StreamEvent) => {
         if (moderatedStop) return;
+        // Events parsed from one upstream read go out in one socket write, not one write per event.
+        if (!corked && writer) {
+          corked = true;
+          res.cork();
+          queueMicrotask(uncork);
+        }
         // Commit to this attempt only when content arrives: an upstream that opens a stream and dies before
         // saying anything can still fall back, and the client never sees a half-started message.
         if (!writer && ev.type === 'start') {
