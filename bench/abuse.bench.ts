@@ -160,15 +160,15 @@ function svg(): string {
   const xt = sweep.map((p) => `<text x="${x(p.stealth)}" y="${H - B + 18}" text-anchor="middle" font-size="12">${p.stealth}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">Ring detection vs stealth (accounts at ≥ flag; 250-account ring, 10k benign accounts)</text>
+<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">Ring detection as stealth rises (250-account ring, 10k users)</text>
 ${grid}${xt}
 <line x1="${L}" x2="${W - R}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/><line x1="${L}" x2="${L}" y1="${T}" y2="${y(0)}" stroke="#333"/>
 <text x="${W / 2}" y="${H - 10}" text-anchor="middle" font-size="13">ring stealth</text>
 ${line((p) => p.precision, '#1f77b4')}${line((p) => p.recall, '#d62728')}${line((p) => p.suspendRecall, '#ff7f0e', '5,4')}
-<rect x="${W - 190}" y="${T + 150}" width="170" height="66" fill="white" stroke="#ccc"/>
-<line x1="${W - 180}" x2="${W - 155}" y1="${T + 166}" y2="${T + 166}" stroke="#1f77b4" stroke-width="2.5"/><text x="${W - 150}" y="${T + 170}" font-size="12">precision</text>
-<line x1="${W - 180}" x2="${W - 155}" y1="${T + 184}" y2="${T + 184}" stroke="#d62728" stroke-width="2.5"/><text x="${W - 150}" y="${T + 188}" font-size="12">recall (≥ flag)</text>
-<line x1="${W - 180}" x2="${W - 155}" y1="${T + 202}" y2="${T + 202}" stroke="#ff7f0e" stroke-width="2.5" stroke-dasharray="5,4"/><text x="${W - 150}" y="${T + 206}" font-size="12">recall (suspend)</text>
+<rect x="${L + 10}" y="${T + 150}" width="170" height="66" fill="white" stroke="#ccc"/>
+<line x1="${L + 20}" x2="${L + 45}" y1="${T + 166}" y2="${T + 166}" stroke="#1f77b4" stroke-width="2.5"/><text x="${L + 50}" y="${T + 170}" font-size="12">precision</text>
+<line x1="${L + 20}" x2="${L + 45}" y1="${T + 184}" y2="${T + 184}" stroke="#d62728" stroke-width="2.5"/><text x="${L + 50}" y="${T + 188}" font-size="12">recall (≥ flag)</text>
+<line x1="${L + 20}" x2="${L + 45}" y1="${T + 202}" y2="${T + 202}" stroke="#ff7f0e" stroke-width="2.5" stroke-dasharray="5,4"/><text x="${L + 50}" y="${T + 206}" font-size="12">recall (suspend)</text>
 </svg>\n`;
 }
 
@@ -209,7 +209,7 @@ Per action level at issue scale:
 |---|---|---|---|
 ${Object.entries(q.at).map(([a, r]) => `| ≥ ${a} | ${r.precision.toFixed(4)} | ${r.recall.toFixed(4)} | ${r.fp} ${JSON.stringify(r.falsePositivesByLabel)} |`).join('\n')}
 
-Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + 48) + dedupCapacity × (96 + 16 + 256) + maxSuspects × ${2320} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
+Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + 48) + RecentIds.bytesFor(dedupCapacity) (≤ 44 bytes/id) + maxSuspects × ${2320} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
 
 ## Precision and recall as stealth rises (250-account ring, 10,000 benign accounts / 100,000 requests, hard negatives at 0.1×)
 
