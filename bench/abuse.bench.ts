@@ -138,7 +138,7 @@ lines.length = 0;
 
 // --- 4. stealth sweep ---
 const sweep: { stealth: number; precision: number; recall: number; suspendRecall: number; fp: number }[] = [];
-for (const stealth of [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]) {
+for (const stealth of [0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1]) {
   const s = simulate({ seed: 77, benignAccounts: 10_000, benignRequests: 100_000, ringSize: 250, stealth, hardNegativeScale: 0.1 });
   const d = new AbuseDetector({ accountCapacity: 20_000 }, NOW);
   for (const a of s.accounts) d.ingestAccount(a.meta);

@@ -77,6 +77,12 @@ test('parseRecord names the exact field and reason', () => {
   assert.equal(parseRecord({ kind: 'request', ...ev() }).kind, 'request');
   assert.equal(parseRecord({ kind: 'request', event: ev() }).kind, 'request');
   assert.equal(parseRecord(ev()).kind, 'request');
+  // The audit log's request record: nested principal, arrival time in `requestTime`.
+  const audit = parseRecord({ kind: 'request', seq: 7, time: NOW, requestId: 'q', requestTime: NOW - 5, principal: { keyId: 'k', accountId: 'acc', orgId: 'o' }, inputTokens: 1, outputTokens: 2, promptHash: 'ab' });
+  assert.equal(audit.kind, 'request');
+  if (audit.kind === 'request') assert.deepEqual([audit.event.time, audit.event.accountId, audit.event.orgId], [NOW - 5, 'acc', 'o']);
+  const anon = parseRecord({ kind: 'request', requestId: 'q2', requestTime: NOW, principal: { keyId: null, accountId: null, orgId: null }, inputTokens: 1, outputTokens: 2 });
+  assert.ok(anon.kind === 'skip' && anon.reason === 'no_account');
 });
 
 test('detector counts skew, duplicates, replays, bad JSON and malformed records; never throws', () => {

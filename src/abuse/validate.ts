@@ -42,7 +42,18 @@ export function parseRecord(rec: unknown): Parsed {
     return typeof kind === 'string' ? { kind: 'ignore' } : skip('malformed_field', '$.kind: expected a string');
   }
   const src = kind === 'request' && typeof o.event === 'object' && o.event !== null ? (o.event as Record<string, unknown>) : o;
-  return parseRequest(src);
+  return parseRequest(kind === 'request' ? fromAuditShape(src) : src);
+}
+
+/**
+ * The audit log's request record (src/audit/record.ts) nests the principal and calls the arrival time
+ * `requestTime` (its `time` is the append time). Map it onto RequestEvent field names; other shapes pass through.
+ */
+function fromAuditShape(o: Record<string, unknown>): Record<string, unknown> {
+  const p = o.principal;
+  if (o.requestTime === undefined || typeof p !== 'object' || p === null) return o;
+  const pr = p as Record<string, unknown>;
+  return { ...o, time: o.requestTime, accountId: pr.accountId === undefined ? null : pr.accountId, orgId: pr.orgId ?? null, keyId: pr.keyId ?? null };
 }
 
 function parseRequest(o: Record<string, unknown>): Parsed {
