@@ -158,3 +158,19 @@ test('large file: only the tail window is verified at start-up, and a bad record
   assert.equal(r.records, 298 + 1);
   rmSync(dir, { recursive: true });
 });
+
+test('one writer per file: a live writer refuses a second open; a dead writer\'s lock is taken over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-'));
+  const path = join(dir, 'audit.jsonl');
+  // A lock held by a live process (this test runner's parent stands in for another gateway).
+  writeFileSync(`${path}.lock`, String(process.ppid));
+  await assert.rejects(AuditLog.open({ path }, { onProblem: () => {} }), /in use by process \d+/);
+  // A lock left by a process that no longer exists (e.g. SIGKILLed) is stale.
+  writeFileSync(`${path}.lock`, '999999999');
+  const log = await AuditLog.open({ path }, { onProblem: () => {} });
+  assert.equal(readFileSync(`${path}.lock`, 'utf8'), String(process.pid));
+  await log.append({ kind: 'system', n: 1 });
+  await log.close();
+  assert.ok(!existsSync(`${path}.lock`), 'lock released on close');
+  rmSync(dir, { recursive: true });
+});

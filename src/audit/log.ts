@@ -17,13 +17,18 @@
  * last good record's hash, naming the quarantined file and the bad byte offset.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
 import { GENESIS_HASH, scanChain, sealWith, type BadRecord, type ChainHead } from './chain.ts';
 import { loadPrivateKey, signCheckpoint } from './signing.ts';
 import { hmacKeyFrom, keyedTextHash, type AdminAuditRecord, type RequestAuditRecord } from './record.ts';
+
+/** Another live process is writing this log: two writers would fork the chain, so opening is refused. */
+export class AuditLogInUseError extends Error {
+  readonly code = 'audit_log_in_use';
+}
 
 export class AuditUnavailableError extends Error {
   readonly code = 'audit_unavailable';
@@ -85,6 +90,7 @@ export class AuditLog {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private lockHeld = false;
 
   private constructor(config: AuditConfig, opts: AuditLogOptions) {
     this.config = config;
@@ -100,6 +106,7 @@ export class AuditLog {
     try {
       await log.recoverFile();
     } catch (e) {
+      if (e instanceof AuditLogInUseError) throw e;
       log.markUnhealthy(e);
     }
     if (log.signingKey) {
@@ -154,6 +161,8 @@ export class AuditLog {
     while (this.flushing) await this.flushing;
     if (this.fh) await this.fh.close().catch(noop);
     this.fh = null;
+    if (this.lockHeld) await unlink(this.lockPath).catch(noop);
+    this.lockHeld = false;
   }
 
   // ---- internals ----
@@ -263,6 +272,33 @@ export class AuditLog {
     });
   }
 
+  private get lockPath(): string {
+    return `${this.config.path}.lock`;
+  }
+
+  /**
+   * One writer per file: `<path>.lock` holds the writer's pid. A lock left by a dead process (crash, SIGKILL) is
+   * taken over; a live one refuses the open. Replicas sharing a volume must each use their own `audit.path`.
+   */
+  private async acquireLock(): Promise<void> {
+    if (this.lockHeld) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await writeFile(this.lockPath, String(process.pid), { flag: 'wx' });
+        this.lockHeld = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const pid = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new AuditLogInUseError(`audit log ${this.config.path} is in use by process ${pid} (lock ${this.lockPath}); give each gateway process its own audit.path`);
+      }
+      await unlink(this.lockPath).catch(noop); // stale: its writer is gone
+    }
+    throw new Error(`cannot take the audit log lock ${this.lockPath}`);
+  }
+
   private async openFile(): Promise<void> {
     this.fh = await open(this.config.path, 'a');
   }
@@ -271,6 +307,7 @@ export class AuditLog {
   private async recoverFile(): Promise<void> {
     const path = this.config.path;
     await mkdir(dirname(path), { recursive: true });
+    await this.acquireLock();
     let size = -1;
     try {
       size = (await stat(path)).size;
@@ -332,6 +369,15 @@ export class AuditLog {
       kind: 'segment',
       previous: { file: basename(aside), goodBytes: scan.goodBytes, badOffset: bad.offset, badLine: bad.line, reason: bad.reason },
     });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
