@@ -93,6 +93,35 @@ test('service: submit is queued off the hot path, analysis installs verdicts and
   await svc.stop();
 });
 
+test('service restart restores state from the snapshot file and reinstalls verdicts without re-announcing them', async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'gh-abuse-'));
+  try {
+    const snapshotFile = join(dir, 'abuse.json');
+    const now = () => Date.UTC(2026, 5, 1);
+    const first: AbuseActionRecord[] = [];
+    const a = new AbuseService({ snapshotFile }, { onAction: (r) => first.push(r), now });
+    await a.start();
+    const sim = simulate({ benignAccounts: 800, benignRequests: 5000, ringSize: 40, hardNegatives: false, seed: 8, stealth: 0.3 });
+    for (const acc of sim.accounts) a.submitAccount(acc.meta);
+    for (const e of sim.events()) a.submit(e);
+    await a.analyseNow();
+    await a.stop();
+    assert.ok(first.length >= 38);
+    const second: AbuseActionRecord[] = [];
+    const b = new AbuseService({ snapshotFile }, { onAction: (r) => second.push(r), now });
+    await b.start();
+    assert.equal(second.length, 0);
+    for (const r of first) assert.deepEqual(b.check({ accountId: r.accountId }), a.check({ accountId: r.accountId }));
+    assert.equal(b.detector.stats().accepted, a.detector.stats().accepted);
+    await b.stop();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('admin routes: list, filter, fetch one, account action, precise errors', async () => {
   const ring: Ring = { id: 'ring-a', members: ['a', 'b', 'c'], score: 0.8, evidence: [], firstSeen: 1, lastSeen: 2, explainedByOrg: null };
   const low: Ring = { ...ring, id: 'ring-b', score: 0.2 };

@@ -75,11 +75,12 @@ export class AbuseGate {
   }
 
   /** Installs the actions of a new analysis; returns (and emits) the audit records of every change. */
-  apply(analysis: Analysis): AbuseActionRecord[] {
-    return this.install(decideActions(analysis, this.cfg));
+  apply(analysis: Analysis, emit = true): AbuseActionRecord[] {
+    return this.install(decideActions(analysis, this.cfg), emit);
   }
 
-  install(next: Map<string, AccountAction>): AbuseActionRecord[] {
+  /** `emit=false` re-installs state after a restart without re-announcing actions already in the audit log. */
+  install(next: Map<string, AccountAction>, emit = true): AbuseActionRecord[] {
     const records: AbuseActionRecord[] = [];
     const time = this.now();
     for (const [id, a] of next) {
@@ -97,7 +98,7 @@ export class AbuseGate {
     // One pointer swap each: check() never sees a half-built map.
     this.actions = next;
     this.verdicts = verdicts;
-    for (const r of records) this.onAction(r);
+    if (emit) for (const r of records) this.onAction(r);
     return records;
   }
 

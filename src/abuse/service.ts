@@ -93,7 +93,8 @@ export class AbuseService {
   async start(): Promise<void> {
     if (this.cfg.snapshotFile && existsSync(this.cfg.snapshotFile)) {
       await this.detector.loadSnapshot(this.cfg.snapshotFile);
-      this.gate.apply(this.detector.analyse());
+      // Actions in force before the restart are already in the audit log: reinstall them silently.
+      this.gate.apply(this.detector.analyse(), false);
     }
     this.analyseTimer = setInterval(() => {
       this.analyseNow().catch((e: Error) => this.deps.onError?.(e));
