@@ -3,6 +3,15 @@
  * file valid; unknown keys are errors so typos never silently change behaviour.
  */
 import { z } from 'zod';
+import { configSchema as abuseSection } from '../abuse/config.ts';
+import { configSchema as auditSection } from '../audit/config.ts';
+import { configSchema as classifySection } from '../classify/config.ts';
+import { configSchema as directivesSection } from '../directives/config.ts';
+import { configSchema as identitySection } from '../identity/config.ts';
+import { configSchema as limitsSection } from '../limits/config.ts';
+import { configSchema as meterSection } from '../meter/config.ts';
+import { configSchema as policySection } from '../policy/config.ts';
+import { configSchema as storeSection } from '../store/config.ts';
 
 const simulatorProvider = z
   .object({
@@ -77,10 +86,8 @@ export const configSchema = z
       })
       .strict()
       .default({ tokenEnv: 'GATEHOUSE_ADMIN_TOKEN' }),
-    store: z
-      .object({ url: z.string().default('sqlite:data/gatehouse.db') })
-      .strict()
-      .default({ url: 'sqlite:data/gatehouse.db' }),
+    store: storeSection,
+    identity: identitySection,
     redis: z.object({ url: z.string().optional() }).strict().default({}),
     routing: z
       .object({
@@ -93,14 +100,14 @@ export const configSchema = z
       .default({ maxAttempts: 3, deadlineMs: 120_000 }),
     providers: z.record(z.string(), providerSchema),
     models: z.array(modelSchema).min(1),
-    // Capability sections; each capability validates its own section when it is wired in.
-    policy: z.unknown().optional(),
-    directives: z.unknown().optional(),
-    classify: z.unknown().optional(),
-    meter: z.unknown().optional(),
-    limits: z.unknown().optional(),
-    audit: z.unknown().optional(),
-    abuse: z.unknown().optional(),
+    // Capability sections: each capability owns its schema (see its folder's README).
+    policy: policySection,
+    directives: directivesSection,
+    classify: classifySection.optional(),
+    meter: meterSection,
+    limits: limitsSection.optional(),
+    audit: auditSection.optional(),
+    abuse: abuseSection.optional(),
   })
   .strict();
 

@@ -1,22 +1,43 @@
 /**
  * Wiring: the one place that knows every capability. Opens the store, runs migrations, builds each
- * capability from its config section, and hands them to the Gateway as gates, sinks and admin routes.
- * `gatehouse serve` and the end-to-end tests both start the gateway through here.
+ * capability from its config section, and hands them to the Gateway as gates, sinks, the durable audit sink,
+ * readiness checks and admin routes. `gatehouse serve` and the end-to-end tests both start through here.
+ *
+ * Gate order on the request path: abuse actions (cheapest, account-level) → access (directives, then policy) →
+ * classifier (needs the final model's tier rules) → limits (charged last, so refused requests cost nothing).
  */
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AbuseService } from '../abuse/service.ts';
+import { promptSignals } from '../abuse/sketch.ts';
+import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
+import { AuditLog } from '../audit/log.ts';
+import { adminRecord, hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
+import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
+import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
-import type { ReadinessCheck } from '../core/gates.ts';
+import { conversationText, type CanonicalRequest } from '../core/canonical.ts';
+import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
+import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
+import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
+import { createRateLimiter } from '../limits/index.ts';
+import { limitsGate } from '../limits/gate.ts';
+import { registerUsageAdminRoutes } from '../meter/admin-routes.ts';
+import { Meter } from '../meter/meter.ts';
+import { registerMeterMetrics } from '../meter/metrics.ts';
+import { meterSink } from '../meter/sink.ts';
 import { createLogger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { AccessControl } from '../policy/access-control.ts';
+import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openDb, redactUrl } from '../store/open.ts';
-import { KeyRegistry } from '../identity/registry.ts';
-import { KeyRepository } from '../identity/keys.ts';
-import { registerKeyAdminRoutes } from '../identity/admin-routes.ts';
+import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
 
 export interface ComposeOptions {
@@ -30,24 +51,83 @@ export interface ComposeOptions {
 export interface Composed {
   gateway: Gateway;
   db: Db;
+  access: AccessControl;
+  abuse: AbuseService | null;
   close(): Promise<void>;
+}
+
+function publicModels(config: GatewayConfig): string[] {
+  return config.models.map((m) => m.name);
 }
 
 export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const env = opts.env ?? process.env;
   const initial: GatewayConfig = loadConfigFile(opts.configPath);
+  const baseDir = dirname(opts.configPath);
   const logger = opts.logger ?? createLogger(initial.server.logLevel);
   const storeUrl = env.DATABASE_URL || initial.store.url;
   const redisUrl = env.REDIS_URL || initial.redis.url;
   const db = await openDb(storeUrl);
   await migrate(db, ALL_MIGRATIONS);
   logger.info({ store: redactUrl(storeUrl), dialect: db.dialect }, 'store ready');
+  const closers: (() => Promise<void> | void)[] = [];
 
-  const watcher = new ChangeWatcher(db, { ...(redisUrl ? { redisUrl } : {}), onError: (err) => logger.warn({ err: err.message }, 'change watcher error') });
-  const keyRepo = new KeyRepository(db, { onChange: (topic) => watcher.publish(topic) });
-  const keys = await KeyRegistry.load(keyRepo, { onError: (err) => logger.warn({ err: err.message }, 'key reload failed') });
-  keys.follow(watcher);
+  const watcher = new ChangeWatcher(db, {
+    intervalMs: initial.store.pollIntervalMs,
+    ...(redisUrl ? { redisUrl } : {}),
+    onError: (err) => logger.warn({ err: err.message }, 'change watcher error'),
+  });
+
+  // Audit first: every other capability records its admin actions through it.
+  let audit: AuditLog | null = null;
+  let durable: DurableSink | null = null;
+  let promptKey: Buffer | null = null;
+  if (initial.audit) {
+    audit = await AuditLog.open(initial.audit, { onProblem: (message) => logger.error({ problem: message }, 'audit log problem') });
+    durable = auditDurableSink(audit);
+    const hmac = (initial.audit as { promptHmacKey?: string }).promptHmacKey;
+    if (hmac) promptKey = hmacKeyFrom(hmac);
+    closers.push(() => audit!.close());
+  }
+  const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
+    if (!audit) return;
+    audit.append(adminRecord(action, actor, target, details)).catch((err: Error) => logger.error({ err: err.message, action }, 'audit append failed'));
+  };
+
+  const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed') });
+  closers.push(() => identity.stop());
+
+  const access = new AccessControl({
+    db,
+    config: { policy: initial.policy, directives: initial.directives },
+    models: publicModels(initial),
+    watcher,
+    baseDir,
+    logger,
+  });
+  await access.start();
+  closers.push(() => access.close());
   await watcher.start();
+  closers.push(() => watcher.stop());
+
+  const metrics = new GatewayMetrics();
+  const meter = new Meter(db, initial.meter, registerMeterMetrics(metrics.registry));
+  closers.push(() => meter.close());
+
+  const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;
+  const limits = limiter ? limitsGate(limiter) : null;
+  if (limiter) closers.push(() => limiter.close());
+
+  const abuse = initial.abuse && initial.abuse.enabled !== false
+    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
+    : null;
+  if (abuse) {
+    await abuse.start();
+    closers.push(() => abuse.stop());
+  }
+  const abuseGate: RequestGate | null = abuse ? { name: 'abuse', check: (input) => abuse.check(input.principal) } : null;
+
+  let classifier = initial.classify && initial.classify.enabled !== false ? classifierCapability(initial.classify) : null;
 
   let storeOk = true;
   const storeReadiness: ReadinessCheck = { name: 'store', check: () => ({ ok: storeOk, detail: db.dialect }) };
@@ -59,20 +139,81 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   }, 2000);
   storeProbe.unref();
 
+  const sinkList: EventSink[] = [meterSink(meter)];
+  if (limits) sinkList.push(limits.sink);
+  if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
+  const sinks = Object.freeze(sinkList);
+  const readinessList: ReadinessCheck[] = [storeReadiness, identity.readiness, access.readiness];
+  if (audit) readinessList.push(auditReadiness(audit));
+  if (limits) readinessList.push(limits.readiness);
+  const readiness = Object.freeze(readinessList);
+  const buildGates = (): readonly RequestGate[] =>
+    Object.freeze([abuseGate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
+  let gates = buildGates();
+
+  const fingerprint = (req: CanonicalRequest) => {
+    const conv = conversationText(req);
+    let text = conv.system ?? '';
+    for (const t of conv.turns) if (t.role === 'user') text += '\n' + t.text;
+    const out: { promptHash?: string; promptSketch?: string } = {};
+    if (abuse) out.promptSketch = promptSignals(text).promptSketch;
+    if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
+    return out;
+  };
+
+  let first = true;
   const gateway = await Gateway.start(
-    { configPath: opts.configPath, logger, env, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
+    { configPath: opts.configPath, logger, env, metrics, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
     {
-      keys,
-      readiness: () => [storeReadiness],
+      keys: identity.registry,
+      gates: () => gates,
+      sinks: () => sinks,
+      durable: () => durable,
+      refuseWhenUnaudited: (initial.audit as { onWriteFailure?: string } | undefined)?.onWriteFailure !== 'serve',
+      readiness: () => readiness,
+      fingerprint,
+      moderator: (input) => classifier?.moderator(input) ?? null,
+      // Reload: validate every section first; apply only if all accept, so a bad policy keeps the old one serving.
+      onConfig: (config) => {
+        if (first) {
+          first = false;
+          return;
+        }
+        const result = access.reload({ policy: config.policy, directives: config.directives }, publicModels(config));
+        if (!result.ok) throw result.error;
+        identity.applyConfig(config.identity, env);
+        classifier = config.classify && config.classify.enabled !== false ? classifierCapability(config.classify) : null;
+        gates = buildGates();
+        recordAdmin('config.reloaded', 'sighup', opts.configPath);
+      },
       admin: async (app: FastifyInstance) => {
-        registerKeyAdminRoutes(app, { db, keys: keyRepo });
+        registerKeyAdminRoutes(app, { keys: identity.repository });
+        registerPolicyAdminRoutes(app, { access, principalOf: async (keyId) => {
+          const k = await identity.repository.get(keyId);
+          return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
+        } });
+        registerDirectiveAdminRoutes(app, { access });
+        registerUsageAdminRoutes(app, { db, meter });
+        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path });
+        if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
+        // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
+        app.addHook('onResponse', async (request, reply) => {
+          if (request.method === 'GET' || reply.statusCode >= 400) return;
+          recordAdmin(`admin.${request.method.toLowerCase()}`, 'admin-api', request.url.split('?')[0]!, { status: reply.statusCode });
+        });
       },
       close: async () => {
         clearInterval(storeProbe);
-        await watcher.stop();
+        for (const c of closers.reverse()) {
+          try {
+            await c();
+          } catch (err) {
+            logger.warn({ err: (err as Error).message }, 'error while closing');
+          }
+        }
         await db.close();
       },
     },
   );
-  return { gateway, db, close: () => gateway.close() };
+  return { gateway, db, access, abuse, close: () => gateway.close() };
 }

@@ -32,6 +32,8 @@ export interface Capabilities {
 
 export interface GatewayOptions {
   configPath: string;
+  /** Shared metrics (capabilities register theirs on the same registry). */
+  metrics?: GatewayMetrics;
   /** Overrides server.port (0 = ephemeral, for tests). */
   port?: number;
   host?: string;
@@ -43,7 +45,7 @@ const EMPTY: readonly never[] = Object.freeze([]);
 
 export class Gateway {
   private catalogueRef: Catalogue;
-  private readonly metrics = new GatewayMetrics();
+  private readonly metrics: GatewayMetrics;
   private app!: FastifyInstance;
   private path!: RequestPath;
   private closing: Promise<void> | undefined;
@@ -56,6 +58,7 @@ export class Gateway {
     config: GatewayConfig,
   ) {
     this.logger = opts.logger ?? createLogger(config.server.logLevel);
+    this.metrics = opts.metrics ?? new GatewayMetrics();
     this.catalogueRef = buildCatalogue(config, opts.env ?? process.env).catalogue;
   }
 
