@@ -126,7 +126,10 @@ test('write failure mid-run (ENOSPC-like) rejects pending appends, rewinds the c
   await log.close();
   const r = await verifyAudit(path);
   assert.equal(r.ok, true, JSON.stringify(r.firstBad));
-  assert.equal(r.records, 4);
+  assert.equal(r.records, 5, 'three old records, c, and the record documenting the outage');
+  const last = JSON.parse(readFileSync(path, 'utf8').trimEnd().split('\n').pop()!);
+  assert.equal(last.event, 'audit_write_recovered');
+  assert.match(last.error, /ENOSPC/);
   assert.ok(!readFileSync(path, 'utf8').includes('"n":"a"'));
   assert.ok(existsSync(path));
   rmSync(dir, { recursive: true });

@@ -60,6 +60,8 @@ interface Pending {
   hash: string;
   resolve: () => void;
   reject: (e: Error) => void;
+  /** The `audit_write_recovered` record that documents a write outage. */
+  recovery: boolean;
 }
 
 const noop = () => {};
@@ -174,12 +176,12 @@ export class AuditLog {
     return this.enqueue({ kind: 'checkpoint', sealedSeq: claim.seq, sealedHash: claim.hash, signature }, claim.time);
   }
 
-  private enqueue(record: AuditInput, time = this.clock()): Promise<void> {
+  private enqueue(record: AuditInput, time = this.clock(), recovery = false): Promise<void> {
     const seq = this.head.seq + 1;
     const { line, hash } = sealWith(record, { seq, prevHash: this.head.hash, time });
     this.head = { seq, hash };
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ line, seq, hash, resolve, reject });
+      this.queue.push({ line, seq, hash, resolve, reject, recovery });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -211,7 +213,13 @@ export class AuditLog {
         this.durableBytes += bytes.length;
         const last = batch[batch.length - 1];
         this.durable = { seq: last.seq, hash: last.hash };
-        if (!this.healthy) this.markHealthy();
+        if (!this.healthy) {
+          const since = this.failedSince;
+          const error = this.lastError;
+          this.markHealthy();
+          // Every outage leaves a record of itself, also when an ordinary append was the first to succeed.
+          if (!batch.some((p) => p.recovery)) this.enqueue(recoveryRecord(since, error), this.clock(), true).catch(noop);
+        }
         for (const p of batch) p.resolve();
       }
     } finally {
@@ -264,7 +272,8 @@ export class AuditLog {
       if (!this.fh) {
         await this.recoverFile();
       }
-      await this.append({ kind: 'system', event: 'audit_write_recovered', failedSince: since, error: this.lastError });
+      if (this.closed) return;
+      await this.enqueue(recoveryRecord(since, this.lastError), this.clock(), true);
     };
     attempt().catch((e) => {
       if (this.healthy) return;
@@ -370,6 +379,10 @@ export class AuditLog {
       previous: { file: basename(aside), goodBytes: scan.goodBytes, badOffset: bad.offset, badLine: bad.line, reason: bad.reason },
     });
   }
+}
+
+function recoveryRecord(failedSince: number | null, error: string | null): AuditInput {
+  return { kind: 'system', event: 'audit_write_recovered', failedSince, error };
 }
 
 function processAlive(pid: number): boolean {
