@@ -7,7 +7,7 @@ import { abuseConfig } from '../src/abuse/config.ts';
 import { AbuseGate, actionForScore } from '../src/abuse/gate.ts';
 import { AbuseService } from '../src/abuse/service.ts';
 import { simulate } from '../src/abuse/simulate.ts';
-import type { AbuseActionRecord, Ring } from '../src/abuse/types.ts';
+import type { AbuseActionRecord, IncidentCandidate, Ring } from '../src/abuse/types.ts';
 
 const cfg = abuseConfig({ degradedModel: 'small-model', kycUrl: 'https://example.test/verify' });
 const member = (ringScore: number, over: Partial<MemberInfo> = {}): MemberInfo => ({ ringId: 'ring-x', ringScore, suspicion: 0.6, strong: true, kyc: 'none', ...over });
@@ -68,7 +68,8 @@ test('verdicts per action, caps for verified and weakly linked accounts, O(1) al
 
 test('service: submit is queued off the hot path, analysis installs verdicts and audit records', async () => {
   const records: AbuseActionRecord[] = [];
-  const svc = new AbuseService({ batchSize: 1000, flushMs: 5 }, { onAction: (r) => records.push(r), now: () => Date.UTC(2026, 5, 1) });
+  const incidents: IncidentCandidate[] = [];
+  const svc = new AbuseService({ batchSize: 1000, flushMs: 5 }, { onAction: (r) => records.push(r), onIncidentCandidate: (c) => incidents.push(c), now: () => Date.UTC(2026, 5, 1) });
   const sim = simulate({ benignAccounts: 1500, benignRequests: 10_000, ringSize: 60, hardNegatives: false, seed: 4, stealth: 0.3 });
   for (const a of sim.accounts) svc.submitAccount(a.meta);
   let n = 0;
@@ -90,6 +91,11 @@ test('service: submit is queued off the hot path, analysis installs verdicts and
   assert.ok(refused >= 0.9 * ringIds.size, `${refused} of ${ringIds.size} ring accounts gated`);
   assert.ok(records.length >= refused && records.every((r) => r.action === 'abuse.action'));
   assert.ok(perSubmitUs < 50, `${perSubmitUs} µs per submit`);
+  assert.equal(incidents.length, 1);
+  assert.equal(incidents[0].ringId, ring.id);
+  assert.match(incidents[0].summary, /Suspected ring of \d+ accounts/);
+  await svc.analyseNow(); // same ring, same band: not reported again
+  assert.equal(incidents.length, 1);
   await svc.stop();
 });
 

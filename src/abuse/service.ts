@@ -9,12 +9,14 @@ import type { Principal, Verdict } from '../core/types.ts';
 import type { Analysis } from './cluster.ts';
 import { abuseConfig, type AbuseConfig } from './config.ts';
 import { AbuseDetector } from './detector.ts';
-import { AbuseGate } from './gate.ts';
-import type { AbuseActionRecord, AbuseEvent, AccountMeta, Ring } from './types.ts';
+import { AbuseGate, actionForScore } from './gate.ts';
+import { ACTION_ORDER, type AbuseActionKind, type AbuseActionRecord, type AbuseEvent, type AccountMeta, type IncidentCandidate, type Ring } from './types.ts';
 
 export interface AbuseServiceDeps {
   /** Receives one record per action change; the lead appends them to the audit log. */
   onAction?: (record: AbuseActionRecord) => void;
+  /** Rings whose score reaches `require-kyc` or above, once per ring and severity band. */
+  onIncidentCandidate?: (candidate: IncidentCandidate) => void;
   /** Errors from background work (snapshot I/O); never thrown into the request path. */
   onError?: (err: Error) => void;
   now?: () => number;
@@ -28,6 +30,8 @@ export class AbuseService {
   private flushTimer: NodeJS.Timeout | null = null;
   private analyseTimer: NodeJS.Timeout | null = null;
   private readonly maxQueue: number;
+  /** Highest severity already reported per ring id (bounded by maxRings: pruned to the current rings). */
+  private reported = new Map<string, AbuseActionKind>();
   dropped = 0;
 
   constructor(config: Partial<AbuseConfig> | AbuseConfig = {}, private readonly deps: AbuseServiceDeps = {}) {
@@ -82,8 +86,27 @@ export class AbuseService {
     this.flush();
     const analysis = this.detector.analyse();
     this.gate.apply(analysis);
+    this.reportIncidents(analysis.rings);
     if (this.cfg.snapshotFile) await this.detector.saveSnapshot(this.cfg.snapshotFile).catch((e: Error) => this.deps.onError?.(e));
     return analysis;
+  }
+
+  private reportIncidents(rings: Ring[]): void {
+    const next = new Map<string, AbuseActionKind>();
+    for (const r of rings) {
+      const severity = actionForScore(r.score, this.cfg.thresholds);
+      const prev = this.reported.get(r.id) ?? 'none';
+      const rank = (a: AbuseActionKind) => ACTION_ORDER.indexOf(a);
+      next.set(r.id, rank(severity) > rank(prev) ? severity : prev);
+      if (rank(severity) < rank('require-kyc') || rank(severity) <= rank(prev)) continue;
+      const top = r.evidence.slice(0, 3).map((e) => `${e.signal} ${e.strength}`).join(', ');
+      this.deps.onIncidentCandidate?.({
+        kind: 'incident.candidate', source: 'abuse', ringId: r.id, severity, score: r.score, members: r.members.length,
+        firstSeen: r.firstSeen, lastSeen: r.lastSeen, evidence: r.evidence,
+        summary: `Suspected ring of ${r.members.length} accounts (score ${r.score}, ${severity}); strongest signals: ${top}`,
+      });
+    }
+    this.reported = next;
   }
 
   rings(): Ring[] {

@@ -89,3 +89,18 @@ export type SkipReason =
   | 'duplicate'
   | 'replay'
   | 'unknown_kind';
+
+/** A ring worth a human look, handed to whoever runs incidents (the lead decides where it goes). */
+export interface IncidentCandidate {
+  kind: 'incident.candidate';
+  source: 'abuse';
+  ringId: string;
+  /** The action band the ring's score reached. */
+  severity: AbuseActionKind;
+  score: number;
+  members: number;
+  firstSeen: number;
+  lastSeen: number;
+  summary: string;
+  evidence: RingEvidence[];
+}
