@@ -85,8 +85,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (initial.audit) {
     audit = await AuditLog.open(initial.audit, { onProblem: (message) => logger.error({ problem: message }, 'audit log problem') });
     durable = auditDurableSink(audit);
-    const hmac = (initial.audit as { promptHmacKey?: string }).promptHmacKey;
-    if (hmac) promptKey = hmacKeyFrom(hmac);
+    if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
     closers.push(() => audit!.close());
   }
   const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
@@ -169,7 +168,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       gates: () => gates,
       sinks: () => sinks,
       durable: () => durable,
-      refuseWhenUnaudited: (initial.audit as { onWriteFailure?: string } | undefined)?.onWriteFailure !== 'serve',
+      refuseWhenUnaudited: initial.audit?.onWriteFailure !== 'serve',
       readiness: () => readiness,
       fingerprint,
       moderator: (input) => classifier?.moderator(input) ?? null,
