@@ -149,3 +149,22 @@ await db.close();
     });
   });
 }
+
+test('an unreachable Redis delays start by at most ~2 s and polling still delivers changes', async () => {
+  const t = await openTestDb('sqlite', ALL_MIGRATIONS);
+  const errors: string[] = [];
+  const watcher = new ChangeWatcher(t.db, { intervalMs: 50, redisUrl: 'redis://127.0.0.1:1', onError: (err) => errors.push(err.message) });
+  try {
+    const started = performance.now();
+    await watcher.start();
+    assert.ok(performance.now() - started < 4000);
+    assert.ok(errors.some((m) => /relying on polling/.test(m)), errors.join('\n'));
+    const waiting = nextTopic(watcher, 'still-polled', 2000);
+    await bumpRevision(t.db, 'still-polled');
+    await waiting;
+    await watcher.publish('still-polled'); // must not throw or hang while Redis is down
+  } finally {
+    await watcher.stop();
+    await t.cleanup();
+  }
+});

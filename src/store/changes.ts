@@ -78,16 +78,14 @@ export class ChangeWatcher {
   async start(): Promise<void> {
     const rows = await this.readRevisions();
     for (const r of rows) this.seen.set(r.topic, Number(r.rev));
+    // The notification paths only make changes arrive sooner; if one cannot start (a pooler that does not
+    // support LISTEN, Redis down), report it and keep going on polling rather than refusing to start.
     if (this.db instanceof PostgresDb && this.opts.listen !== false) {
-      const schemaRows = await this.db.query<{ s: string }>('SELECT current_schema() AS s');
-      const prefix = `${schemaRows[0]!.s}:`;
-      this.pgListener = await this.db.listen(
-        CHANGE_CHANNEL,
-        (payload) => {
-          if (payload.startsWith(prefix)) this.wake();
-        },
-        () => this.wake(), // after a reconnect we may have missed notifications
-      );
+      try {
+        await this.startListen(this.db);
+      } catch (err) {
+        this.reportError(new Error(`PostgreSQL LISTEN unavailable, relying on polling: ${(err as Error).message}`));
+      }
     }
     if (this.opts.redisUrl) await this.startRedis(this.opts.redisUrl);
     if (this.intervalMs > 0) {
@@ -96,19 +94,43 @@ export class ChangeWatcher {
     }
   }
 
+  private async startListen(db: PostgresDb): Promise<void> {
+    const schemaRows = await db.query<{ s: string }>('SELECT current_schema() AS s');
+    const prefix = `${schemaRows[0]!.s}:`;
+    this.pgListener = await db.listen(
+      CHANGE_CHANNEL,
+      (payload) => {
+        if (payload.startsWith(prefix)) this.wake();
+      },
+      () => this.wake(), // after a reconnect we may have missed notifications
+    );
+  }
+
+  /**
+   * ioredis reconnects and re-subscribes by itself; start() waits at most 2 s for the first subscription so a
+   * Redis outage delays start-up briefly instead of blocking it.
+   */
   private async startRedis(url: string): Promise<void> {
-    const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    sub.on('error', (err: Error) => this.reportError(err));
-    pub.on('error', (err: Error) => this.reportError(err));
-    await sub.connect();
-    await pub.connect();
+    const sub = new Redis(url, { maxRetriesPerRequest: null });
+    const pub = new Redis(url, { maxRetriesPerRequest: 1 });
+    this.redisSub = sub;
+    this.redisPub = pub;
+    sub.on('error', (err: Error) => this.reportError(new Error(`Redis (changes subscriber): ${err.message}`)));
+    pub.on('error', (err: Error) => this.reportError(new Error(`Redis (changes publisher): ${err.message}`)));
     sub.on('message', (channel: string) => {
       if (channel === this.redisChannel) this.wake();
     });
-    await sub.subscribe(this.redisChannel);
-    this.redisSub = sub;
-    this.redisPub = pub;
+    let timer: NodeJS.Timeout | undefined;
+    const subscribed = sub.subscribe(this.redisChannel).then(
+      () => true,
+      (err: Error) => {
+        this.reportError(err);
+        return false;
+      },
+    );
+    const ok = await Promise.race([subscribed, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)))]);
+    clearTimeout(timer);
+    if (!ok) this.reportError(new Error('Redis subscription not ready after 2 s; relying on polling until it is'));
   }
 
   /**
@@ -117,13 +139,8 @@ export class ChangeWatcher {
    */
   async publish(topic: string): Promise<void> {
     this.wake();
-    if (this.redisPub) {
-      try {
-        await this.redisPub.publish(this.redisChannel, topic);
-      } catch (err) {
-        this.reportError(err as Error);
-      }
-    }
+    // Not awaited: while Redis is down ioredis queues and retries, and a mutation must not wait for that.
+    this.redisPub?.publish(this.redisChannel, topic).catch((err: Error) => this.reportError(err));
   }
 
   /** Polls now (coalescing with a poll in flight) and resolves with the topics whose revision changed. */
