@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '../src/audit/log.ts';
-import { auditDurableSink, auditReadiness } from '../src/audit/sink.ts';
+import { adminAuditor, auditDurableSink, auditReadiness } from '../src/audit/sink.ts';
 import { auditRecordFromEvent } from '../src/audit/record.ts';
 import type { RequestEvent } from '../src/core/types.ts';
 
@@ -29,10 +29,12 @@ test('durable sink appends the event as an audit record; readiness follows healt
   const sink = auditDurableSink(log);
   assert.equal(sink.healthy, true);
   await sink.append(ev);
-  assert.deepEqual(auditReadiness(log).check(), { ok: true, detail: 'seq 1' });
-  const rec = JSON.parse(readFileSync(join(dir, 'a.jsonl'), 'utf8'));
+  await adminAuditor(log)('directive.issued', 'admin:alice', 'dir-7', { scope: 'model:big' });
+  assert.deepEqual(auditReadiness(log).check(), { ok: true, detail: 'seq 2' });
+  const [rec, admin] = readFileSync(join(dir, 'a.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   assert.equal(rec.kind, 'request');
   assert.equal(rec.requestId, 'req-1');
+  assert.deepEqual([admin.kind, admin.action, admin.actor, admin.target, admin.details.scope], ['admin', 'directive.issued', 'admin:alice', 'dir-7', 'model:big']);
   log.healthy = false;
   log.lastError = 'ENOSPC';
   assert.equal(sink.healthy, false);

@@ -45,6 +45,7 @@ for (const backend of BACKENDS) {
       meter.record(ev({ time: DAY2, modelServed: 'm-small', usageEstimated: true, costUsd: 0.001 }));
       meter.record(ev({ accountId: 'a2', orgId: null, keyId: 'k3' }));
       meter.record(ev({ outcome: 'refused', status: 429, inputTokens: 0, outputTokens: 0, costUsd: 0, modelServed: null }));
+      meter.record(ev({ requestId: 'bad', keyId: 'kbad', inputTokens: NaN, outputTokens: -5, costUsd: Infinity }));
       await meter.flush();
       // A second flush merges into the same rows.
       meter.record(ev({}));
@@ -52,18 +53,19 @@ for (const backend of BACKENDS) {
 
       const total = await queryUsage(t.db, {});
       assert.equal(total.length, 1);
-      assert.equal(total[0].requests, 14);
+      assert.equal(total[0].requests, 15);
       assert.equal(total[0].refused, 1);
       assert.equal(total[0].estimated, 1);
       assert.equal(total[0].inputTokens, 13 * 100);
       assert.ok(Math.abs(total[0].costUsd - (12 * 0.01 + 0.001)) < 1e-9);
 
       const byDayModel = await queryUsage(t.db, { groupBy: ['day', 'model'] });
-      assert.deepEqual(byDayModel.map((r) => [r.day, r.model, r.requests]), [['2026-05-01', 'm-big', 13], ['2026-05-02', 'm-small', 1]]);
+      assert.deepEqual(byDayModel.map((r) => [r.day, r.model, r.requests]), [['2026-05-01', 'm-big', 14], ['2026-05-02', 'm-small', 1]]);
+      assert.deepEqual((await queryUsage(t.db, { key: 'kbad' })).map((r) => [r.requests, r.inputTokens, r.outputTokens, r.costUsd]), [[1, 0, 0, 0]]);
       const a1 = await queryUsage(t.db, { account: 'a1', groupBy: ['key'] });
-      assert.deepEqual(a1.map((r) => [r.key, r.requests]), [['k1', 8], ['k2', 5]]);
+      assert.deepEqual(a1.map((r) => [r.key, r.requests]), [['k1', 8], ['k2', 5], ['kbad', 1]]);
       const org = await queryUsage(t.db, { groupBy: ['org'] });
-      assert.deepEqual(org.map((r) => [r.org, r.requests]), [['', 1], ['o1', 13]]);
+      assert.deepEqual(org.map((r) => [r.org, r.requests]), [['', 1], ['o1', 14]]);
       const day2 = await queryUsage(t.db, { from: '2026-05-02', to: '2026-05-02' });
       assert.equal(day2[0].requests, 1);
       assert.ok(Math.abs((await spendSince(t.db, 'account', 'a2', '2026-05-01')) - 0.01) < 1e-12);
@@ -76,7 +78,7 @@ for (const backend of BACKENDS) {
       registerUsageAdminRoutes(app, { db: t.db });
       let res = await app.inject({ url: '/admin/v1/usage?groupBy=account&from=2026-05-01&to=2026-05-31' });
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json().rows.map((r: { account: string; requests: number }) => [r.account, r.requests]), [['a1', 13], ['a2', 1]]);
+      assert.deepEqual(res.json().rows.map((r: { account: string; requests: number }) => [r.account, r.requests]), [['a1', 14], ['a2', 1]]);
       res = await app.inject({ url: '/admin/v1/usage?groupBy=model&format=csv&model=m-small' });
       assert.equal(res.headers['content-type'], 'text/csv; charset=utf-8');
       assert.equal(res.body.split('\n')[0], 'model,requests,refused,estimated,inputTokens,outputTokens,costUsd');
@@ -97,7 +99,7 @@ for (const backend of BACKENDS) {
       } finally {
         process.stdout.write = ow;
       }
-      assert.equal(out.trim().split('\n')[1].split(',').slice(0, 2).join(','), '2026-05-01,13');
+      assert.equal(out.trim().split('\n')[1].split(',').slice(0, 2).join(','), '2026-05-01,14');
     } finally {
       await t.cleanup();
     }

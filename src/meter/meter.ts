@@ -70,13 +70,17 @@ export class Meter {
     row.requests++;
     if (event.outcome === 'refused') row.refused++;
     if (event.usageEstimated) row.estimated++;
-    row.inputTokens += event.inputTokens;
-    row.outputTokens += event.outputTokens;
-    row.costUsd += event.costUsd;
+    // A malformed count (NaN, negative) must not poison a whole day's row: count it as zero.
+    const inT = event.inputTokens > 0 ? event.inputTokens : 0;
+    const outT = event.outputTokens > 0 ? event.outputTokens : 0;
+    const cost = event.costUsd > 0 && Number.isFinite(event.costUsd) ? event.costUsd : 0;
+    row.inputTokens += inT;
+    row.outputTokens += outT;
+    row.costUsd += cost;
     if (this.metrics) {
-      if (event.inputTokens) this.metrics.tokens.inc({ model, direction: 'input' }, event.inputTokens);
-      if (event.outputTokens) this.metrics.tokens.inc({ model, direction: 'output' }, event.outputTokens);
-      if (event.costUsd) this.metrics.cost.inc({ model }, event.costUsd);
+      if (inT) this.metrics.tokens.inc({ model, direction: 'input' }, inT);
+      if (outT) this.metrics.tokens.inc({ model, direction: 'output' }, outT);
+      if (cost) this.metrics.cost.inc({ model }, cost);
     }
     if (this.pending.size >= this.config.maxPendingRows && !this.flushing) void this.flush().catch(() => {});
   }
