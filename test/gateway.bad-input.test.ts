@@ -1,7 +1,7 @@
 /** Every bad input gets the right status and an error in the caller's own protocol format. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startHarness, type Harness } from './support/harness.ts';
+import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 
 interface Case {
   name: string;
@@ -34,10 +34,10 @@ function cases(ok: Record<string, unknown>, protocol: 'openai' | 'anthropic'): C
   return c;
 }
 
-describe('bad input', () => {
+for (const backend of BACKENDS) describe(`bad input (${backend} store)`, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ backend: 'sqlite' });
+    h = await startHarness({ backend });
   });
   after(() => h.close());
 

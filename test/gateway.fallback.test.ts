@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startHarness, type Harness } from './support/harness.ts';
+import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 
-describe('fallbacks and upstream failures', () => {
+for (const backend of BACKENDS) describe(`fallbacks and upstream failures (${backend} store)`, () => {
   let h: Harness;
   let openai: OpenAI;
   let anthropic: Anthropic;
   before(async () => {
-    h = await startHarness({ backend: 'sqlite' });
+    h = await startHarness({ backend });
     openai = new OpenAI({ apiKey: h.keys.valid, baseURL: `${h.url}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey: h.keys.valid, baseURL: h.url, maxRetries: 0 });
   });
