@@ -4,6 +4,13 @@ import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
 import type { Migration } from '../src/store/db.ts';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 const demo: Migration[] = [
   { id: 'demo/0001_a', sql: 'CREATE TABLE demo_a (id TEXT PRIMARY KEY); CREATE INDEX demo_a_id ON demo_a (id)' },
@@ -57,3 +64,31 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+test('three processes migrating one SQLite file at once apply each migration exactly once', async () => {
+  const t = await openTestDb('sqlite');
+  const dir = mkdtempSync(join(tmpdir(), 'gh-migrate-'));
+  try {
+    const script = join(dir, 'migrate.mts');
+    const store = resolve('src/store');
+    writeFileSync(
+      script,
+      `import { openDb } from ${JSON.stringify(join(store, 'open.ts'))};
+import { migrate } from ${JSON.stringify(join(store, 'migrate.ts'))};
+import { ALL_MIGRATIONS } from ${JSON.stringify(join(store, 'all-migrations.ts'))};
+const db = await openDb(process.argv[2]);
+const r = await migrate(db, ALL_MIGRATIONS);
+await db.close();
+process.stdout.write(String(r.applied.length));
+`,
+    );
+    const outs = await Promise.all([1, 2, 3].map(() => run(process.execPath, ['--import', 'tsx', script, t.url], { timeout: 30_000 })));
+    const counts = outs.map((o) => Number(o.stdout)).sort((a, b) => a - b);
+    assert.deepEqual(counts, [0, 0, ALL_MIGRATIONS.length]);
+    const rows = await t.db.query<{ c: number }>('SELECT COUNT(*) AS c FROM gh_schema_migrations');
+    assert.equal(rows[0]!.c, ALL_MIGRATIONS.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await t.cleanup();
+  }
+});
