@@ -98,8 +98,8 @@ export interface CompiledDirective {
   readonly population: CompiledPopulation;
   readonly kind: 'suspend' | 'require-licence' | 'route';
   readonly routeTo: string | null;
-  /** Precomputed refusal (suspend) or route verdict, so deciding allocates nothing. */
-  readonly verdict: Verdict | null;
+  /** Precomputed refusal (suspend), route verdict, or licence_required refusal, so deciding allocates nothing. */
+  readonly verdict: Verdict;
 }
 
 export interface DirectiveCheckContext {
@@ -144,7 +144,7 @@ export function compileDirective(d: DirectiveRecord, ctx: DirectiveCheckContext,
   if (issues.length) throw new PolicyValidationError(issues);
   const kind = d.effect === 'suspend' ? 'suspend' : d.effect === 'require-licence' ? 'require-licence' : 'route';
   const ref = { directive: d.id };
-  const verdict: Verdict | null =
+  const verdict: Verdict =
     kind === 'suspend'
       ? Object.freeze({
           action: 'refuse' as const,
@@ -155,7 +155,14 @@ export function compileDirective(d: DirectiveRecord, ctx: DirectiveCheckContext,
         })
       : kind === 'route'
         ? Object.freeze({ action: 'route' as const, model: routeTo!, code: 'directive_route', ref: Object.freeze(ref) })
-        : null;
+        : Object.freeze({
+            action: 'refuse' as const,
+            status: 403,
+            code: 'licence_required',
+            message: `Access to this model requires a licence under directive ${d.id} (${d.authority}: ${d.reference}); none covers you.`,
+            ref: Object.freeze(ref),
+            requires: Object.freeze(['licence']) as string[],
+          });
   return { id: d.id, record: d, models: matcher, population: population!, kind, routeTo, verdict };
 }
 

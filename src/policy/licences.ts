@@ -104,11 +104,40 @@ export function coverageProblem(l: CompiledLicence, p: Principal, model: string,
   return undefined;
 }
 
-/** Licences by licensee. Immutable once built. */
+/**
+ * One licensee's licences, by literal model name (licences naming globs are kept apart), so a licensee
+ * holding thousands of licences is still answered by looking at the few that name the model.
+ */
+class LicenseeLicences {
+  readonly all: CompiledLicence[] = [];
+  private readonly byModel = new Map<string, CompiledLicence[]>();
+  private readonly globbed: CompiledLicence[] = [];
+  add(l: CompiledLicence): void {
+    this.all.push(l);
+    for (const m of l.record.models) {
+      if (m.includes('*')) {
+        if (this.globbed.at(-1) !== l) this.globbed.push(l);
+        continue;
+      }
+      const list = this.byModel.get(m);
+      if (list) {
+        if (list.at(-1) !== l) list.push(l);
+      } else this.byModel.set(m, [l]);
+    }
+  }
+  find(p: Principal, model: string, now: number): CompiledLicence | null {
+    const list = this.byModel.get(model);
+    if (list) for (const l of list) if (covers(l, p, model, now)) return l;
+    for (const l of this.globbed) if (covers(l, p, model, now)) return l;
+    return null;
+  }
+}
+
+/** Licences by licensee, then by model. Immutable once built. */
 export class LicenceIndex {
   private constructor(
-    private readonly byOrg: ReadonlyMap<string, readonly CompiledLicence[]>,
-    private readonly byAccount: ReadonlyMap<string, readonly CompiledLicence[]>,
+    private readonly byOrg: ReadonlyMap<string, LicenseeLicences>,
+    private readonly byAccount: ReadonlyMap<string, LicenseeLicences>,
     readonly size: number,
   ) {}
 
@@ -116,14 +145,23 @@ export class LicenceIndex {
 
   /** Records with unknown countries (e.g. a group since removed) are skipped and reported via onSkip. */
   static build(records: readonly LicenceRecord[], groups: GroupTable, onSkip?: (id: string, why: string) => void): LicenceIndex {
-    const byOrg = new Map<string, CompiledLicence[]>();
-    const byAccount = new Map<string, CompiledLicence[]>();
+    const byOrg = new Map<string, LicenseeLicences>();
+    const byAccount = new Map<string, LicenseeLicences>();
     const matchers = new Map<string, ModelMatcher>();
+    const countrySets = new Map<string, ReadonlySet<string> | null>();
     let size = 0;
     for (const r of records) {
       const issues: Issue[] = [];
       const sink = jsonSink([`licence ${r.id}`]);
-      const set = (refs: string[], key: string) => (refs.includes('*') ? null : resolveCountries(refs, groups, sink, [key], issues) ?? null);
+      // Many licences share the same country lists: resolve each distinct list once and share the set.
+      const set = (refs: string[], key: string) => {
+        if (refs.includes('*')) return null;
+        const k = refs.join(',');
+        if (countrySets.has(k)) return countrySets.get(k)!;
+        const s = resolveCountries(refs, groups, sink, [key], issues) ?? null;
+        if (s) countrySets.set(k, s);
+        return s;
+      };
       const nationalities = set(r.nationalities, 'nationalities');
       const destinations = set(r.destinations, 'destinations');
       if (issues.length) {
@@ -135,9 +173,9 @@ export class LicenceIndex {
       if (!models) matchers.set(mk, (models = compileModelMatcher(r.models)));
       const c: CompiledLicence = { id: r.id, record: r, models, nationalities, destinations };
       const map = r.licenseeType === 'org' ? byOrg : byAccount;
-      const list = map.get(r.licensee);
-      if (list) list.push(c);
-      else map.set(r.licensee, [c]);
+      let entry = map.get(r.licensee);
+      if (!entry) map.set(r.licensee, (entry = new LicenseeLicences()));
+      entry.add(c);
       size++;
     }
     return new LicenceIndex(byOrg, byAccount, size);
@@ -146,17 +184,15 @@ export class LicenceIndex {
   /** The first licence covering this principal for this model now (organisation licences first), or null. */
   find(p: Principal, model: string, now: number): CompiledLicence | null {
     if (p.orgId !== null) {
-      const list = this.byOrg.get(p.orgId);
-      if (list) for (const l of list) if (covers(l, p, model, now)) return l;
+      const found = this.byOrg.get(p.orgId)?.find(p, model, now);
+      if (found) return found;
     }
-    const list = this.byAccount.get(p.accountId);
-    if (list) for (const l of list) if (covers(l, p, model, now)) return l;
-    return null;
+    return this.byAccount.get(p.accountId)?.find(p, model, now) ?? null;
   }
 
   /** Every candidate licence with why it does or does not cover (for explain). */
   candidates(p: Principal, model: string, now: number): Array<{ id: string; covers: boolean; why: string }> {
-    const all = [...(p.orgId !== null ? this.byOrg.get(p.orgId) ?? [] : []), ...(this.byAccount.get(p.accountId) ?? [])];
+    const all = [...(p.orgId !== null ? this.byOrg.get(p.orgId)?.all ?? [] : []), ...(this.byAccount.get(p.accountId)?.all ?? [])];
     return all.map((l) => {
       const problem = coverageProblem(l, p, model, now);
       return { id: l.id, covers: problem === undefined, why: problem ?? `licence ${l.id} (${l.record.reference}, ${l.record.authority}) covers this principal and model` };

@@ -160,7 +160,7 @@ export class AccessSnapshot {
           trace.directives[trace.directives.length - 1]!.outcome = 'suspends access (deny-overrides: no later directive or rule is considered)';
           trace.decidedBy = `directive ${d.id}`;
         }
-        return d.verdict!;
+        return d.verdict;
       }
       if (d.kind === 'require-licence') {
         const lic = env.licence();
@@ -171,18 +171,11 @@ export class AccessSnapshot {
     }
     if (needLicence) {
       if (trace) trace.decidedBy = `directive ${needLicence.id}`;
-      return {
-        action: 'refuse',
-        status: 403,
-        code: 'licence_required',
-        message: `Access to this model requires a licence under directive ${needLicence.id} (${needLicence.record.authority}: ${needLicence.record.reference}); none covers you.`,
-        ref: { directive: needLicence.id },
-        requires: ['licence'],
-      };
+      return needLicence.verdict;
     }
     if (route) {
       if (trace) trace.decidedBy = `directive ${route.id}`;
-      return route.verdict!;
+      return route.verdict;
     }
     // 2. Policy rules, first match.
     const rules = this.policy.rulesFor(model, p.orgId);
@@ -205,30 +198,11 @@ export class AccessSnapshot {
 
   private apply(rule: CompiledRule, p: Principal, env: Env, licensedBy: CompiledDirective | null): Verdict {
     if (rule.action === 'require') {
-      let requires: string[] | null = null;
-      let code = '';
-      if (rule.requireLicence && env.licence() === null) {
-        (requires ??= []).push('licence');
-        code ||= 'licence_required';
-      }
-      if (rule.requireKyc >= 0 && kycRank(p.kyc) < rule.requireKyc) {
-        (requires ??= []).push(`kyc:${rule.requireKycName}`);
-        code ||= 'kyc_required';
-      }
-      if (rule.requireProgramme !== null && !p.programmes.includes(rule.requireProgramme)) {
-        (requires ??= []).push(`programme:${rule.requireProgramme}`);
-        code ||= 'programme_required';
-      }
-      if (requires) {
-        return {
-          action: 'refuse',
-          status: 403,
-          code: rule.input.code ?? code,
-          message: rule.input.message ?? `This model requires ${requires.map(describeRequirement).join(' and ')} under policy rule ${rule.id}.`,
-          ref: { rule: rule.id },
-          requires,
-        };
-      }
+      let missing = 0;
+      if (rule.requireLicence && env.licence() === null) missing |= MISSING_LICENCE;
+      if (rule.requireKyc >= 0 && kycRank(p.kyc) < rule.requireKyc) missing |= MISSING_KYC;
+      if (rule.requireProgramme !== null && !p.programmes.includes(rule.requireProgramme)) missing |= MISSING_PROGRAMME;
+      if (missing !== 0) return requireRefusal(rule, missing);
     }
     const lic = env.found;
     if (lic !== null && rule.verdict.action !== 'refuse') {
@@ -236,6 +210,34 @@ export class AccessSnapshot {
     }
     return rule.verdict;
   }
+}
+
+const MISSING_LICENCE = 1;
+const MISSING_KYC = 2;
+const MISSING_PROGRAMME = 4;
+/** Refusals of `require` rules, one per (rule, set of missing requirements), built on first use. */
+const requireRefusals = new WeakMap<CompiledRule, Verdict[]>();
+
+function requireRefusal(rule: CompiledRule, missing: number): Verdict {
+  let cache = requireRefusals.get(rule);
+  if (!cache) requireRefusals.set(rule, (cache = []));
+  let v = cache[missing];
+  if (!v) {
+    const requires: string[] = [];
+    if (missing & MISSING_LICENCE) requires.push('licence');
+    if (missing & MISSING_KYC) requires.push(`kyc:${rule.requireKycName}`);
+    if (missing & MISSING_PROGRAMME) requires.push(`programme:${rule.requireProgramme}`);
+    const code = missing & MISSING_LICENCE ? 'licence_required' : missing & MISSING_KYC ? 'kyc_required' : 'programme_required';
+    v = cache[missing] = Object.freeze({
+      action: 'refuse' as const,
+      status: 403,
+      code: rule.input.code ?? code,
+      message: rule.input.message ?? `This model requires ${requires.map(describeRequirement).join(' and ')} under policy rule ${rule.id}.`,
+      ref: Object.freeze({ rule: rule.id }),
+      requires: Object.freeze(requires) as string[],
+    });
+  }
+  return v;
 }
 
 const KYC = ['none', 'basic', 'verified-identity', 'verified-organisation'];
