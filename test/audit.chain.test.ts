@@ -170,3 +170,15 @@ test('reopening continues the chain', async () => {
   assert.equal(r.records, 5 + 1 /*close checkpoint*/ + 1 + 1);
   rmSync(dir, { recursive: true });
 });
+
+test('a record that cannot be encoded is rejected without advancing the chain', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-'));
+  const path = join(dir, 'audit.jsonl');
+  const log = await AuditLog.open({ path }, { onProblem: () => {} });
+  await assert.rejects(log.append({ kind: 'request', costUsd: NaN }), /cannot be encoded: .*non-finite/);
+  await log.append({ kind: 'system', ok: true });
+  assert.equal(log.durableHead.seq, 1);
+  await log.close();
+  assert.equal((await verifyAudit(path)).ok, true);
+  rmSync(dir, { recursive: true });
+});

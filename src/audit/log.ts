@@ -142,7 +142,15 @@ export class AuditLog {
   /** Resolves when the record is durable; rejects with AuditUnavailableError when it could not be written. */
   append(record: AuditInput): Promise<void> {
     if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
-    const p = this.enqueue(record);
+    // No open file means the chain head is not known (start-up failed): sealing now could fork the chain.
+    // The retry timer re-runs the start-up checks first.
+    if (!this.fh) return Promise.reject(new AuditUnavailableError(`audit log is not open: ${this.lastError ?? 'not opened'}`));
+    let p: Promise<void>;
+    try {
+      p = this.enqueue(record);
+    } catch (e) {
+      return Promise.reject(new TypeError(`audit record cannot be encoded: ${(e as Error).message}`));
+    }
     if (this.signingKey && this.head.seq - this.sealedSeq >= this.config.checkpointEvery) this.enqueueCheckpoint().catch(noop);
     return p;
   }
@@ -197,7 +205,7 @@ export class AuditLog {
         for (const p of batch) text += p.line;
         const bytes = Buffer.from(text);
         try {
-          if (!this.fh) await this.openFile();
+          if (!this.fh) throw new Error('audit file is not open');
           let off = 0;
           while (off < bytes.length) {
             const { bytesWritten } = await this.fh!.write(bytes, off, bytes.length - off);
@@ -306,10 +314,6 @@ export class AuditLog {
       await unlink(this.lockPath).catch(noop); // stale: its writer is gone
     }
     throw new Error(`cannot take the audit log lock ${this.lockPath}`);
-  }
-
-  private async openFile(): Promise<void> {
-    this.fh = await open(this.config.path, 'a');
   }
 
   /** Verify the existing file's tail, quarantine it when bad, open for appending. */
