@@ -52,7 +52,6 @@ export class AccountTable {
   private readonly next: Int32Array;
   private head = -1;
   private tail = -1;
-  private free: number[] = [];
   used = 0;
   evicted = 0;
 
@@ -96,7 +95,6 @@ export class AccountTable {
       return s;
     }
     if (this.used < this.capacity) s = this.used++;
-    else if (this.free.length > 0) s = this.free.pop()!;
     else {
       s = this.tail;
       this.unlink(s);

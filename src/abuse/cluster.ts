@@ -166,7 +166,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
     if (comp.length < cfg.minRingSize) continue;
     const ring = scoreRing(t, cfg, comp.map((i) => suspects[i]), comp.map((i) => families[i]), comp.map((i) => strong[i]), feats);
     rings.push(ring.ring);
-    comp.forEach((i, j) => {
+    for (const i of comp) {
       const s = suspects[i];
       members.set(t.ids[s]!, {
         ringId: ring.ring.id,
@@ -175,8 +175,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
         strong: strong[i] === 1,
         kyc: t.kyc[s],
       });
-      void j;
-    });
+    }
   }
   rings.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   if (rings.length > cfg.maxRings) {
