@@ -119,3 +119,22 @@ test('a failed flush keeps the usage and writes it on the next one', async () =>
   assert.equal((await queryUsage(t.db, {}))[0].requests, 2);
   await t.cleanup();
 });
+
+for (const backend of BACKENDS) {
+  test(`a large flush (many distinct rows, several statements) lands whole on ${backend}`, async () => {
+    const t = await openTestDb(backend, migrations);
+    const meter = new Meter(t.db, { flushIntervalMs: 60_000, maxPendingRows: 100_000 });
+    try {
+      for (let i = 0; i < 1234; i++) meter.record(ev({ keyId: `k${i}`, costUsd: 0.5 }));
+      for (let i = 0; i < 1234; i += 2) meter.record(ev({ keyId: `k${i}`, costUsd: 0.5 }));
+      await meter.close();
+      const rows = await queryUsage(t.db, { groupBy: ['key'] });
+      assert.equal(rows.length, 1234);
+      const total = (await queryUsage(t.db, {}))[0];
+      assert.equal(total.requests, 1234 + 617);
+      assert.ok(Math.abs(total.costUsd - (1234 + 617) * 0.5) < 1e-6);
+    } finally {
+      await t.cleanup();
+    }
+  });
+}

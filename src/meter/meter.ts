@@ -27,15 +27,26 @@ interface Row {
   costUsd: number;
 }
 
-const UPSERT = `INSERT INTO meter_usage_daily (day, key_id, account_id, org_id, model, requests, refused, estimated, input_tokens, output_tokens, cost_usd)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (day, key_id, account_id, org_id, model) DO UPDATE SET
+const COLUMNS = '(day, key_id, account_id, org_id, model, requests, refused, estimated, input_tokens, output_tokens, cost_usd)';
+const ON_CONFLICT = `ON CONFLICT (day, key_id, account_id, org_id, model) DO UPDATE SET
   requests = meter_usage_daily.requests + excluded.requests,
   refused = meter_usage_daily.refused + excluded.refused,
   estimated = meter_usage_daily.estimated + excluded.estimated,
   input_tokens = meter_usage_daily.input_tokens + excluded.input_tokens,
   output_tokens = meter_usage_daily.output_tokens + excluded.output_tokens,
   cost_usd = meter_usage_daily.cost_usd + excluded.cost_usd`;
+/** Rows per statement: 11 parameters each stays far below SQLite's and PostgreSQL's parameter limits. */
+const ROWS_PER_STATEMENT = 200;
+
+/** One multi-row upsert (rows have distinct keys: they come from one Map). */
+function upsertSql(rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const b = r * 11;
+    tuples.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11})`);
+  }
+  return `INSERT INTO meter_usage_daily ${COLUMNS} VALUES ${tuples.join(', ')} ${ON_CONFLICT}`;
+}
 
 export class Meter {
   readonly config: MeterConfig;
@@ -93,8 +104,12 @@ export class Meter {
     this.pending = new Map();
     this.flushing = this.db
       .transaction(async (tx) => {
-        for (const r of batch.values()) {
-          await tx.query(UPSERT, [r.day, r.keyId, r.accountId, r.orgId, r.model, r.requests, r.refused, r.estimated, r.inputTokens, r.outputTokens, r.costUsd]);
+        const rows = [...batch.values()];
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+          const params: unknown[] = [];
+          for (const r of chunk) params.push(r.day, r.keyId, r.accountId, r.orgId, r.model, r.requests, r.refused, r.estimated, r.inputTokens, r.outputTokens, r.costUsd);
+          await tx.query(upsertSql(chunk.length), params);
         }
       })
       .then(
