@@ -65,7 +65,7 @@ function spawnSyncJson(args: string[]): Record<string, unknown> {
   return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8' })) as Record<string, unknown>;
 }
 
-const targets = [
+const targets: { name: string; url: string; headers: Record<string, string> }[] = [
   { name: 'upstream', url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
   { name: 'bare', url: `http://127.0.0.1:${bare.port}/v1/chat/completions`, headers: {} },
   { name: 'gateway', url: `http://127.0.0.1:${gateway.port}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` } },

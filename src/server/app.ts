@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReadinessCheck } from '../core/gates.ts';
+import { adminAuthHook } from '../admin/auth.ts';
 import { GatewayError } from '../protocol/errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Catalogue } from './catalogue.ts';
@@ -118,19 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (admin) => {
-      const { timingSafeEqual, createHash } = await import('node:crypto');
-      admin.addHook('onRequest', async (request, reply) => {
-        const token = deps.adminToken();
-        if (!token) return reply.code(404).send({ error: { type: 'admin_disabled', message: 'The admin API is disabled: set the admin token environment variable.' } });
-        const header = request.headers.authorization ?? '';
-        const given = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : '';
-        // Compare digests so the comparison is constant-time regardless of length.
-        const a = createHash('sha256').update(given).digest();
-        const b = createHash('sha256').update(token).digest();
-        if (!given || !timingSafeEqual(a, b)) {
-          return reply.code(401).send({ error: { type: 'unauthorized', message: 'A valid admin token is required (Authorization: Bearer <admin token>).' } });
-        }
-      });
+      admin.addHook('onRequest', adminAuthHook(deps.adminToken));
       admin.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { type: 'not_found', message: `No admin route for ${request.method} ${request.url.split('?')[0]}.` } }));
       if (deps.admin) await deps.admin(admin);
     },
