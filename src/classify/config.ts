@@ -63,6 +63,33 @@ export const streamSchema = z
   })
   .strict();
 
+const labelEnum = z.enum(ALL_LABELS);
+const band = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).refine(([lo, hi]) => lo <= hi, 'band must be [lo, hi] with lo <= hi');
+const stageCommon = {
+  name: z.string().optional(),
+  /** Labels the stage decides when it runs. */
+  labels: z.array(labelEnum).min(1),
+  /** Escalate when any covered label's embedded score is within this band. */
+  band: band.default([0.05, 0.6]),
+  timeoutMs: z.number().int().min(1).max(60_000).default(1_500),
+};
+export const stageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('onnx'), path: z.string().min(1), bits: z.number().int().min(4).max(22), inputName: z.string().optional(), outputName: z.string().optional(), ...stageCommon }).strict(),
+  z
+    .object({
+      type: z.literal('guard'),
+      baseUrl: z.string().url(),
+      model: z.string().min(1),
+      format: z.enum(['llama-guard-3', 'llama-guard-4', 'qwen3guard']),
+      /** Name of the environment variable holding the endpoint's API key (never the key itself). */
+      apiKeyEnv: z.string().optional(),
+      categoryMap: z.record(z.string(), labelEnum).optional(),
+      ...stageCommon,
+    })
+    .strict(),
+]);
+export type StageConfig = z.infer<typeof stageSchema>;
+
 export const configSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -72,6 +99,8 @@ export const configSchema = z
     fallbackTier: z.string().default('general'),
     tiers: z.record(z.string(), tierRulesSchema).default(DEFAULT_TIERS),
     stream: streamSchema.default({ enabled: true, holdBackChars: 256, windowChars: 2_000 }),
+    /** Stronger stages for uncertain cases, run in order (see cascade.ts). Empty = embedded model only. */
+    cascade: z.array(stageSchema).default([]),
     /** Candidate thresholds evaluated beside the live ones; disagreements are counted, never acted on. */
     shadow: z.object({ tiers: z.record(z.string(), tierRulesSchema) }).strict().optional(),
   })

@@ -1,0 +1,73 @@
+/**
+ * The classifier gate the gateway wires in: built once at start-up from the `classify:` config section (loads the
+ * artefact and any cascade stages, failing there with a clear message), then per request:
+ *   checkInput(conv, tier)   → scores + Verdict (+ shadow outcome); async only when a cascade stage runs
+ *   outputModerator(tier)    → a StreamModerator for the response stream (null when stream moderation is off)
+ */
+import type { ConversationText } from '../core/canonical.ts';
+import type { Verdict } from '../core/types.ts';
+import { runCascade, type CascadeStep } from './cascade.ts';
+import { DEFAULT_MODEL_PATH, loadClassifier, type Classifier } from './classifier.ts';
+import { parseClassifyConfig, type ClassifyConfig, type StageConfig } from './config.ts';
+import { decideAction } from './decide.ts';
+import { createGuardStage } from './guard.ts';
+import type { Scores } from './labels.ts';
+import { createOnnxStage } from './onnx.ts';
+import { createShadow, type Shadow, type ShadowOutcome } from './shadow.ts';
+import { singleTurn } from './pipeline.ts';
+import { createStreamModerator, type StreamModerator } from './stream.ts';
+
+export interface InputCheck {
+  scores: Scores;
+  verdict: Verdict;
+  escalated: string[];
+  errors: string[];
+  shadow?: ShadowOutcome;
+}
+
+export interface ClassifyGate {
+  readonly config: ClassifyConfig;
+  readonly classifier: Classifier;
+  readonly shadow: Shadow | null;
+  checkInput(conv: ConversationText, tier: string): Promise<InputCheck>;
+  outputModerator(tier: string): StreamModerator | null;
+}
+
+async function buildStage(s: StageConfig, env: NodeJS.ProcessEnv): Promise<CascadeStep> {
+  const common = { labels: s.labels, band: s.band as [number, number], timeoutMs: s.timeoutMs };
+  if (s.type === 'onnx') return { ...common, stage: await createOnnxStage({ name: s.name, path: s.path, bits: s.bits, labels: s.labels, inputName: s.inputName, outputName: s.outputName }) };
+  const apiKey = s.apiKeyEnv ? env[s.apiKeyEnv] : undefined;
+  if (s.apiKeyEnv && !apiKey) throw new Error(`classify.cascade: environment variable ${s.apiKeyEnv} (apiKeyEnv of guard stage ${s.name ?? s.model}) is not set`);
+  return { ...common, stage: createGuardStage({ name: s.name, baseUrl: s.baseUrl, model: s.model, format: s.format, apiKey, labels: s.labels, categoryMap: s.categoryMap }) };
+}
+
+export async function createClassifyGate(section: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ClassifyGate> {
+  const config = parseClassifyConfig(section);
+  const classifier = loadClassifier(config.model === 'default' ? DEFAULT_MODEL_PATH : config.model);
+  const steps: CascadeStep[] = [];
+  for (const s of config.cascade) steps.push(await buildStage(s, env));
+  const shadow = config.shadow ? createShadow(config, config.shadow.tiers) : null;
+  const base = (c: ConversationText) => classifier.classify(c);
+  return {
+    config,
+    classifier,
+    shadow,
+    async checkInput(conv, tier) {
+      if (!config.enabled) return { scores: classifier.classify(conv), verdict: { action: 'allow' }, escalated: [], errors: [] };
+      const r = steps.length > 0 ? await runCascade(conv, base, steps) : { scores: base(conv), escalated: [], errors: [] };
+      const verdict = decideAction(r.scores, tier, config);
+      const check: InputCheck = { ...r, verdict };
+      if (shadow) check.shadow = shadow.compare(r.scores, tier);
+      return check;
+    },
+    outputModerator(tier) {
+      if (!config.enabled || !config.stream.enabled) return null;
+      return createStreamModerator({
+        classify: (text) => classifier.classify(singleTurn(text)),
+        decide: (s) => decideAction(s, tier, config),
+        holdBackChars: config.stream.holdBackChars,
+        windowChars: config.stream.windowChars,
+      });
+    },
+  };
+}
