@@ -3,7 +3,8 @@
  *   train      build the corpus from --data DIR, train deterministically, write the artefact, print dev/test metrics
  *   calibrate  --dev FILE|default --target-fpr label=rate,... --config FILE [--tier T]... : write thresholds into the YAML
  *   classify   JSONL {"id","text"} or {"id","messages"} from stdin or --in FILE (or --text) → one JSON line each
- *   eval       --in FILE|default-test labelled JSONL → per-label precision / recall / FPR with 95% CIs, confusion
+ *   eval       --in FILE|default-test [--html FILE] labelled JSONL → per-label precision / recall / FPR with 95% CIs,
+ *              confusion matrix; --html adds precision/recall curves (SVG)
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,7 +15,8 @@ import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
 import { parseClassifyConfig, type ClassifyConfig } from './config.ts';
 import { buildExamples, readLabelled, splitOf, type Example } from './dataset.ts';
-import { decideAction } from './decide.ts';
+import { decideAction, rulesFor } from './decide.ts';
+import { htmlReport } from './report-html.ts';
 import { evaluate, formatReport, topLabel } from './evaluate.ts';
 import { DEFAULT_TRAIN, train } from './train.ts';
 import { fileURLToPath } from 'node:url';
@@ -171,11 +173,18 @@ async function cmdClassify(argv: string[]): Promise<number> {
 }
 
 async function cmdEval(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { in: { type: 'string', default: 'default-test' }, tier: { type: 'string', default: 'general' }, config: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { in: { type: 'string', default: 'default-test' }, tier: { type: 'string', default: 'general' }, config: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, html: { type: 'string' } } });
   const config = loadConfig(values.config);
   const c = modelFor(config, values.model);
   const examples = values.in === 'default-test' ? [...buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOf(e.id) === 'test'), ...heldoutFix()] : readLabelled(values.in);
-  process.stdout.write(formatReport(evaluate(c, examples, config, values.tier)) + '\n');
+  const text = formatReport(evaluate(c, examples, config, values.tier));
+  process.stdout.write(text + '\n');
+  if (values.html) {
+    const rules = rulesFor(values.tier, config);
+    const thresholds = Object.fromEntries(Object.entries(rules).map(([l, r]) => [l, r?.threshold]));
+    writeFileSync(values.html, htmlReport(`Gatehouse classifier evaluation: ${values.in} (tier ${values.tier})`, text, examples, scoreAll(c, examples), thresholds));
+    process.stderr.write(`wrote ${values.html}\n`);
+  }
   return 0;
 }
 
