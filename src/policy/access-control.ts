@@ -50,6 +50,7 @@ export class AccessControl {
   private readonly now: () => number;
   private governedByConfig: ModelMatcher;
   private directiveRecords: DirectiveRecord[] = [];
+  private licenceRecords: LicenceRecord[] = [];
   readonly directivesRepo: DirectiveRepository | null;
   readonly licencesRepo: LicenceRepository | null;
 
@@ -151,7 +152,8 @@ export class AccessControl {
       }
       this.config = config;
       this.governedByConfig = compileModelMatcher(config.directives.governedModels);
-      this.snap = new AccessSnapshot(policy, this.compileDirectives(this.directiveRecords, policy.groups), this.snap.licences, models);
+      // Directives and licences may name groups the new policy redefines: recompile them against its groups.
+      this.snap = new AccessSnapshot(policy, this.compileDirectives(this.directiveRecords, policy.groups), this.buildLicences(this.licenceRecords, policy.groups), models);
       return { ok: true };
     } catch (err) {
       return { ok: false, error: err as Error };
@@ -188,8 +190,12 @@ export class AccessControl {
   }
 
   private applyLicences(list: LicenceRecord[]): void {
-    const groups = this.currentGroups();
-    this.snap = this.snap.with({ licences: LicenceIndex.build(list, groups, (id, why) => this.deps.logger?.warn({ licence: id, why }, 'licence skipped')) });
+    this.licenceRecords = list;
+    this.snap = this.snap.with({ licences: this.buildLicences(list, this.currentGroups()) });
+  }
+
+  private buildLicences(list: readonly LicenceRecord[], groups: GroupTable): LicenceIndex {
+    return LicenceIndex.build(list, groups, (id, why) => this.deps.logger?.warn({ licence: id, why }, 'licence skipped'));
   }
 
   /**
