@@ -15,7 +15,7 @@ export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/classifier
 export class Classifier {
   private readonly hasher: FeatureHasher;
   private readonly logits = new Float64Array(K);
-  lastInfo: PipelineInfo = { decoded: [], truncated: false };
+  lastInfo: PipelineInfo = { decoded: [], truncated: false, obfuscated: false };
 
   constructor(readonly model: LinearModel) {
     this.hasher = new FeatureHasher(model.bits);
@@ -25,7 +25,15 @@ export class Classifier {
     this.lastInfo = featurize(this.hasher, conv);
     const h = this.hasher;
     this.model.logits(h.touched, h.count, h.values, this.logits);
-    return toScores(this.logits);
+    const scores = toScores(this.logits);
+    // Hiding a harmful request (encoding, invisible characters, lookalike letters) is itself an attempt to get past
+    // the rules: the jailbreak score is at least the harm score of what was hidden. A linear head cannot learn this
+    // conjunction, so it is a rule.
+    if (this.lastInfo.obfuscated) {
+      const harm = Math.max(scores['security-offensive'], scores['bio-chem'], scores['other-harm']);
+      if (harm > scores.jailbreak) scores.jailbreak = harm;
+    }
+    return scores;
   }
 
   classifyText(text: string): Scores {

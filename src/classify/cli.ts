@@ -14,7 +14,7 @@ import type { ConversationText } from '../core/canonical.ts';
 import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.ts';
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
 import { parseClassifyConfig, type ClassifyConfig } from './config.ts';
-import { buildExamples, readLabelled, splitOf, type Example } from './dataset.ts';
+import { buildExamples, readLabelled, splitOfExample, type Example } from './dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { htmlReport } from './report-html.ts';
 import { evaluate, formatReport, topLabel } from './evaluate.ts';
@@ -69,7 +69,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const opts = { bits: num(values.bits, DEFAULT_TRAIN.bits, 'bits'), epochs: num(values.epochs, DEFAULT_TRAIN.epochs, 'epochs'), learningRate: num(values.lr, DEFAULT_TRAIN.learningRate, 'lr'), seed: num(values.seed, DEFAULT_TRAIN.seed, 'seed') };
   const all = buildExamples({ dataDir, includeShareAlike: values['include-share-alike'] });
   const bySplit = { train: [] as Example[], dev: [] as Example[], test: [] as Example[] };
-  for (const e of all) bySplit[splitOf(e.id)].push(e);
+  for (const e of all) bySplit[splitOfExample(e)].push(e);
   const log = (s: string) => values.quiet || process.stderr.write(s + '\n');
   log(`corpus: ${all.length} examples (train ${bySplit.train.length}, dev ${bySplit.dev.length}, test ${bySplit.test.length}) from ${dataDir}${values['include-share-alike'] ? ' INCLUDING CC BY-SA data' : ' (permissive licences only)'}`);
   const t0 = Date.now();
@@ -98,7 +98,7 @@ async function cmdCalibrate(argv: string[]): Promise<number> {
   const targets = parseTargets(values['target-fpr']);
   const yamlText = existsSync(values.config) ? readFileSync(values.config, 'utf8') : '';
   const config = loadConfig(existsSync(values.config) ? values.config : undefined);
-  const dev = values.dev === 'default' ? buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOf(e.id) === 'dev') : readLabelled(values.dev);
+  const dev = values.dev === 'default' ? buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOfExample(e) === 'dev') : readLabelled(values.dev);
   const c = modelFor(config, values.model);
   const cals = calibrate(dev, scoreAll(c, dev), targets);
   for (const k of cals)
@@ -176,7 +176,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { in: { type: 'string', default: 'default-test' }, tier: { type: 'string', default: 'general' }, config: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, html: { type: 'string' } } });
   const config = loadConfig(values.config);
   const c = modelFor(config, values.model);
-  const examples = values.in === 'default-test' ? [...buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOf(e.id) === 'test'), ...heldoutFix()] : readLabelled(values.in);
+  const examples = values.in === 'default-test' ? [...buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOfExample(e) === 'test'), ...heldoutFix()] : readLabelled(values.in);
   const text = formatReport(evaluate(c, examples, config, values.tier));
   process.stdout.write(text + '\n');
   if (values.html) {

@@ -32,21 +32,21 @@ const r = (action: string, threshold: number): Rule => ({ action, threshold });
 export const DEFAULT_TIERS: Record<string, TierRules> = {
   general: {
     'security-offensive': r('refuse', 0.28),
-    'bio-chem': r('refuse', 0.21),
-    'other-harm': r('refuse', 0.57),
-    jailbreak: r('refuse', 0.36),
+    'bio-chem': r('refuse', 0.22),
+    'other-harm': r('refuse', 0.62),
+    jailbreak: r('refuse', 0.55),
   },
   verified: {
     'security-offensive': r('require:trusted-defender', 0.28),
-    'bio-chem': r('refuse', 0.21),
-    'other-harm': r('refuse', 0.57),
-    jailbreak: r('refuse', 0.36),
+    'bio-chem': r('refuse', 0.22),
+    'other-harm': r('refuse', 0.62),
+    jailbreak: r('refuse', 0.55),
   },
   'trusted-defender': {
     'security-offensive': r('allow', 0.28),
-    'bio-chem': r('refuse', 0.21),
+    'bio-chem': r('refuse', 0.22),
     'other-harm': r('refuse', 0.7),
-    jailbreak: r('refuse', 0.5),
+    jailbreak: r('refuse', 0.7),
   },
   internal: {
     'bio-chem': r('refuse', 0.28),

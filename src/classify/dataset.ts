@@ -21,9 +21,16 @@ export interface Example {
   topic: TopicLabel | null;
   jailbreak: 0 | 1;
   source: string;
+  /** Derived examples carry their origin's id here so that they land in the same split as it. */
+  group?: string;
 }
 
 export type Split = 'train' | 'dev' | 'test';
+
+/** The split of an example: by its group (origin) when it has one, else by its id. */
+export function splitOfExample(e: Example): Split {
+  return splitOf(e.group ?? e.id);
+}
 
 /** Deterministic split by hash of the id (70 / 15 / 15). Group ids keep derived examples together. */
 export function splitOf(id: string): Split {
@@ -222,6 +229,7 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...moreTemplateExamples(r));
   ex.push(...counterfactualExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
+  ex.push(...obfuscatedVariants(ex, r));
   return ex;
 }
 
@@ -246,4 +254,32 @@ export function readLabelled(path: string): Example[] {
     const jb = o.jailbreak === 1 || o.jailbreak === true || label === 'jailbreak' ? 1 : 0;
     return { id, text, topic, jailbreak: jb, source: path };
   });
+}
+
+/**
+ * Obfuscated copies of some requests (base64, hex, rot13, homoglyphs, zero-width, leetspeak) teach the topic head to
+ * read decoded text. Hidden harmful requests are labelled jailbreak (the truth), but the linear jailbreak head is not
+ * trained on them (it cannot learn "encoded AND harmful"); that conjunction is an explicit rule in classifier.ts.
+ * Each copy stays in its origin's split.
+ */
+function obfuscatedVariants(ex: readonly Example[], r: () => number): Example[] {
+  const out: Example[] = [];
+  const enc: ((t: string) => string)[] = [
+    (t) => `Decode this and do what it says: ${Buffer.from(t).toString('base64')}`,
+    (t) => Buffer.from(t).toString('base64'),
+    (t) => `${Buffer.from(t).toString('hex')}`,
+    (t) => t.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97))),
+    (t) => t.replace(/a/g, '\u0430').replace(/o/g, '\u043e').replace(/e/g, '\u0435'),
+    (t) => t.split(' ').join(' \u200b'),
+    (t) => t.replace(/a/g, '4').replace(/e/g, '3').replace(/o/g, '0').replace(/s/g, '5'),
+  ];
+  for (const e of ex) {
+    if (e.text.length > 300 || e.topic === null) continue;
+    const harmful = e.topic === 'security-offensive' || e.topic === 'bio-chem' || e.topic === 'other-harm';
+    const p = harmful ? 0.12 : e.topic === 'benign' ? 0.08 : 0;
+    if (r() >= p) continue;
+    const k = Math.floor(r() * enc.length);
+    out.push({ id: `obf:${k}:${e.id}`, text: enc[k](e.text), topic: e.topic, jailbreak: harmful ? 1 : 0, source: 'obfuscated', group: e.group ?? e.id });
+  }
+  return out;
 }

@@ -8,7 +8,7 @@
  */
 import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
-import { decodeSegments, normalizeText, stripInvisible } from './normalize.ts';
+import { decodeSegments, foldHomoglyphs, normalizeText, stripInvisible } from './normalize.ts';
 import { splitInstructionAndCode } from './segment.ts';
 import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
 
@@ -28,6 +28,8 @@ const MARKER_IDS = { base64: 1, hex: 2, rot13: 3, truncated: 4, codeOnly: 5, bio
 export interface PipelineInfo {
   decoded: ('base64' | 'hex' | 'rot13')[];
   truncated: boolean;
+  /** Text was disguised: encoded segments decoded, invisible characters removed or homoglyphs folded. */
+  obfuscated: boolean;
 }
 
 function clip(text: string): { text: string; truncated: boolean } {
@@ -43,11 +45,17 @@ function addTurn(h: FeatureHasher, raw: string, weight: number, info: PipelineIn
     h.addMarker(MARKER_IDS.truncated, weight * 0.5);
   }
   const { instruction, code } = splitInstructionAndCode(text);
-  let norm = normalizeText(instruction);
+  // Decode before homoglyph/leet folding: folding would corrupt the digits of a base64 or hex run.
+  let pre = stripInvisible(instruction.normalize('NFKC'));
+  if (!info.obfuscated && instruction.length > 0) {
+    const nfkc = instruction.normalize('NFKC');
+    info.obfuscated = pre !== nfkc || foldHomoglyphs(pre) !== pre;
+  }
   // Decoded content replaces its encoding in the instruction: hiding a request in base64 must not hide it, and the
   // encoded run's own n-grams are noise.
-  const decoded = decodeSegments(norm);
+  const decoded = decodeSegments(pre);
   if (decoded.length > 0) {
+    info.obfuscated = true;
     let rebuilt = '';
     let at = 0;
     for (const seg of decoded) {
@@ -57,11 +65,12 @@ function addTurn(h: FeatureHasher, raw: string, weight: number, info: PipelineIn
         rebuilt += ' ' + seg.text; // overlapping detections (e.g. rot13 over the whole text): append
         continue;
       }
-      rebuilt += norm.slice(at, seg.start) + ' ' + seg.text + ' ';
+      rebuilt += pre.slice(at, seg.start) + ' ' + seg.text + ' ';
       at = seg.end;
     }
-    norm = normalizeText(rebuilt + norm.slice(at));
+    pre = rebuilt + pre.slice(at);
   }
+  const norm = normalizeText(pre);
   h.addText(norm, NS_INSTRUCTION, weight);
   // Lexicon markers look at the instruction only: an `exploit()` function in pasted code is not a hit.
   if (BIOCHEM_AGENTS.test(norm)) h.addMarker(MARKER_IDS.biochem, weight * 2);
@@ -76,7 +85,7 @@ function addTurn(h: FeatureHasher, raw: string, weight: number, info: PipelineIn
 /** Fills `h` (after reset) with the normalised features of `conv`. */
 export function featurize(h: FeatureHasher, conv: ConversationText): PipelineInfo {
   h.reset();
-  const info: PipelineInfo = { decoded: [], truncated: false };
+  const info: PipelineInfo = { decoded: [], truncated: false, obfuscated: false };
   const turns = conv.turns.length > MAX_TURNS ? conv.turns.slice(conv.turns.length - MAX_TURNS) : conv.turns;
   if (conv.turns.length > MAX_TURNS) info.truncated = true;
   let lastUser = -1;

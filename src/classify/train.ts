@@ -95,7 +95,8 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
         for (let k = 0; k < KT; k++) g[k] = classW[y] * (p[k] / s - (k === y ? 1 : 0));
       }
       const pj = 1 / (1 + Math.exp(-z[KT]));
-      g[KT] = (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
+      // Obfuscated copies teach the topic head only; their jailbreak label is produced by a rule (classifier.ts).
+      g[KT] = e.source === 'obfuscated' ? 0 : (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
       for (let k = 0; k < K; k++) b[k] -= lr * 0.1 * g[k];
       for (let i = 0; i < idx.length; i++) {
         const base = idx[i] * K;
