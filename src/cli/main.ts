@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   train: { module: '../classify/cli.ts', summary: 'train the embedded classifier from JSONL datasets' },
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify text from stdin or --text' },
+  eval: { module: '../classify/cli.ts', summary: 'evaluate the classifier on labelled JSONL' },
   usage: { module: '../meter/cli.ts', summary: 'usage report (per key/account/org/model/day)' },
   audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query' },
   abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect' },

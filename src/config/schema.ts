@@ -64,6 +64,14 @@ export const modelSchema = z
   })
   .strict();
 
+/**
+ * An opt-in capability: absent = off. (zod's `.optional()` would still apply the section's own defaults and so
+ * switch the capability on.)
+ */
+function optionalSection<T extends z.ZodType>(section: T) {
+  return z.union([z.undefined(), section]).optional();
+}
+
 export const configSchema = z
   .object({
     server: z
@@ -103,11 +111,11 @@ export const configSchema = z
     // Capability sections: each capability owns its schema (see its folder's README).
     policy: policySection,
     directives: directivesSection,
-    classify: classifySection.optional(),
+    classify: optionalSection(classifySection),
     meter: meterSection,
-    limits: limitsSection.optional(),
-    audit: auditSection.optional(),
-    abuse: abuseSection.optional(),
+    limits: optionalSection(limitsSection),
+    audit: optionalSection(auditSection),
+    abuse: optionalSection(abuseSection),
   })
   .strict();
 
