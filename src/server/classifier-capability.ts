@@ -1,53 +1,37 @@
 /**
- * Binds the classifier to the request path: an input gate (scores the whole conversation once per request,
- * decides per the principal's tier) and an output moderator for streams. The artefact is loaded once per
- * model path and shared across reloads.
+ * Binds the classify/ gate (model, cascade, shadow) to the request path: the input check runs once per request
+ * (its scores are memoised so a re-check after a route reuses them) and the output moderator wraps streams.
  */
-import type { GateInput, RequestGate } from '../core/gates.ts';
 import { conversationText } from '../core/canonical.ts';
-import { loadClassifier, loadDefaultClassifier, type Classifier } from '../classify/classifier.ts';
-import type { ClassifyConfig } from '../classify/config.ts';
-import { decideAction } from '../classify/decide.ts';
-import { createStreamModerator } from '../classify/stream.ts';
+import type { GateInput, RequestGate } from '../core/gates.ts';
+import type { Verdict } from '../core/types.ts';
+import { createClassifyGate, type ClassifyGate } from '../classify/gate.ts';
 import type { StreamModerator } from './request-path.ts';
 
-const loaded = new Map<string, Classifier>();
+const LABELS_MEMO = 'labels';
+const VERDICT_MEMO = 'classifier.verdict';
 
-function classifierFor(model: string): Classifier {
-  let c = loaded.get(model);
-  if (!c) {
-    c = model === 'default' ? loadDefaultClassifier() : loadClassifier(model);
-    loaded.set(model, c);
-  }
-  return c;
+export interface ClassifierCapability {
+  gate: RequestGate;
+  moderator(input: GateInput): StreamModerator | null;
+  /** Shadow disagreements so far (null when no shadow is configured). */
+  shadow: ClassifyGate['shadow'];
 }
 
-const LABELS_MEMO = 'labels';
-
-export function classifierCapability(config: ClassifyConfig): { gate: RequestGate; moderator(input: GateInput): StreamModerator | null } {
-  const classifier = classifierFor(config.model);
+export async function classifierCapability(section: unknown, env: NodeJS.ProcessEnv, onShadowDisagreement?: (requestId: string, detail: unknown) => void): Promise<ClassifierCapability> {
+  const classify = await createClassifyGate(section, env);
   const gate: RequestGate = {
     name: 'classifier',
-    check(input) {
-      let scores = input.memo.get(LABELS_MEMO) as Record<string, number> | undefined;
-      if (!scores) {
-        scores = classifier.classify(conversationText(input.request)) as Record<string, number>;
-        input.memo.set(LABELS_MEMO, scores);
-      }
-      return decideAction(scores, input.principal.tier, config);
+    async check(input): Promise<Verdict> {
+      // The input does not change when the request is routed: classify once, reuse the verdict on re-checks.
+      const prior = input.memo.get(VERDICT_MEMO) as Verdict | undefined;
+      if (prior) return prior;
+      const check = await classify.checkInput(conversationText(input.request), input.principal.tier);
+      input.memo.set(LABELS_MEMO, check.scores);
+      input.memo.set(VERDICT_MEMO, check.verdict);
+      if (check.shadow?.disagree && onShadowDisagreement) onShadowDisagreement(input.requestId, check.shadow);
+      return check.verdict;
     },
   };
-  return {
-    gate,
-    moderator(input) {
-      if (!config.stream.enabled) return null;
-      const tier = input.principal.tier;
-      return createStreamModerator({
-        classify: (text) => classifier.classify({ system: null, turns: [{ role: 'assistant', text }] }),
-        decide: (scores) => decideAction(scores, tier, config),
-        holdBackChars: config.stream.holdBackChars,
-        windowChars: config.stream.windowChars,
-      });
-    },
-  };
+  return { gate, moderator: (input) => classify.outputModerator(input.principal.tier), shadow: classify.shadow };
 }

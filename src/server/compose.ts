@@ -22,7 +22,8 @@ import { conversationText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
-import { createRateLimiter } from '../limits/index.ts';
+import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
+import { seedSpendFromMeter } from '../limits/seed.ts';
 import { limitsGate } from '../limits/gate.ts';
 import { registerUsageAdminRoutes } from '../meter/admin-routes.ts';
 import { Meter } from '../meter/meter.ts';
@@ -116,6 +117,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;
   const limits = limiter ? limitsGate(limiter) : null;
   if (limiter) closers.push(() => limiter.close());
+  // Per-replica limiters start empty: carry this month's spend over from the meter so a restart does not reset budgets.
+  if (limiter instanceof MemoryLimiter) await seedSpendFromMeter(limiter, db);
 
   const abuse = initial.abuse && initial.abuse.enabled !== false
     ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
@@ -126,7 +129,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   }
   const abuseGate: RequestGate | null = abuse ? { name: 'abuse', check: (input) => abuse.check(input.principal) } : null;
 
-  let classifier = initial.classify && initial.classify.enabled !== false ? classifierCapability(initial.classify) : null;
+  const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
+  let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
   let storeOk = true;
   const storeReadiness: ReadinessCheck = { name: 'store', check: () => ({ ok: storeOk, detail: db.dialect }) };
@@ -173,15 +177,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       fingerprint,
       moderator: (input) => classifier?.moderator(input) ?? null,
       // Reload: validate every section first; apply only if all accept, so a bad policy keeps the old one serving.
-      onConfig: (config) => {
+      onConfig: async (config) => {
         if (first) {
           first = false;
           return;
         }
+        // Build everything that can fail before applying anything.
+        const nextClassifier = config.classify && config.classify.enabled !== false ? await classifierCapability(config.classify, env, onShadow) : null;
         const result = access.reload({ policy: config.policy, directives: config.directives }, publicModels(config));
         if (!result.ok) throw result.error;
         identity.applyConfig(config.identity, env);
-        classifier = config.classify && config.classify.enabled !== false ? classifierCapability(config.classify) : null;
+        classifier = nextClassifier;
         gates = buildGates();
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },

@@ -211,7 +211,8 @@ export class RequestPath {
           this.collectLabels(state, memo);
           return this.finishWithError(state, res, verdictError(v));
         }
-        // route
+        // route; a route to the model already chosen (a gate re-checking after an earlier route) is an allow
+        if (v.model === model.config.name) continue;
         const target = catalogue.models.get(v.model);
         if (!target || ++reroutes > MAX_REROUTES) {
           state.outcome = 'refused';
