@@ -29,23 +29,26 @@ const r = (action: string, threshold: number): Rule => ({ action, threshold });
 // Thresholds chosen on the dev split by `gatehouse calibrate --dev default --target-fpr
 // security-offensive=0.005,bio-chem=0.003,other-harm=0.01,jailbreak=0.003` (see bench/results/classify.md), rounded.
 // Re-run calibrate after retraining: thresholds belong to one artefact.
+// other-harm is scored and audited but not acted on by default: without a large permissive set of general
+// conversation (Dolly is share-alike and excluded), the embedded model flags short chit-chat ("hi", "Tell me a
+// story.") as other-harm. Operators who need it set `refuse` in their own tiers (and re-calibrate on their traffic).
 export const DEFAULT_TIERS: Record<string, TierRules> = {
   general: {
     'security-offensive': r('refuse', 0.28),
     'bio-chem': r('refuse', 0.22),
-    'other-harm': r('refuse', 0.62),
+    'other-harm': r('allow', 0.62),
     jailbreak: r('refuse', 0.55),
   },
   verified: {
     'security-offensive': r('require:trusted-defender', 0.28),
     'bio-chem': r('refuse', 0.22),
-    'other-harm': r('refuse', 0.62),
+    'other-harm': r('allow', 0.62),
     jailbreak: r('refuse', 0.55),
   },
   'trusted-defender': {
     'security-offensive': r('allow', 0.28),
     'bio-chem': r('refuse', 0.22),
-    'other-harm': r('refuse', 0.7),
+    'other-harm': r('allow', 0.7),
     jailbreak: r('refuse', 0.7),
   },
   internal: {

@@ -19,6 +19,7 @@ const simulatorProvider = z
     latencyMs: z.number().int().min(0).default(0),
     tokensPerSecond: z.number().min(0).default(0),
     replyTokens: z.number().int().min(1).max(100_000).default(24),
+    replyText: z.string().min(1).optional(),
     failStatus: z.number().int().min(400).max(599).optional(),
     breakAfterChunks: z.number().int().min(0).optional(),
     resetConnection: z.boolean().optional(),

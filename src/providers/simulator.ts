@@ -14,6 +14,8 @@ export interface SimulatorBehaviour {
   tokensPerSecond: number;
   /** Words in a reply (capped by max_tokens). */
   replyTokens: number;
+  /** A fixed reply (split into words) instead of the generated one — for moderation demos and tests. */
+  replyText?: string;
   /** Fail every call with this HTTP status. */
   failStatus?: number;
   /** Break the stream after this many text deltas (a mid-stream failure). */
@@ -49,8 +51,8 @@ export function planReply(req: CanonicalRequest, upstreamModel: string, b: Simul
   const seed = createHash('sha256').update(upstreamModel).update(promptText(req)).digest();
   const limit = req.maxTokens ?? b.replyTokens;
   const n = Math.min(b.replyTokens, limit);
-  const words: string[] = [`[simulated ${upstreamModel}]`];
-  for (let i = 1; i < n; i++) words.push(WORDS[(seed[i % seed.length]! + i) % WORDS.length]!);
+  const words: string[] = b.replyText ? b.replyText.split(/\s+/).slice(0, n) : [`[simulated ${upstreamModel}]`];
+  if (!b.replyText) for (let i = 1; i < n; i++) words.push(WORDS[(seed[i % seed.length]! + i) % WORDS.length]!);
   const last = lastUserText(req);
   const wantsTool =
     req.tools && req.tools.length > 0 && req.toolChoice?.type !== 'none' &&

@@ -33,6 +33,7 @@ export function createProvider(name: string, p: ProviderConfig, env: NodeJS.Proc
         latencyMs: p.latencyMs,
         tokensPerSecond: p.tokensPerSecond,
         replyTokens: p.replyTokens,
+        ...(p.replyText !== undefined ? { replyText: p.replyText } : {}),
         ...(p.failStatus !== undefined ? { failStatus: p.failStatus } : {}),
         ...(p.breakAfterChunks !== undefined ? { breakAfterChunks: p.breakAfterChunks } : {}),
         ...(p.resetConnection !== undefined ? { resetConnection: p.resetConnection } : {}),

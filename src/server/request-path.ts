@@ -235,9 +235,9 @@ export class RequestPath {
     res.on('close', onClose);
     const deadline = setTimeout(() => ctrl.abort(), catalogue.config.routing.deadlineMs);
     try {
-      const moderator = req.stream ? this.deps.moderator?.({ requestId: state.requestId, principal: auth.principal, model: model.config.name, request: req, now: state.time, memo }) ?? null : null;
+      const moderator = this.deps.moderator?.({ requestId: state.requestId, principal: auth.principal, model: model.config.name, request: req, now: state.time, memo }) ?? null;
       if (req.stream) await this.stream(state, req, model, res, ctrl.signal, moderator);
-      else await this.complete(state, req, model, res, ctrl.signal);
+      else await this.complete(state, req, model, res, ctrl.signal, moderator);
     } finally {
       clearTimeout(deadline);
       res.off('close', onClose);
@@ -249,7 +249,7 @@ export class RequestPath {
     if (labels && typeof labels === 'object') state.labels = labels as Record<string, number>;
   }
 
-  private async complete(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async complete(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal, moderator: StreamModerator | null): Promise<void> {
     let lastFailure: UpstreamFailure | null = null;
     const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
     for (const target of model.plan) {
@@ -265,6 +265,7 @@ export class RequestPath {
         this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens);
         response.usage.inputTokens = state.inputTokens;
         response.usage.outputTokens = state.outputTokens;
+        if (moderator) this.moderateWhole(state, response, moderator);
         return this.finishWithBody(state, res, response, target);
       } catch (err) {
         state.upstreamMs += performance.now() - t0;
@@ -416,6 +417,24 @@ export class RequestPath {
     }
     state.outcome = 'upstream_error';
     return this.finishWithError(state, res, failureError(lastFailure));
+  }
+
+  /**
+   * Non-streaming output moderation: the whole text is checked before anything is sent. A violation withholds the
+   * text and answers with the protocol's content-filter stop (OpenAI `finish_reason: content_filter`, Anthropic
+   * `stop_reason: refusal`); the audit record carries the code.
+   */
+  private moderateWhole(state: RequestState, response: CanonicalResponse, moderator: StreamModerator): void {
+    let text = '';
+    for (const b of response.content) if (b.type === 'text') text += b.text;
+    const first = moderator.push(text);
+    const verdict = first.verdict ?? moderator.end().verdict;
+    if (!verdict || verdict.action === 'allow') return;
+    response.content = [];
+    response.stopReason = 'content_filter';
+    state.outcome = 'moderated';
+    state.code = verdict.action === 'refuse' ? verdict.code : 'output_moderated';
+    if (verdict.ref) state.verdictRef = verdict.ref;
   }
 
   /** Fills token counts (upstream-reported or estimated) and cost. */

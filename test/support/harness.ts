@@ -26,7 +26,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { backend: 'sqlite' | 'postgres'; extra?: Record<string, unknown>; env?: Record<string, string> }): Promise<Harness> {
+export async function startHarness(opts: {
+  backend: 'sqlite' | 'postgres';
+  extra?: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Added to the standard providers / models. */
+  providersExtra?: Record<string, unknown>;
+  modelsExtra?: Record<string, unknown>[];
+}): Promise<Harness> {
   const sim = await startSimulatorServer({
     behaviours: {
       'reset-upstream': { resetConnection: true },
@@ -40,7 +47,11 @@ export async function startHarness(opts: { backend: 'sqlite' | 'postgres'; extra
   const revoked = await repo.create({ accountId: 'acct-revoked', orgId: null, nationalities: ['GB'], residence: 'GB', kyc: 'none', programmes: [], tier: 'general', staff: false });
   await repo.revoke(revoked.key.id, 'test');
   const dir = tempDir();
-  const configPath = writeConfig(dir, standardConfig({ simUrl: sim.url, storeUrl: store.url, ...(opts.extra ? { extra: opts.extra } : {}) }));
+  const config = standardConfig({ simUrl: sim.url, storeUrl: store.url, ...(opts.extra ? { extra: opts.extra } : {}) }) as Record<string, any>;
+  if (!config.providers) config.providers = standardConfig({ simUrl: sim.url, storeUrl: store.url }).providers;
+  Object.assign(config.providers, opts.providersExtra ?? {});
+  config.models.push(...(opts.modelsExtra ?? []));
+  const configPath = writeConfig(dir, config);
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
