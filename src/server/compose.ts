@@ -142,7 +142,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   }, 2000);
   storeProbe.unref();
 
-  const sinkList: EventSink[] = [meterSink(meter)];
+  const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);

@@ -1,0 +1,77 @@
+/**
+ * What metering plus the durable audit log add to a request: the same gateway, same upstream, same load, once
+ * with both off and once with both on (audit fsync'd before each response completes), alternated twice so drift
+ * affects both alike. Latency at a fixed 1,000 req/s, from the scheduled send time to the last byte.
+ *
+ * Usage: node --import tsx bench/accountability.bench.ts [--duration 8] [--rate 1000]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { fixedRate, type LoadResult } from './loadgen.ts';
+
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rate: { type: 'string', default: '1000' } } });
+const duration = Number(values.duration);
+const rate = Number(values.rate);
+
+function start(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /LISTENING (\d+)/.exec(buf) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(buf);
+      if (m) {
+        proc.stdout!.removeAllListeners('data');
+        proc.stdout!.resume();
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${buf}`)));
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-acct-bench-'));
+const upstream = await start(['bench/noop-upstream.ts']);
+const storeUrl = `sqlite:${join(dir, 'store.db')}`;
+const base = {
+  server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
+  store: { url: storeUrl },
+  providers: { noop: { type: 'openai', baseUrl: `http://127.0.0.1:${upstream.port}/v1` } },
+  models: [{ name: 'bench', provider: 'noop', upstreamModel: 'noop', pricing: { inputPerMTok: 1, outputPerMTok: 2 } }],
+};
+const offPath = join(dir, 'off.yaml');
+const onPath = join(dir, 'on.yaml');
+writeFileSync(offPath, stringify({ ...base, meter: { enabled: false } }));
+writeFileSync(onPath, stringify({ ...base, meter: { enabled: true }, audit: { path: join(dir, 'audit', 'audit.jsonl'), textHashKey: 'bench-hmac-key' } }));
+const key = (JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'create', '--config', offPath, '--account', 'bench', '--json'], { encoding: 'utf8' })) as { secret: string }).secret;
+const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say ok eight times.' }] });
+
+async function measure(configPath: string): Promise<LoadResult> {
+  const gw = await start(['src/cli/main.ts', 'serve', '--config', configPath]);
+  const target = { url: `http://127.0.0.1:${gw.port}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body };
+  await fixedRate(target, 500, 2, 16);
+  const r = await fixedRate(target, rate, duration, 64);
+  gw.proc.kill('SIGTERM');
+  await new Promise((res) => gw.proc.once('exit', res));
+  return r;
+}
+
+const runs: { mode: string; r: LoadResult }[] = [];
+for (let i = 0; i < 2; i++) {
+  runs.push({ mode: 'off', r: await measure(offPath) });
+  runs.push({ mode: 'on', r: await measure(onPath) });
+}
+upstream.proc.kill('SIGTERM');
+const med = (mode: string, k: 'p50' | 'p99') => {
+  const v = runs.filter((x) => x.mode === mode).map((x) => x.r[k]).sort((a, b) => a - b);
+  return (v[0]! + v[v.length - 1]!) / 2;
+};
+console.log(`\nMetering + durable audit, ${rate} req/s for ${duration}s per run, alternated twice`);
+for (const x of runs) console.log(`${x.mode.padEnd(4)} p50 ${x.r.p50.toFixed(3)} ms  p99 ${x.r.p99.toFixed(3)} ms  errors ${x.r.errors}`);
+const addP50 = med('on', 'p50') - med('off', 'p50');
+console.log(`\nadded by metering + audit: p50 ${addP50.toFixed(3)} ms (on ${med('on', 'p50').toFixed(3)} / off ${med('off', 'p50').toFixed(3)}, ratio ${(med('on', 'p50') / med('off', 'p50')).toFixed(2)}), p99 on/off ${med('on', 'p99').toFixed(3)} / ${med('off', 'p99').toFixed(3)} ms`);
+process.exit(0);
