@@ -111,6 +111,11 @@ describe('gateway process', () => {
     const list = await fetch(`${gw.url}/admin/v1/keys`, { headers: { authorization: 'Bearer admin-token-for-tests' } });
     assert.equal(list.status, 200);
     assert.ok(!(await list.text()).includes(key), 'admin listing never contains secrets');
+    // Every capability's admin routes are mounted once, under /admin/v1, behind the same token.
+    for (const path of ['/admin/v1/usage', '/admin/v1/directives', '/admin/v1/licences', '/admin/v1/policy/status']) {
+      assert.equal((await fetch(`${gw.url}${path}`)).status, 401, path);
+      assert.equal((await fetch(`${gw.url}${path}`, { headers: { authorization: 'Bearer admin-token-for-tests' } })).status, 200, path);
+    }
   });
 
   test('config check reports file, line and path for each problem', async () => {

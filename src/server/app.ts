@@ -22,6 +22,8 @@ export interface AppDeps {
   readiness(): readonly ReadinessCheck[];
   /** Registers admin routes (already behind admin auth) on an encapsulated child instance. */
   admin?(app: FastifyInstance): void | Promise<void>;
+  /** Admin routes that carry their full `/admin/v1/…` paths; same auth, no prefix. */
+  adminAbsolute?(app: FastifyInstance): void | Promise<void>;
   /** Returns the admin token or undefined when the admin API is disabled. */
   adminToken(): string | undefined;
 }
@@ -125,6 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/admin/v1' },
   );
+  if (deps.adminAbsolute) {
+    await app.register(async (admin) => {
+      admin.addHook('onRequest', adminAuthHook(deps.adminToken));
+      await deps.adminAbsolute!(admin);
+    });
+  }
 
   return app;
 }

@@ -198,14 +198,16 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
-        registerUsageAdminRoutes(app, { db, meter });
-        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path });
-        if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
         // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
           recordAdmin(`admin.${request.method.toLowerCase()}`, 'admin-api', request.url.split('?')[0]!, { status: reply.statusCode });
         });
+      },
+      adminAbsolute: async (app: FastifyInstance) => {
+        registerUsageAdminRoutes(app, { db, meter });
+        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path });
+        if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
         clearInterval(storeProbe);

@@ -22,6 +22,8 @@ export interface Capabilities {
   refuseWhenUnaudited?: boolean;
   readiness?: () => readonly ReadinessCheck[];
   admin?: (app: FastifyInstance) => void | Promise<void>;
+  /** Admin routes registered with their full /admin/v1/… paths. */
+  adminAbsolute?: (app: FastifyInstance) => void | Promise<void>;
   fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
   moderator?: (input: GateInput) => StreamModerator | null;
   /** Called with each successfully loaded config (start and reload), before it takes effect. May throw to reject it. */
@@ -106,6 +108,7 @@ export class Gateway {
       catalogue: () => this.catalogueRef,
       readiness: () => [configReadiness, ...(this.caps.readiness?.() ?? [])],
       ...(this.caps.admin ? { admin: this.caps.admin } : {}),
+      ...(this.caps.adminAbsolute ? { adminAbsolute: this.caps.adminAbsolute } : {}),
       adminToken: () => env[this.catalogueRef.config.admin.tokenEnv] || undefined,
     });
     const address = await this.app.listen({ port: this.opts.port ?? config.server.port, host: this.opts.host ?? config.server.host });
