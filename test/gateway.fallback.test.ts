@@ -110,5 +110,11 @@ for (const backend of BACKENDS) describe(`fallbacks and upstream failures (${bac
     const deadline = Date.now() + 3000;
     while (h.sim.stats.aborted === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(h.sim.stats.aborted, before + 1, 'the upstream saw the cancellation');
+    // What was streamed before the disconnect is still charged (estimated, as the upstream never sent its usage).
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = h.logLines().filter((l) => l.msg === 'request' && l.outcome === 'client_closed' && l.modelServed === 'paced');
+    assert.equal(closed.length, 1);
+    assert.ok(closed[0]!.outputTokens > 0, 'streamed output is metered');
+    assert.ok(closed[0]!.inputTokens > 0);
   });
 });
