@@ -28,7 +28,7 @@ export class AnthropicProvider implements Provider {
   }
 
   async complete(req: CanonicalRequest, opts: AttemptOptions): Promise<CanonicalResponse> {
-    const timer = attemptTimer(opts.timeoutMs);
+    const timer = attemptTimer(opts.timeoutMs, opts.signal);
     try {
       const res = await this.http.post('/v1/messages', upstreamRequestBody({ ...req, stream: false }, opts.upstreamModel, this.defaultMaxTokens), opts, timer.signal);
       const text = await res.body.text().catch((err: unknown) => {
@@ -48,7 +48,7 @@ export class AnthropicProvider implements Provider {
   }
 
   async stream(req: CanonicalRequest, opts: AttemptOptions, onEvent: (ev: StreamEvent) => void): Promise<void> {
-    const timer = attemptTimer(opts.timeoutMs);
+    const timer = attemptTimer(opts.timeoutMs, opts.signal);
     let gotFirst = false;
     const reader = new UpstreamStreamReader((ev) => {
       if (!gotFirst) {

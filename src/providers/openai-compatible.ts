@@ -24,7 +24,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async complete(req: CanonicalRequest, opts: AttemptOptions): Promise<CanonicalResponse> {
-    const timer = attemptTimer(opts.timeoutMs);
+    const timer = attemptTimer(opts.timeoutMs, opts.signal);
     try {
       const res = await this.http.post('/chat/completions', upstreamRequestBody({ ...req, stream: false }, opts.upstreamModel), opts, timer.signal);
       const text = await res.body.text().catch((err: unknown) => {
@@ -44,7 +44,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async stream(req: CanonicalRequest, opts: AttemptOptions, onEvent: (ev: StreamEvent) => void): Promise<void> {
-    const timer = attemptTimer(opts.timeoutMs);
+    const timer = attemptTimer(opts.timeoutMs, opts.signal);
     let gotFirst = false;
     const reader = new UpstreamStreamReader((ev) => {
       if (!gotFirst) {

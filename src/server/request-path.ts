@@ -259,7 +259,7 @@ export class RequestPath {
       try {
         const response = await target.provider.complete(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) });
         state.upstreamMs += performance.now() - t0;
-        this.deps.metrics.upstreamDuration.labels(target.provider.name, 'false').observe((performance.now() - t0) / 1000);
+        this.child(this.deps.metrics.upstreamDuration, `${target.provider.name}\0false`, () => [target.provider.name, 'false']).observe((performance.now() - t0) / 1000);
         if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
         state.modelServed = target.config.name;
         this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens);
@@ -323,7 +323,7 @@ export class RequestPath {
         }
         if (!writer) {
           // First event: commit to this attempt and send headers now (no fallback after this point).
-          this.deps.metrics.upstreamDuration.labels(target.provider.name, 'true').observe((performance.now() - t0) / 1000);
+          this.child(this.deps.metrics.upstreamDuration, `${target.provider.name}\0true`, () => [target.provider.name, 'true']).observe((performance.now() - t0) / 1000);
           state.upstreamMs += performance.now() - t0;
           state.modelServed = target.config.name;
           if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
@@ -524,6 +524,22 @@ export class RequestPath {
     return ev;
   }
 
+  /**
+   * prom-client's labels() hashes its arguments into a key on every call; the label sets here are few and
+   * bounded (config model names, fixed enums), so the children are cached per metric and label tuple.
+   */
+  private readonly children = new Map<object, Map<string, unknown>>();
+  private child<T>(metric: { labels(...values: string[]): T }, key: string, values: () => string[]): T {
+    let byKey = this.children.get(metric);
+    if (!byKey) this.children.set(metric, (byKey = new Map()));
+    let c = byKey.get(key) as T | undefined;
+    if (c === undefined) {
+      c = metric.labels(...values());
+      byKey.set(key, c);
+    }
+    return c;
+  }
+
   private pendingEvent: WeakMap<RequestState, RequestEvent> = new WeakMap();
 
   /** The durability point: resolves once the audit record of this request is durable (when audit is on). */
@@ -544,9 +560,11 @@ export class RequestPath {
     ev.latencyMs = performance.now() - state.started;
     const { metrics } = this.deps;
     const streamLabel = state.stream ? 'true' : 'false';
-    metrics.requests.labels(state.protocol.name, state.outcome, state.modelServed ?? (this.deps.catalogue().models.has(state.modelRequested) ? state.modelRequested : 'unknown'), String(state.status)).inc();
-    metrics.duration.labels(state.protocol.name, streamLabel).observe(ev.latencyMs / 1000);
-    metrics.overhead.labels(state.protocol.name, streamLabel).observe(Math.max(0, ev.latencyMs - state.upstreamMs) / 1000);
+    const model = state.modelServed ?? (this.deps.catalogue().models.has(state.modelRequested) ? state.modelRequested : 'unknown');
+    this.child(metrics.requests, `${state.protocol.name}\0${state.outcome}\0${model}\0${state.status}`, () => [state.protocol.name, state.outcome, model, String(state.status)]).inc();
+    const pk = `${state.protocol.name}\0${streamLabel}`;
+    this.child(metrics.duration, pk, () => [state.protocol.name, streamLabel]).observe(ev.latencyMs / 1000);
+    this.child(metrics.overhead, pk, () => [state.protocol.name, streamLabel]).observe(Math.max(0, ev.latencyMs - state.upstreamMs) / 1000);
     const log = {
       requestId: state.requestId,
       principal: ev.accountId,
