@@ -9,7 +9,7 @@
  * Usage: node --import tsx bench/gateway.bench.ts [--duration 10] [--rate 1000] [--connections 64]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,7 +59,30 @@ writeFileSync(
 );
 const created = spawnSyncJson(['src/cli/main.ts', 'keys', 'create', '--config', configPath, '--account', 'bench', '--nationality', 'US', '--json']);
 const key = created.secret as string;
-const gateway = await start(['src/cli/main.ts', 'serve', '--config', configPath], { GATEHOUSE_LOG_FILE: join(dir, 'gateway.log') });
+const gateway = await startLoggingToFile(['src/cli/main.ts', 'serve', '--config', configPath], join(dir, 'gateway.log'));
+
+/**
+ * The gateway writes one log line per request. Its stdout goes to a file, not a pipe into this process: reading
+ * ~1,000 lines/s here would cost the load generator CPU on the same 2 cores and skew every target's figures.
+ */
+function startLoggingToFile(args: string[], logPath: string): Promise<{ proc: ChildProcess; port: number }> {
+  const fd = openSync(logPath, 'w');
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  return new Promise((resolve, reject) => {
+    const poll = setInterval(() => {
+      const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(readFileSync(logPath, 'utf8'));
+      if (m) {
+        clearInterval(poll);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    }, 50);
+    proc.on('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${readFileSync(logPath, 'utf8')}`));
+    });
+  });
+}
 
 function spawnSyncJson(args: string[]): Record<string, unknown> {
   return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8' })) as Record<string, unknown>;
