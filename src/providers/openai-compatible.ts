@@ -1,9 +1,6 @@
 /** OpenAI-compatible upstreams: OpenAI, vLLM, Ollama, llama.cpp server, and anything else speaking /chat/completions. */
-import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../core/canonical.ts';
 import { parseUpstreamResponse, upstreamRequestBody, UpstreamStreamReader } from '../protocol/openai.ts';
-import { SseParser } from '../protocol/sse.ts';
-import { attemptTimer, classify, HttpUpstream, readText } from './http.ts';
-import { UpstreamFailure, type AttemptOptions, type Provider } from './types.ts';
+import { HttpProvider } from './http-provider.ts';
 
 export interface OpenAICompatibleOptions {
   name: string;
@@ -13,67 +10,27 @@ export interface OpenAICompatibleOptions {
   connections: number;
 }
 
-export class OpenAICompatibleProvider implements Provider {
-  readonly name: string;
-  private readonly http: HttpUpstream;
+export class OpenAICompatibleProvider extends HttpProvider {
   constructor(opts: OpenAICompatibleOptions) {
-    this.name = opts.name;
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.headers ?? {}) };
     if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-    this.http = new HttpUpstream({ baseUrl: opts.baseUrl, headers, connections: opts.connections });
-  }
-
-  async complete(req: CanonicalRequest, opts: AttemptOptions): Promise<CanonicalResponse> {
-    const timer = attemptTimer(opts.timeoutMs, opts.signal);
-    try {
-      const res = await this.http.post('/chat/completions', upstreamRequestBody({ ...req, stream: false }, opts.upstreamModel), opts, timer.signal);
-      const text = await res.body.text().catch((err: unknown) => {
-        throw classify(err, opts.signal, timer.signal);
-      });
-      if (res.statusCode >= 300) throw new UpstreamFailure('status', `The upstream answered with status ${res.statusCode}.`, res.statusCode);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new UpstreamFailure('bad_response', 'The upstream returned invalid JSON.');
-      }
-      return parseUpstreamResponse(json);
-    } finally {
-      timer.clear();
-    }
-  }
-
-  async stream(req: CanonicalRequest, opts: AttemptOptions, onEvent: (ev: StreamEvent) => void): Promise<void> {
-    const timer = attemptTimer(opts.timeoutMs, opts.signal);
-    let gotFirst = false;
-    const reader = new UpstreamStreamReader((ev) => {
-      if (!gotFirst) {
-        gotFirst = true;
-        timer.clear();
-      }
-      onEvent(ev);
-    });
-    const parser = new SseParser((_event, data) => reader.data(data));
-    try {
-      const res = await this.http.post('/chat/completions', upstreamRequestBody({ ...req, stream: true }, opts.upstreamModel), opts, timer.signal);
-      if (res.statusCode >= 300) {
-        await res.body.dump().catch(() => undefined);
-        throw new UpstreamFailure('status', `The upstream answered with status ${res.statusCode}.`, res.statusCode);
-      }
-      await readText(res.body, (s) => parser.push(s));
-      parser.end();
-      if (!reader.finished) throw new UpstreamFailure('reset', 'The upstream stream ended without completing.');
-    } catch (err) {
-      if (err instanceof SyntaxError) throw new UpstreamFailure('bad_response', 'The upstream sent malformed stream data.');
-      if (err instanceof UpstreamFailure) throw err;
-      if ((err as { status?: number }).status === 502) throw new UpstreamFailure('bad_response', (err as Error).message);
-      throw classify(err, opts.signal, timer.signal);
-    } finally {
-      timer.clear();
-    }
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+    super(
+      opts.name,
+      { baseUrl: opts.baseUrl, headers, connections: opts.connections },
+      {
+        path: '/chat/completions',
+        requestBody: upstreamRequestBody,
+        parseResponse: parseUpstreamResponse,
+        streamReader: (emit) => {
+          const reader = new UpstreamStreamReader(emit);
+          return {
+            onEvent: (_event, data) => reader.data(data),
+            get finished() {
+              return reader.finished;
+            },
+          };
+        },
+      },
+    );
   }
 }
