@@ -5,37 +5,21 @@
  *
  * Usage: node --import tsx bench/accountability.bench.ts [--duration 8] [--rate 1000]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { fixedRate, type LoadResult } from './loadgen.ts';
+import { createKey, startLoggingToFile, startProcess } from './support.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rate: { type: 'string', default: '1000' } } });
 const duration = Number(values.duration);
 const rate = Number(values.rate);
 
-function start(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /LISTENING (\d+)/.exec(buf) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(buf);
-      if (m) {
-        proc.stdout!.removeAllListeners('data');
-        proc.stdout!.resume();
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${buf}`)));
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-acct-bench-'));
-const upstream = await start(['bench/noop-upstream.ts']);
+const upstream = await startProcess(['bench/noop-upstream.ts']);
 const storeUrl = `sqlite:${join(dir, 'store.db')}`;
 const base = {
   server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
@@ -47,11 +31,11 @@ const offPath = join(dir, 'off.yaml');
 const onPath = join(dir, 'on.yaml');
 writeFileSync(offPath, stringify({ ...base, meter: { enabled: false } }));
 writeFileSync(onPath, stringify({ ...base, meter: { enabled: true }, audit: { path: join(dir, 'audit', 'audit.jsonl'), textHashKey: 'bench-hmac-key' } }));
-const key = (JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'create', '--config', offPath, '--account', 'bench', '--json'], { encoding: 'utf8' })) as { secret: string }).secret;
+const key = createKey(offPath, 'bench');
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say ok eight times.' }] });
 
 async function measure(configPath: string): Promise<LoadResult> {
-  const gw = await start(['src/cli/main.ts', 'serve', '--config', configPath]);
+  const gw = await startLoggingToFile(['src/cli/main.ts', 'serve', '--config', configPath], `${configPath}.log`);
   const target = { url: `http://127.0.0.1:${gw.port}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body };
   await fixedRate(target, 500, 2, 16);
   const r = await fixedRate(target, rate, duration, 64);

@@ -8,12 +8,12 @@
  *
  * Usage: node --import tsx bench/gateway.bench.ts [--duration 10] [--rate 1000] [--connections 64]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fixedRate, saturate, type LoadResult } from './loadgen.ts';
+import { createKey, startLoggingToFile, startProcess } from './support.ts';
 import { stringify } from 'yaml';
 
 const { values } = parseArgs({
@@ -23,28 +23,12 @@ const duration = Number(values.duration);
 const rate = Number(values.rate);
 const connections = Number(values.connections);
 
-function start(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /LISTENING (\d+)/.exec(buf) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(buf);
-      if (m) {
-        proc.stdout!.removeAllListeners('data');
-        proc.stdout!.resume();
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${buf}`)));
-  });
-}
 
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-const upstream = await start(['bench/noop-upstream.ts']);
+const upstream = await startProcess(['bench/noop-upstream.ts']);
 const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-const bare = await start(['bench/bare-proxy.ts'], { UPSTREAM: upstreamUrl });
+const bare = await startProcess(['bench/bare-proxy.ts'], { UPSTREAM: upstreamUrl });
 
 const storeUrl = `sqlite:${join(dir, 'store.db')}`;
 const configPath = join(dir, 'bench.yaml');
@@ -57,36 +41,10 @@ writeFileSync(
     models: [{ name: 'bench', provider: 'noop', upstreamModel: 'noop', pricing: { inputPerMTok: 1, outputPerMTok: 2 } }],
   }),
 );
-const created = spawnSyncJson(['src/cli/main.ts', 'keys', 'create', '--config', configPath, '--account', 'bench', '--nationality', 'US', '--json']);
-const key = created.secret as string;
+const key = createKey(configPath, 'bench');
 const gateway = await startLoggingToFile(['src/cli/main.ts', 'serve', '--config', configPath], join(dir, 'gateway.log'));
 
-/**
- * The gateway writes one log line per request. Its stdout goes to a file, not a pipe into this process: reading
- * ~1,000 lines/s here would cost the load generator CPU on the same 2 cores and skew every target's figures.
- */
-function startLoggingToFile(args: string[], logPath: string): Promise<{ proc: ChildProcess; port: number }> {
-  const fd = openSync(logPath, 'w');
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', fd, 'inherit'] });
-  closeSync(fd);
-  return new Promise((resolve, reject) => {
-    const poll = setInterval(() => {
-      const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(readFileSync(logPath, 'utf8'));
-      if (m) {
-        clearInterval(poll);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    }, 50);
-    proc.on('exit', (code) => {
-      clearInterval(poll);
-      reject(new Error(`${args.join(' ')} exited with ${code}: ${readFileSync(logPath, 'utf8')}`));
-    });
-  });
-}
 
-function spawnSyncJson(args: string[]): Record<string, unknown> {
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8' })) as Record<string, unknown>;
-}
 
 const targets: { name: string; url: string; headers: Record<string, string> }[] = [
   { name: 'upstream', url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
