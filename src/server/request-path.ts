@@ -12,6 +12,8 @@ import type { Outcome, Principal, RequestEvent, Verdict } from '../core/types.ts
 import { GatewayError, kindForStatus } from '../protocol/errors.ts';
 import { UpstreamFailure } from '../providers/types.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { estimateRequestTokens } from '../limits/gate.ts';
+import { CHARS_PER_TOKEN } from '../meter/usage.ts';
 import type { Catalogue, CatalogueModel } from './catalogue.ts';
 import type { IngressProtocol } from './protocols.ts';
 
@@ -68,6 +70,8 @@ interface RequestState {
   promptSketch?: string;
   netPrefix?: string;
   userAgent?: string;
+  /** The event as made durable; emitted as is (with the final latency) so audit and sinks see the same record. */
+  event?: RequestEvent;
 }
 
 export function bearerOrApiKey(req: IncomingMessage): string | undefined {
@@ -442,13 +446,11 @@ export class RequestPath {
     let estimated = false;
     if (inputTokens < 0) {
       estimated = true;
-      let chars = req.system?.length ?? 0;
-      for (const m of req.messages) for (const b of m.content) chars += b.type === 'text' ? b.text.length : b.type === 'tool_result' ? b.content.length : 16;
-      inputTokens = Math.max(1, Math.ceil(chars / 4));
+      inputTokens = Math.max(1, estimateRequestTokens(req));
     }
     if (outputTokens < 0) {
       estimated = true;
-      outputTokens = Math.ceil((streamedChars ?? 0) / 4);
+      outputTokens = Math.ceil((streamedChars ?? 0) / CHARS_PER_TOKEN);
     }
     state.inputTokens = inputTokens;
     state.outputTokens = outputTokens;
@@ -540,14 +542,12 @@ export class RequestPath {
     return c;
   }
 
-  private pendingEvent: WeakMap<RequestState, RequestEvent> = new WeakMap();
-
   /** The durability point: resolves once the audit record of this request is durable (when audit is on). */
   private async durableAppend(state: RequestState): Promise<void> {
     const durable = this.deps.durable();
     if (!durable) return;
     const ev = this.toEvent(state);
-    this.pendingEvent.set(state, ev);
+    state.event = ev;
     try {
       await durable.append(ev);
     } catch (err) {
@@ -556,7 +556,7 @@ export class RequestPath {
   }
 
   private emit(state: RequestState, _afterDurable = false): void {
-    const ev = this.pendingEvent.get(state) ?? this.toEvent(state);
+    const ev = state.event ?? this.toEvent(state);
     ev.latencyMs = performance.now() - state.started;
     const { metrics } = this.deps;
     const streamLabel = state.stream ? 'true' : 'false';
