@@ -1,14 +1,22 @@
 /**
  * GET /admin/v1/audit?account=&principal=&model=&action=&kind=&from=&to=&limit=
  * Returns `{ records: [...], truncated }`, oldest first. from/to are epoch ms or ISO 8601; limit defaults to
- * 1000 and is capped at 10000. The lead mounts this behind admin-token auth.
+ * 1000 and is capped at 10000.
+ *
+ * GET /admin/v1/audit/text/:requestId[?time=] — the retained text of one request (when retention is on), for an
+ * incident report. Every read is itself an audit record (`retention.read`). Both sit behind admin-token auth.
  */
 import type { FastifyInstance } from 'fastify';
 import { parseTime, queryAudit, type AuditFilter } from './query.ts';
+import type { TextVault } from './retention.ts';
 
 export interface AuditAdminDeps {
   /** Path of the active audit file (AuditLog.path). */
   auditPath: string;
+  /** The retained-text store, when `audit.retention.enabled`. */
+  vault?: TextVault | null;
+  /** Records an admin action in the audit log. */
+  recordAdmin?: (action: string, actor: string, target?: string, details?: Record<string, unknown>) => void;
 }
 
 const MAX_LIMIT = 10_000;
@@ -46,5 +54,31 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
       if (code === 'ENOENT') return { records: [], truncated: false };
       return reply.code(500).send({ error: { type: 'api_error', message: `audit log cannot be read: ${(e as Error).message}` } });
     }
+  });
+
+  app.get('/admin/v1/audit/text/:requestId', async (req, reply) => {
+    const { requestId } = req.params as { requestId: string };
+    const q = req.query as Record<string, string | string[] | undefined>;
+    if (!deps.vault) {
+      return reply.code(404).send({ error: { type: 'not_found_error', message: 'Text retention is off (audit.retention.enabled: false): no request text is kept.' } });
+    }
+    for (const k of Object.keys(q)) if (k !== 'time') return reply.code(400).send(badRequest(`query.${k}: unknown parameter`));
+    let time: number | undefined;
+    try {
+      if (Array.isArray(q.time)) throw new Error('query.time: given more than once');
+      if (q.time !== undefined) time = parseTime(q.time, 'query.time');
+    } catch (e) {
+      return reply.code(400).send(badRequest((e as Error).message));
+    }
+    let text;
+    try {
+      text = await deps.vault.read(requestId, time);
+    } catch (e) {
+      deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: false, error: (e as Error).message });
+      return reply.code(500).send({ error: { type: 'api_error', message: (e as Error).message } });
+    }
+    deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: text !== null });
+    if (!text) return reply.code(404).send({ error: { type: 'not_found_error', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
+    return { requestId, ...text };
   });
 }

@@ -1,8 +1,10 @@
 /**
- * `gatehouse audit verify|export|query`.
+ * `gatehouse audit verify|export|query|text|purge-text`.
  *   verify [--file F] [--public-key K] [--config C]        exit 0 when intact, 1 naming the first bad record
  *   export [--file F] [--from T] [--to T] [--format jsonl|csv]
  *   query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N]
+ *   text   <requestId> [--time T] --config C               decrypt one request's retained text (retention on)
+ *   purge-text --config C                                   delete retained text older than retention.days now
  * The file defaults to `audit.path` from --config, else data/audit/audit.jsonl. The public key defaults to
  * $GATEHOUSE_AUDIT_PUBLIC_KEY, else the public half of `audit.signingKey` from --config.
  */
@@ -13,11 +15,14 @@ import { configSchema, type AuditConfig } from './config.ts';
 import { describeBad, verifyAudit } from './verify.ts';
 import { CSV_COLUMNS, parseTime, queryAudit, toCsvRow, type AuditFilter } from './query.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { TextVault } from './retention.ts';
 
 const USAGE = `usage:
   gatehouse audit verify [--file F] [--public-key K] [--config C]
   gatehouse audit export [--file F] [--from T] [--to T] [--format jsonl|csv] [--config C]
   gatehouse audit query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N] [--config C]
+  gatehouse audit text   <requestId> [--time T] --config C
+  gatehouse audit purge-text --config C
 `;
 
 function auditConfig(configFile: string | undefined): AuditConfig {
@@ -37,16 +42,18 @@ export async function run(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   let values: Record<string, string | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: rest,
       options: {
         file: { type: 'string' }, config: { type: 'string' }, 'public-key': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         format: { type: 'string' }, principal: { type: 'string' }, account: { type: 'string' }, model: { type: 'string' }, action: { type: 'string' },
-        limit: { type: 'string' },
+        limit: { type: 'string' }, time: { type: 'string' },
       },
       strict: true,
-    }).values as Record<string, string | undefined>;
+      allowPositionals: sub === 'text',
+    }) as { values: Record<string, string | undefined>; positionals: string[] });
   } catch (e) {
     err(`gatehouse audit: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -111,6 +118,44 @@ export async function run(argv: string[]): Promise<number> {
     else out(res.records.map((r) => canonicalJson(r) + '\n').join(''));
     if (res.truncated) err(`(more records match; raise --limit)\n`);
     return 0;
+  }
+
+  if (sub === 'text' || sub === 'purge-text') {
+    if (!cfg.retention.enabled) {
+      err(`gatehouse audit ${sub}: text retention is off (audit.retention.enabled is false${values.config ? ` in ${values.config}` : '; pass --config'})\n`);
+      return 2;
+    }
+    let vault: TextVault;
+    try {
+      vault = new TextVault(cfg.retention);
+    } catch (e) {
+      err(`gatehouse audit ${sub}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (sub === 'purge-text') {
+      const deleted = await vault.purge();
+      out(deleted.length ? `deleted ${deleted.length} day file(s) older than ${cfg.retention.days} days: ${deleted.join(', ')}\n` : `nothing older than ${cfg.retention.days} days\n`);
+      return 0;
+    }
+    const [requestId, ...extra] = positionals;
+    if (!requestId || extra.length) {
+      err(`gatehouse audit text: give exactly one request id\n${USAGE}`);
+      return 2;
+    }
+    let time: number | undefined;
+    try {
+      if (values.time) time = parseTime(values.time, '--time');
+      const text = await vault.read(requestId, time);
+      if (!text) {
+        err(`gatehouse audit text: no retained text for request ${requestId} (never retained, or purged after ${cfg.retention.days} days)\n`);
+        return 1;
+      }
+      out(JSON.stringify({ requestId, ...text }, null, 2) + '\n');
+      return 0;
+    } catch (e) {
+      err(`gatehouse audit text: ${(e as Error).message}\n`);
+      return 1;
+    }
   }
 
   err(`gatehouse audit: unknown subcommand '${sub}'\n${USAGE}`);

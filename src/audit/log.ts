@@ -129,6 +129,11 @@ export class AuditLog {
     return { ...this.durable };
   }
 
+  /** True when a textHashKey is configured, so `hashText` gives keyed hashes. */
+  get hashesText(): boolean {
+    return this.hmacKey !== null;
+  }
+
   /** HMAC-SHA256 of text with the configured key (hex); null when no textHashKey is configured. */
   hashText(text: string): string | null {
     return this.hmacKey ? keyedTextHash(this.hmacKey, text) : null;

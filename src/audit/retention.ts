@@ -6,11 +6,15 @@
  * ciphertext cannot be passed off as another request's) and appended to `<dir>/<UTC day>.jsonl`. One file per
  * day makes deletion exact and cheap: `purge()` deletes whole days older than `days`, and runs hourly.
  * Losing the key makes the retained text unreadable, which is also the emergency way to delete it all.
+ *
+ * Writes are group-committed like the audit log (one write + fdatasync per batch on a kept-open handle), so
+ * `store()` resolving means the text is on disk: the gateway waits for it alongside the audit record.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ConversationText } from '../core/canonical.ts';
 
 export const retentionSchema = z
   .object({
@@ -39,37 +43,69 @@ export function parseKey(spec: string): Buffer {
 }
 
 export interface RetainedText {
+  /** System prompt and user turns: exactly the text whose keyed hash is the audit record's `promptHash`. */
   prompt?: string;
+  /** The whole conversation as sent, every turn with its role, for incident reports. */
+  conversation?: ConversationText;
+  /** What the model produced (also when output moderation withheld it from the client). */
   response?: string;
 }
 
+export interface SealedText {
+  iv: string;
+  tag: string;
+  data: string;
+}
+
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const noop = () => {};
+
+interface PendingText {
+  file: string;
+  line: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
 
 export class TextVault {
+  /** False after a failed write until a write (or the retry probe) succeeds again. */
+  healthy = true;
+  lastError: string | null = null;
   private readonly key: Buffer;
-  private timer: NodeJS.Timeout | null = null;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private queue: PendingText[] = [];
+  private flushing: Promise<void> | null = null;
+  private handle: { file: string; fh: FileHandle } | null = null;
+  private closed = false;
 
   constructor(
     readonly config: RetentionConfig,
     private readonly clock: () => number = Date.now,
+    private readonly retryIntervalMs = 5_000,
   ) {
     this.key = parseKey(config.key ?? '');
   }
 
   /** Starts the hourly deletion job; `onPurge` can audit what was deleted. */
   startPurgeJob(onPurge?: (files: string[]) => void, intervalMs = 3_600_000): void {
-    const run = () => void this.purge().then((f) => f.length && onPurge?.(f)).catch(() => {});
+    const run = () => void this.purge().then((f) => f.length && onPurge?.(f)).catch(noop);
     run();
-    this.timer = setInterval(run, intervalMs);
-    this.timer.unref();
+    this.purgeTimer = setInterval(run, intervalMs);
+    this.purgeTimer.unref();
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  /** Stops the timers; waits for queued text to be written and closes the file. */
+  async close(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.purgeTimer = this.retryTimer = null;
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    await this.closeHandle();
   }
 
-  seal(requestId: string, text: RetainedText): { iv: string; tag: string; data: string } {
+  seal(requestId: string, text: RetainedText): SealedText {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     c.setAAD(Buffer.from(requestId));
@@ -77,7 +113,7 @@ export class TextVault {
     return { iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), data: data.toString('base64') };
   }
 
-  open(requestId: string, sealed: { iv: string; tag: string; data: string }): RetainedText {
+  open(requestId: string, sealed: SealedText): RetainedText {
     const d = createDecipheriv('aes-256-gcm', this.key, Buffer.from(sealed.iv, 'base64'));
     d.setAAD(Buffer.from(requestId));
     d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
@@ -88,10 +124,15 @@ export class TextVault {
     }
   }
 
-  async store(requestId: string, text: RetainedText, time = this.clock()): Promise<void> {
-    await mkdir(this.config.dir, { recursive: true });
+  /** Resolves once the sealed text is written and fdatasync'd to the file of the request's UTC day. */
+  store(requestId: string, text: RetainedText, time = this.clock()): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('text vault is closed'));
     const line = JSON.stringify({ requestId, time, ...this.seal(requestId, text) }) + '\n';
-    await appendFile(join(this.config.dir, `${new Date(time).toISOString().slice(0, 10)}.jsonl`), line);
+    const file = `${new Date(time).toISOString().slice(0, 10)}.jsonl`;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ file, line, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
   }
 
   /** Finds and decrypts a request's text; `time` (epoch ms of the request) narrows the search to its day. */
@@ -108,7 +149,7 @@ export class TextVault {
       const text = await readFile(join(this.config.dir, f), 'utf8');
       for (const line of text.split('\n')) {
         if (!line.includes(needle)) continue;
-        const rec = JSON.parse(line) as { requestId: string; iv: string; tag: string; data: string };
+        const rec = JSON.parse(line) as { requestId: string } & SealedText;
         if (rec.requestId === requestId) return this.open(requestId, rec);
       }
     }
@@ -127,11 +168,92 @@ export class TextVault {
     const deleted: string[] = [];
     for (const f of files) {
       const m = DAY_FILE.exec(f);
-      if (m && m[1] < cutoff) {
+      // A file still open for writing (a request stamped with an old time) is left for the next run.
+      if (m && m[1]! < cutoff && this.handle?.file !== f) {
         await unlink(join(this.config.dir, f));
         deleted.push(f);
       }
     }
     return deleted.sort();
+  }
+
+  private async flushLoop(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r)); // appends issued in the same tick share the first batch
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        // Nearly always one day; around midnight a batch can span two files.
+        let from = 0;
+        while (from < batch.length) {
+          const file = batch[from]!.file;
+          let to = from;
+          let text = '';
+          while (to < batch.length && batch[to]!.file === file) text += batch[to++]!.line;
+          const items = batch.slice(from, to);
+          from = to;
+          try {
+            const fh = await this.fileHandle(file);
+            const bytes = Buffer.from(text);
+            let off = 0;
+            while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+            await fh.datasync();
+          } catch (e) {
+            await this.closeHandle();
+            this.markUnhealthy(e);
+            const err = new Error(`retained text cannot be written: ${this.lastError}`);
+            for (const p of items) p.reject(err);
+            continue;
+          }
+          this.markHealthy();
+          for (const p of items) p.resolve();
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async fileHandle(file: string): Promise<FileHandle> {
+    if (this.handle?.file === file) return this.handle.fh;
+    await this.closeHandle();
+    await mkdir(this.config.dir, { recursive: true });
+    const fh = await open(join(this.config.dir, file), 'a', 0o600);
+    this.handle = { file, fh };
+    return fh;
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    if (h) await h.fh.close().catch(noop);
+  }
+
+  private markUnhealthy(e: unknown): void {
+    this.lastError = e instanceof Error ? e.message : String(e);
+    this.healthy = false;
+    if (!this.retryTimer && !this.closed) {
+      // While unhealthy the gateway may refuse every request, so no store() would ever prove recovery: probe.
+      this.retryTimer = setInterval(() => {
+        if (this.flushing || this.closed) return;
+        const file = `${new Date(this.clock()).toISOString().slice(0, 10)}.jsonl`;
+        this.fileHandle(file)
+          .then((fh) => fh.datasync())
+          .then(() => this.markHealthy())
+          .catch(async (err) => {
+            await this.closeHandle();
+            this.lastError = err instanceof Error ? err.message : String(err);
+          });
+      }, this.retryIntervalMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  private markHealthy(): void {
+    if (this.healthy) return;
+    this.healthy = true;
+    this.lastError = null;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = null;
   }
 }

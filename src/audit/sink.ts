@@ -1,24 +1,44 @@
-/** Adapters from the AuditLog to the gateway's contracts in src/core/gates.ts. */
-import type { DurableSink, ReadinessCheck } from '../core/gates.ts';
+/** Adapters from the AuditLog (and the optional TextVault) to the gateway's contracts in src/core/gates.ts. */
+import { conversationText, promptText } from '../core/canonical.ts';
+import type { DurableSink, ReadinessCheck, RequestText } from '../core/gates.ts';
 import type { RequestEvent } from '../core/types.ts';
 import type { AuditLog } from './log.ts';
 import { adminRecord, auditRecordFromEvent, type AdminAction } from './record.ts';
+import type { TextVault } from './retention.ts';
 
-/** The durability point: `append(event)` resolves once the request's audit record is fsync'd. */
-export function auditDurableSink(log: AuditLog): DurableSink {
+const done = () => {};
+
+/**
+ * The durability point: `append(event, text)` resolves once the request's audit record is fsync'd and, with
+ * retention on, its encrypted text too. With a textHashKey the record carries `responseHash`, the keyed hash of
+ * what the model produced. A request no model served has no response hash.
+ */
+export function auditDurableSink(log: AuditLog, vault: TextVault | null = null): DurableSink {
   return {
     get healthy() {
-      return log.healthy;
+      return log.healthy && (vault === null || vault.healthy);
     },
-    append: (event: RequestEvent) => log.append(auditRecordFromEvent(event)),
+    wantsText: log.hashesText || vault !== null,
+    append(event: RequestEvent, text?: RequestText) {
+      const responseHash = text && event.modelServed !== null ? log.hashText(text.response) : null;
+      const record = log.append(auditRecordFromEvent(event, responseHash ? { responseHash } : {}));
+      if (!vault || !text) return record;
+      const conversation = conversationText(text.request);
+      const retained = vault.store(event.requestId, { prompt: promptText(conversation), conversation, response: text.response }, event.time);
+      return Promise.all([record, retained]).then(done);
+    },
   };
 }
 
-/** /readyz line: not ready while the log cannot be written. */
-export function auditReadiness(log: AuditLog): ReadinessCheck {
+/** /readyz line: not ready while the log (or the retained-text store) cannot be written. */
+export function auditReadiness(log: AuditLog, vault: TextVault | null = null): ReadinessCheck {
   return {
     name: 'audit',
-    check: () => (log.healthy ? { ok: true, detail: `seq ${log.durableHead.seq}` } : { ok: false, detail: `audit log unwritable: ${log.lastError ?? 'unknown error'}` }),
+    check: () => {
+      if (!log.healthy) return { ok: false, detail: `audit log unwritable: ${log.lastError ?? 'unknown error'}` };
+      if (vault && !vault.healthy) return { ok: false, detail: `retained text unwritable: ${vault.lastError ?? 'unknown error'}` };
+      return { ok: true, detail: `seq ${log.durableHead.seq}` };
+    },
   };
 }
 

@@ -83,3 +83,10 @@ export function conversationText(req: CanonicalRequest): ConversationText {
   }
   return { system: req.system, turns };
 }
+
+/** The text a request's keyed `promptHash` covers: the system prompt and the user turns, newline-joined. */
+export function promptText(conv: ConversationText): string {
+  let text = conv.system ?? '';
+  for (const t of conv.turns) if (t.role === 'user') text += '\n' + t.text;
+  return text;
+}

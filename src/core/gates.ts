@@ -34,7 +34,19 @@ export interface EventSink {
  */
 export interface DurableSink {
   readonly healthy: boolean;
-  append(event: RequestEvent): Promise<void>;
+  /**
+   * True when `append` wants the request's text (keyed response hash, encrypted retention). The request path
+   * then collects the reply's text as it passes; otherwise it collects nothing.
+   */
+  readonly wantsText: boolean;
+  append(event: RequestEvent, text?: RequestText): Promise<void>;
+}
+
+/** A request and the reply the model produced (before output moderation withheld any of it). Never logged. */
+export interface RequestText {
+  readonly request: CanonicalRequest;
+  /** Text blocks and tool calls (as `name(args)`) of the reply, in order. */
+  readonly response: string;
 }
 
 /** Contributes a line to /readyz. */

@@ -15,10 +15,11 @@ import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
 import { adminRecord, hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
 import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
+import { TextVault } from '../audit/retention.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
-import { conversationText, type CanonicalRequest } from '../core/canonical.ts';
+import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
@@ -81,18 +82,25 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
 
   // Audit first: every other capability records its admin actions through it.
   let audit: AuditLog | null = null;
+  let vault: TextVault | null = null;
   let durable: DurableSink | null = null;
   let promptKey: Buffer | null = null;
   if (initial.audit) {
     audit = await AuditLog.open(initial.audit, { onProblem: (message) => logger.error({ problem: message }, 'audit log problem') });
-    durable = auditDurableSink(audit);
-    if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
     closers.push(() => audit!.close());
+    if (initial.audit.retention.enabled) {
+      vault = new TextVault(initial.audit.retention, Date.now, initial.audit.retryIntervalMs);
+      closers.push(() => vault!.close());
+    }
+    durable = auditDurableSink(audit, vault);
+    if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
   }
   const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
     if (!audit) return;
     audit.append(adminRecord(action, actor, target, details)).catch((err: Error) => logger.error({ err: err.message, action }, 'audit append failed'));
   };
+  // Deleting retained text is itself an audited act: the log says which days were purged and when.
+  vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
 
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed') });
   closers.push(() => identity.stop());
@@ -147,7 +155,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
   const readinessList: ReadinessCheck[] = [storeReadiness, identity.readiness, access.readiness];
-  if (audit) readinessList.push(auditReadiness(audit));
+  if (audit) readinessList.push(auditReadiness(audit, vault));
   if (limits) readinessList.push(limits.readiness);
   const readiness = Object.freeze(readinessList);
   const buildGates = (): readonly RequestGate[] =>
@@ -155,9 +163,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   let gates = buildGates();
 
   const fingerprint = (req: CanonicalRequest) => {
-    const conv = conversationText(req);
-    let text = conv.system ?? '';
-    for (const t of conv.turns) if (t.role === 'user') text += '\n' + t.text;
+    const text = promptText(conversationText(req));
     const out: { promptHash?: string; promptSketch?: string } = {};
     if (abuse) out.promptSketch = promptSignals(text).promptSketch;
     if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
@@ -206,7 +212,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
-        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path });
+        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {

@@ -72,7 +72,13 @@ interface RequestState {
   userAgent?: string;
   /** The event as made durable; emitted as is (with the final latency) so audit and sinks see the same record. */
   event?: RequestEvent;
+  /** Parsed request, kept for the durable sink when it wants the text. */
+  request?: CanonicalRequest;
+  /** The reply's text as it passes, collected only when the durable sink wants text; null otherwise. */
+  responseText: string | null;
 }
+
+const AUDIT_UNAVAILABLE_MESSAGE = 'The gateway could not record this request and refuses to serve unaudited ones. Try again later.';
 
 export function bearerOrApiKey(req: IncomingMessage): string | undefined {
   const x = req.headers['x-api-key'];
@@ -145,6 +151,7 @@ export class RequestPath {
       costUsd: 0,
       outcome: 'ok',
       status: 200,
+      responseText: null,
       netPrefix: netPrefixOf(raw.socket.remoteAddress),
       userAgent: typeof raw.headers['user-agent'] === 'string' ? raw.headers['user-agent'].slice(0, 200) : undefined,
     };
@@ -193,6 +200,10 @@ export class RequestPath {
     if (this.deps.fingerprint) Object.assign(state, this.deps.fingerprint(req));
 
     const durable = this.deps.durable();
+    if (durable?.wantsText) {
+      state.request = req;
+      state.responseText = '';
+    }
     if (durable && !durable.healthy && this.deps.refuseWhenUnaudited) {
       state.outcome = 'refused';
       return this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'audit_unavailable', message: 'The gateway cannot record requests right now and refuses to serve unaudited ones. Try again later.' }));
@@ -269,6 +280,7 @@ export class RequestPath {
         this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens);
         response.usage.inputTokens = state.inputTokens;
         response.usage.outputTokens = state.outputTokens;
+        if (state.responseText !== null) state.responseText = responseTextOf(response);
         if (moderator) this.moderateWhole(state, response, moderator);
         return this.finishWithBody(state, res, response, target);
       } catch (err) {
@@ -311,6 +323,11 @@ export class RequestPath {
         res.uncork();
       };
       const onEvent = (ev: StreamEvent) => {
+        if (state.responseText !== null) {
+          if (ev.type === 'text_delta') state.responseText += ev.text;
+          else if (ev.type === 'tool_start') state.responseText += `\n[tool ${ev.name}] `;
+          else if (ev.type === 'tool_delta') state.responseText += ev.json;
+        }
         if (moderatedStop) return;
         // Events parsed from one upstream read go out in one socket write, not one write per event.
         if (!corked && writer) {
@@ -385,9 +402,9 @@ export class RequestPath {
         state.outcome = 'stream_error';
         state.status = 502;
         state.code = 'upstream_stream_broken';
-        await this.durableAppend(state);
+        if (!(await this.durableAppend(state))) return this.endStreamUnaudited(state, res, writer);
         res.end((writer as ReturnType<IngressProtocol['streamWriter']>).error(new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_stream_broken', message: 'The upstream stream broke before completion.' })));
-        return this.emit(state, true);
+        return this.emit(state);
       }
       if (!writer) {
         lastFailure = new UpstreamFailure('bad_response', 'The upstream stream was empty.');
@@ -404,14 +421,14 @@ export class RequestPath {
         state.outcome = 'moderated';
         state.code = moderatedStop.action === 'refuse' ? moderatedStop.code : 'output_moderated';
         if (moderatedStop.ref) state.verdictRef = moderatedStop.ref;
-        await this.durableAppend(state);
+        if (!(await this.durableAppend(state))) return this.endStreamUnaudited(state, res, w);
         res.end(w.write({ type: 'stop', stopReason: 'content_filter', usage: { inputTokens: state.inputTokens, outputTokens: state.outputTokens } }));
-        return this.emit(state, true);
+        return this.emit(state);
       }
-      await this.durableAppend(state);
+      if (!(await this.durableAppend(state))) return this.endStreamUnaudited(state, res, w);
       const stop = stopEvent as Extract<StreamEvent, { type: 'stop' }> | null;
       res.end(w.write({ type: 'stop', stopReason: stop?.stopReason ?? 'end_turn', usage: { inputTokens: state.inputTokens, outputTokens: state.outputTokens } }));
-      return this.emit(state, true);
+      return this.emit(state);
     }
     if (signal.aborted && res.destroyed) {
       state.outcome = 'client_closed';
@@ -460,7 +477,11 @@ export class RequestPath {
 
   private async finishWithBody(state: RequestState, res: ServerResponse, response: CanonicalResponse, target: CatalogueModel): Promise<void> {
     const body = state.protocol.responseBody({ ...response, id: state.requestId.replace(/-/g, '') }, target.config.name, Math.floor(state.time / 1000));
-    await this.durableAppend(state);
+    if (!(await this.durableAppend(state))) {
+      // The reply is withheld: a client must never receive a response the log has no record of.
+      state.outcome = 'refused';
+      return this.sendError(state, res, auditUnavailable());
+    }
     if (res.destroyed) {
       state.outcome = 'client_closed';
       state.status = 499;
@@ -474,13 +495,31 @@ export class RequestPath {
       'x-gatehouse-served-model': target.config.name,
     });
     res.end(body);
-    return this.emit(state, true);
+    return this.emit(state);
   }
 
   private async finishWithError(state: RequestState, res: ServerResponse, err: GatewayError): Promise<void> {
     state.status = err.status;
     if (!state.code) state.code = err.code;
-    await this.durableAppend(state);
+    if (!(await this.durableAppend(state))) return this.sendError(state, res, auditUnavailable());
+    return this.sendError(state, res, err);
+  }
+
+  /** A stream whose record could not be made durable ends with an error event instead of its stop event. */
+  private endStreamUnaudited(state: RequestState, res: ServerResponse, writer: ReturnType<IngressProtocol['streamWriter']>): void {
+    state.outcome = 'stream_error';
+    state.status = 503;
+    state.code = 'audit_unavailable';
+    if (!res.destroyed) res.end(writer.error(auditUnavailable()));
+    return this.emit(state);
+  }
+
+  /** Writes an error response (no audit append: the caller has done it or it has just failed). */
+  private sendError(state: RequestState, res: ServerResponse, err: GatewayError): void {
+    if (err.code === 'audit_unavailable') {
+      state.status = err.status;
+      state.code = err.code;
+    }
     if (!res.headersSent && !res.destroyed) {
       const body = state.protocol.errorBody(err);
       const headers: Record<string, string | number> = {
@@ -493,7 +532,7 @@ export class RequestPath {
       res.writeHead(err.status, headers);
       res.end(body);
     }
-    return this.emit(state, true);
+    return this.emit(state);
   }
 
   private toEvent(state: RequestState): RequestEvent {
@@ -542,20 +581,27 @@ export class RequestPath {
     return c;
   }
 
-  /** The durability point: resolves once the audit record of this request is durable (when audit is on). */
-  private async durableAppend(state: RequestState): Promise<void> {
+  /**
+   * The durability point: resolves true once the audit record of this request is durable (or when audit is off).
+   * False means the record could not be written and the caller must not complete the response — unless the
+   * operator chose `onWriteFailure: serve`, in which case it is true and the failure is only logged.
+   */
+  private async durableAppend(state: RequestState): Promise<boolean> {
     const durable = this.deps.durable();
-    if (!durable) return;
+    if (!durable) return true;
     const ev = this.toEvent(state);
     state.event = ev;
     try {
-      await durable.append(ev);
+      if (state.request && state.responseText !== null) await durable.append(ev, { request: state.request, response: state.responseText });
+      else await durable.append(ev);
+      return true;
     } catch (err) {
       this.deps.logger.error({ requestId: state.requestId, err: (err as Error).message }, 'audit append failed');
+      return !this.deps.refuseWhenUnaudited;
     }
   }
 
-  private emit(state: RequestState, _afterDurable = false): void {
+  private emit(state: RequestState): void {
     const ev = state.event ?? this.toEvent(state);
     ev.latencyMs = performance.now() - state.started;
     const { metrics } = this.deps;
@@ -590,4 +636,18 @@ export class RequestPath {
       }
     }
   }
+}
+
+function auditUnavailable(): GatewayError {
+  return new GatewayError({ status: 503, kind: 'overloaded', code: 'audit_unavailable', message: AUDIT_UNAVAILABLE_MESSAGE });
+}
+
+/** The reply as one text for hashing and retention: text blocks, and tool calls as `[tool name] {args}`. */
+function responseTextOf(response: CanonicalResponse): string {
+  let text = '';
+  for (const b of response.content) {
+    if (b.type === 'text') text += b.text;
+    else if (b.type === 'tool_use') text += `\n[tool ${b.name}] ${JSON.stringify(b.input)}`;
+  }
+  return text;
 }
