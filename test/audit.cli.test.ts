@@ -9,6 +9,7 @@ import { AuditLog } from '../src/audit/log.ts';
 import { adminRecord, auditRecordFromEvent } from '../src/audit/record.ts';
 import { run } from '../src/audit/cli.ts';
 import { registerAuditAdminRoutes } from '../src/audit/admin-routes.ts';
+import { TextVault, retentionSchema } from '../src/audit/retention.ts';
 import type { RequestEvent } from '../src/core/types.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -115,5 +116,38 @@ test('GET /admin/v1/audit filters and rejects bad parameters precisely', async (
   assert.equal(res.statusCode, 400);
   assert.match(res.json().error.message, /query.colour: unknown/);
   await app.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('audit text decrypts one request\'s retained text; purge-text deletes expired days; both need retention on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-text-'));
+  const textDir = join(dir, 'text');
+  const key = Buffer.alloc(32, 9).toString('hex');
+  const cfg = join(dir, 'gatehouse.yaml');
+  writeFileSync(cfg, `audit:\n  path: ${join(dir, 'a.jsonl')}\n  retention: { enabled: true, key: '${key}', days: 3, dir: ${textDir} }\n`);
+  const vault = new TextVault(retentionSchema.parse({ enabled: true, key, days: 3, dir: textDir }));
+  await vault.store('req_text', { prompt: 'what is a mutex', response: 'a lock' });
+  await vault.store('req_old', { prompt: 'old' }, Date.now() - 10 * 86_400_000);
+  await vault.close();
+
+  const got = await capture(['audit', 'text', 'req_text', '--config', cfg]);
+  assert.equal(got.code, 0, got.err);
+  assert.deepEqual(JSON.parse(got.out), { requestId: 'req_text', prompt: 'what is a mutex', response: 'a lock' });
+  const missing = await capture(['audit', 'text', 'req_nope', '--config', cfg]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /no retained text for request req_nope/);
+  assert.equal((await capture(['audit', 'text', '--config', cfg])).code, 2);
+  assert.equal((await capture(['audit', 'text', 'a', 'b', '--config', cfg])).code, 2);
+
+  const purged = await capture(['audit', 'purge-text', '--config', cfg]);
+  assert.equal(purged.code, 0);
+  assert.match(purged.out, /deleted 1 day file/);
+  assert.match((await capture(['audit', 'purge-text', '--config', cfg])).out, /nothing older than 3 days/);
+
+  const off = join(dir, 'off.yaml');
+  writeFileSync(off, `audit:\n  path: ${join(dir, 'a.jsonl')}\n`);
+  const refused = await capture(['audit', 'text', 'req_text', '--config', off]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /retention is off/);
   rmSync(dir, { recursive: true });
 });
