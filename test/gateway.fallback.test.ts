@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { loadTokenCounter } from '../src/meter/tokenizer.ts';
 import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 
 for (const backend of BACKENDS) describe(`fallbacks and upstream failures (${backend} store)`, () => {
@@ -115,6 +116,8 @@ for (const backend of BACKENDS) describe(`fallbacks and upstream failures (${bac
     const closed = h.logLines().filter((l) => l.msg === 'request' && l.outcome === 'client_closed' && l.modelServed === 'paced');
     assert.equal(closed.length, 1);
     assert.ok(closed[0]!.outputTokens > 0, 'streamed output is metered');
-    assert.ok(closed[0]!.inputTokens > 0);
+    // Counted with the default tokenizer (o200k_base) and chat framing: 3 for the reply + 3 for the one message.
+    const o200k = await loadTokenCounter('o200k_base');
+    assert.equal(closed[0]!.inputTokens, 3 + 3 + o200k.count('long please'));
   });
 });

@@ -8,7 +8,9 @@ import { Meter } from '../src/meter/meter.ts';
 import { queryUsage, spendSince } from '../src/meter/query.ts';
 import { registerUsageAdminRoutes } from '../src/meter/admin-routes.ts';
 import { registerMeterMetrics } from '../src/meter/metrics.ts';
-import { costOf, estimateTokens, meterUsage } from '../src/meter/usage.ts';
+import { costOf } from '../src/meter/usage.ts';
+import { charsCounter, countRequestTokens, loadTokenCounter } from '../src/meter/tokenizer.ts';
+import type { CanonicalRequest } from '../src/core/canonical.ts';
 import { run as usageCli } from '../src/meter/cli.ts';
 import type { RequestEvent } from '../src/core/types.ts';
 
@@ -22,17 +24,32 @@ function ev(over: Partial<RequestEvent>): RequestEvent {
   };
 }
 
-test('token estimate and cost arithmetic', () => {
-  assert.equal(estimateTokens(''), 0);
-  assert.equal(estimateTokens('abc'), 1);
-  assert.equal(estimateTokens('x'.repeat(401)), 101);
+test('cost arithmetic', () => {
   assert.equal(costOf({ inputPerMTok: 3, outputPerMTok: 15 }, 1_000_000, 2_000_000), 33);
   assert.equal(costOf(undefined, 10, 10), 0);
-  const price = () => ({ inputPerMTok: 1, outputPerMTok: 2 });
-  assert.deepEqual(meterUsage('m', { inputTokens: 10, outputTokens: 20 }, { prompt: 'zzzz', output: 'zzzz' }, price), { inputTokens: 10, outputTokens: 20, usageEstimated: false, costUsd: 50 / 1e6 });
-  const est = meterUsage('m', { inputTokens: 10 }, { prompt: '', output: 'y'.repeat(40) }, price);
-  assert.equal(est.outputTokens, 10);
-  assert.equal(est.usageEstimated, true);
+});
+
+test('token counts without upstream usage: a real BPE tokenizer, with chat framing; chars4 as the cheap option', async () => {
+  const o200k = await loadTokenCounter('o200k_base');
+  assert.equal(o200k.count(''), 0);
+  assert.equal(o200k.count('hello world'), 2);
+  assert.equal(await loadTokenCounter('o200k_base'), o200k, 'loaded once per process');
+  const cl100k = await loadTokenCounter('cl100k_base');
+  // The vocabularies differ on non-Latin text; characters / 4 is far off on it.
+  const japanese = '東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。';
+  assert.notEqual(o200k.count(japanese), cl100k.count(japanese));
+  assert.ok(Math.abs(o200k.count(japanese) - japanese.length) < Math.abs(charsCounter.count(japanese) - japanese.length));
+  assert.equal(charsCounter.count('x'.repeat(401)), 101);
+  const req: CanonicalRequest = {
+    model: 'm', system: 'Be terse.', stream: false, includeUsage: false, maxTokens: 10,
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: 'hello world' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: { q: 'x' } }] },
+      { role: 'user', content: [{ type: 'tool_result', toolUseId: 't1', content: 'found' }] },
+    ],
+  };
+  const expected = 3 + (3 + o200k.count('Be terse.')) + (3 + 2) + (3 + o200k.count('lookup') + o200k.count('{"q":"x"}')) + (3 + o200k.count('found'));
+  assert.equal(countRequestTokens(o200k, req), expected);
 });
 
 for (const backend of BACKENDS) {

@@ -28,6 +28,7 @@ import { seedSpendFromMeter } from '../limits/seed.ts';
 import { limitsGate } from '../limits/gate.ts';
 import { registerUsageAdminRoutes } from '../meter/admin-routes.ts';
 import { Meter } from '../meter/meter.ts';
+import { loadTokenCounter } from '../meter/tokenizer.ts';
 import { registerMeterMetrics } from '../meter/metrics.ts';
 import { meterSink } from '../meter/sink.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -120,6 +121,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
 
   const metrics = new GatewayMetrics();
   const meter = new Meter(db, initial.meter, registerMeterMetrics(metrics.registry));
+  const tokens = await loadTokenCounter(initial.meter.tokenizer);
   closers.push(() => meter.close());
 
   const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;
@@ -181,6 +183,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       refuseWhenUnaudited: initial.audit?.onWriteFailure !== 'serve',
       readiness: () => readiness,
       fingerprint,
+      tokens,
       moderator: (input) => classifier?.moderator(input) ?? null,
       // Reload: validate every section first; apply only if all accept, so a bad policy keeps the old one serving.
       onConfig: async (config) => {

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DurableSink, EventSink, GateInput, ReadinessCheck, RequestGate } from '../core/gates.ts';
+import type { TokenCounter } from '../meter/tokenizer.ts';
 import type { CanonicalRequest } from '../core/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
@@ -26,6 +27,8 @@ export interface Capabilities {
   adminAbsolute?: (app: FastifyInstance) => void | Promise<void>;
   fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
   moderator?: (input: GateInput) => StreamModerator | null;
+  /** Token counting for upstreams that report no usage. */
+  tokens?: TokenCounter;
   /** Called with each successfully loaded config (start and reload), before it takes effect. May throw to reject it. */
   onConfig?: (config: GatewayConfig) => void | Promise<void>;
   /** Called on shutdown after the server stopped accepting. */
@@ -98,6 +101,7 @@ export class Gateway {
       logger: this.logger,
       ...(this.caps.fingerprint ? { fingerprint: this.caps.fingerprint } : {}),
       ...(this.caps.moderator ? { moderator: this.caps.moderator } : {}),
+      ...(this.caps.tokens ? { tokens: this.caps.tokens } : {}),
     }));
     const configReadiness = { name: 'config', check: () => ({ ok: true, detail: `${this.catalogueRef.models.size} models` }) };
     this.app = await buildApp({

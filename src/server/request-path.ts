@@ -12,8 +12,7 @@ import type { Outcome, Principal, RequestEvent, Verdict } from '../core/types.ts
 import { GatewayError, kindForStatus } from '../protocol/errors.ts';
 import { UpstreamFailure } from '../providers/types.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { estimateRequestTokens } from '../limits/gate.ts';
-import { CHARS_PER_TOKEN } from '../meter/usage.ts';
+import { charsCounter, countRequestTokens, type TokenCounter } from '../meter/tokenizer.ts';
 import type { Catalogue, CatalogueModel } from './catalogue.ts';
 import type { IngressProtocol } from './protocols.ts';
 
@@ -37,6 +36,8 @@ export interface RequestPathDeps {
   fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string };
   /** Optional hook to wrap streamed text (output moderation). */
   moderator?(input: GateInput): StreamModerator | null;
+  /** Counts tokens when an upstream reports no usage (default: characters / 4). */
+  tokens?: TokenCounter;
 }
 
 /** Incremental output moderation: text goes out only as `release` says; a verdict ends the stream. */
@@ -277,7 +278,7 @@ export class RequestPath {
         this.child(this.deps.metrics.upstreamDuration, `${target.provider.name}\0false`, () => [target.provider.name, 'false']).observe((performance.now() - t0) / 1000);
         if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
         state.modelServed = target.config.name;
-        this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens);
+        this.account(state, target, req, response.usage.inputTokens, response.usage.outputTokens, response);
         response.usage.inputTokens = state.inputTokens;
         response.usage.outputTokens = state.outputTokens;
         if (state.responseText !== null) state.responseText = responseTextOf(response);
@@ -305,7 +306,8 @@ export class RequestPath {
     let lastFailure: UpstreamFailure | null = null;
     const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
     const created = Math.floor(state.time / 1000);
-    let streamedChars = 0;
+    // What the upstream streamed, for the output count when its usage never arrives (a disconnect, a break).
+    let streamedText = '';
     let usageIn: number | undefined;
     let usageOut: number | undefined;
     let moderatedStop: Verdict | undefined;
@@ -361,7 +363,7 @@ export class RequestPath {
         if (ev.type === 'start') {
           if (ev.inputTokens !== undefined) usageIn = ev.inputTokens;
         } else if (ev.type === 'text_delta') {
-          streamedChars += ev.text.length;
+          streamedText += ev.text;
           if (moderator) {
             const r = moderator.push(ev.text);
             if (r.release) res.write(writer.write({ type: 'text_delta', index: ev.index, text: r.release }));
@@ -392,7 +394,7 @@ export class RequestPath {
         }
         // Broke after the first byte: no fallback is possible; end the stream with a protocol error event.
         if (f.kind !== 'aborted') this.deps.metrics.upstreamErrors.labels(target.provider.name, f.kind).inc();
-        this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedChars);
+        this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedText);
         if (signal.aborted || res.destroyed) {
           state.outcome = 'client_closed';
           state.status = 499;
@@ -416,7 +418,7 @@ export class RequestPath {
         if (r.release) res.write(w.write({ type: 'text_delta', index: 0, text: r.release }));
         if (r.verdict && r.verdict.action !== 'allow') moderatedStop = r.verdict;
       }
-      this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedChars);
+      this.account(state, target, req, usageIn ?? -1, usageOut ?? -1, streamedText);
       if (moderatedStop) {
         state.outcome = 'moderated';
         state.code = moderatedStop.action === 'refuse' ? moderatedStop.code : 'output_moderated';
@@ -458,16 +460,17 @@ export class RequestPath {
     if (verdict.ref) state.verdictRef = verdict.ref;
   }
 
-  /** Fills token counts (upstream-reported or estimated) and cost. */
-  private account(state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, streamedChars?: number): void {
+  /** Fills token counts (upstream-reported, or counted with the configured tokenizer and marked estimated) and cost. */
+  private account(state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, output: CanonicalResponse | string): void {
     let estimated = false;
+    const tokens = this.deps.tokens ?? charsCounter;
     if (inputTokens < 0) {
       estimated = true;
-      inputTokens = Math.max(1, estimateRequestTokens(req));
+      inputTokens = Math.max(1, countRequestTokens(tokens, req));
     }
     if (outputTokens < 0) {
       estimated = true;
-      outputTokens = Math.ceil((streamedChars ?? 0) / CHARS_PER_TOKEN);
+      outputTokens = tokens.count(typeof output === 'string' ? output : responseTextOf(output));
     }
     state.inputTokens = inputTokens;
     state.outputTokens = outputTokens;
