@@ -96,6 +96,27 @@ for (const backend of BACKENDS) describe(`fallbacks and upstream failures (${bac
     await assert.rejects(anthropic.messages.stream({ model: 'break-late', max_tokens: 100, messages: [{ role: 'user', content: 'x' }] }).finalMessage());
   });
 
+  test('an upstream that reports no usage: tokens are counted with the tokenizer, streaming and not', async () => {
+    const o200k = await loadTokenCounter('o200k_base');
+    const openai = new OpenAI({ apiKey: h.keys.valid, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const messages = [{ role: 'system' as const, content: 'Answer briefly.' }, { role: 'user' as const, content: 'What does a load balancer do?' }];
+    const expectedInput = 3 + (3 + o200k.count('Answer briefly.')) + (3 + o200k.count('What does a load balancer do?'));
+    const r = await openai.chat.completions.create({ model: 'no-usage', messages });
+    const reply = r.choices[0]!.message.content!;
+    assert.ok(reply.length > 0);
+    assert.equal(r.usage!.prompt_tokens, expectedInput);
+    assert.equal(r.usage!.completion_tokens, o200k.count(reply), 'the reply is counted, not taken as 0');
+    const stream = await openai.chat.completions.create({ model: 'no-usage', messages, stream: true, stream_options: { include_usage: true } });
+    let streamed = '';
+    let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(usage?.prompt_tokens, expectedInput);
+    assert.equal(usage?.completion_tokens, o200k.count(streamed));
+  });
+
   test('a client that disconnects mid-stream cancels the upstream request', async () => {
     const before = h.sim.stats.aborted;
     const ctrl = new AbortController();

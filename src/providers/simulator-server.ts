@@ -71,14 +71,18 @@ export async function startSimulatorServer(opts: SimulatorServerOptions = {}): P
       if (!canonical.stream) {
         simulateComplete(canonical, canonical.model, b, ctrl.signal).then((r) => {
           stats.completed++;
-          const body = isAnthropic ? anthropic.responseBody(r, canonical.model) : openai.responseBody(r, canonical.model, Math.floor(Date.now() / 1000));
+          let body = isAnthropic ? anthropic.responseBody(r, canonical.model) : openai.responseBody(r, canonical.model, Math.floor(Date.now() / 1000));
+          if (b.omitUsage && !isAnthropic) {
+            const { usage: _omitted, ...rest } = JSON.parse(body) as Record<string, unknown>;
+            body = JSON.stringify(rest);
+          }
           res.writeHead(200, { 'content-type': 'application/json' }).end(body);
         }, fail);
         return;
       }
       const ser = isAnthropic
         ? new anthropic.StreamSerializer(`msg_sim`, canonical.model)
-        : new openai.StreamSerializer('chatcmpl-sim', canonical.model, Math.floor(Date.now() / 1000), true);
+        : new openai.StreamSerializer('chatcmpl-sim', canonical.model, Math.floor(Date.now() / 1000), !b.omitUsage);
       const write = (ev: StreamEvent) => {
         if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const s = ser.write(ev);

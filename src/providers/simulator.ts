@@ -22,6 +22,8 @@ export interface SimulatorBehaviour {
   breakAfterChunks?: number;
   /** Close the connection without a response (a reset before the first byte). */
   resetConnection?: boolean;
+  /** HTTP simulator, OpenAI wire: report no usage (as some OpenAI-compatible servers do), so the gateway must count. */
+  omitUsage?: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = { latencyMs: 0, tokensPerSecond: 0, replyTokens: 24 };

@@ -45,6 +45,7 @@ export function standardConfig(opts: { simUrl: string; storeUrl: string; port?: 
       { name: 'all-slow', provider: 'sim-slow', upstreamModel: 'x', timeoutMs: 150 },
       { name: 'paced', provider: 'http-openai', upstreamModel: 'paced-upstream' },
       { name: 'via-openai', provider: 'http-openai', upstreamModel: 'gpt-sim' },
+      { name: 'no-usage', provider: 'http-openai', upstreamModel: 'no-usage-upstream', pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
       { name: 'via-anthropic', provider: 'http-anthropic', upstreamModel: 'claude-sim' },
       { name: 'reset-then-anthropic', provider: 'http-openai', upstreamModel: 'reset-upstream', fallbacks: ['via-anthropic'] },
       { name: 'reset-only', provider: 'http-anthropic', upstreamModel: 'reset-upstream' },

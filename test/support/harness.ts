@@ -38,6 +38,7 @@ export async function startHarness(opts: {
     behaviours: {
       'reset-upstream': { resetConnection: true },
       'paced-upstream': { tokensPerSecond: 50, replyTokens: 500 },
+      'no-usage-upstream': { omitUsage: true },
     },
     defaults: { replyTokens: 12 },
   });
