@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AbuseService } from '../abuse/service.ts';
+import type { AccountMeta } from '../abuse/types.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
@@ -21,6 +22,7 @@ import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
+import type { Principal } from '../core/types.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
@@ -137,7 +139,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     await abuse.start();
     closers.push(() => abuse.stop());
   }
-  const abuseGate: RequestGate | null = abuse ? { name: 'abuse', check: (input) => abuse.check(input.principal) } : null;
+  const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse) : null;
 
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
@@ -232,4 +234,31 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     },
   );
   return { gateway, db, access, abuse, close: () => gateway.close() };
+}
+
+/** Most accounts whose metadata the abuse gate remembers having sent; past it, it forgets and resends (harmless). */
+const MAX_ACCOUNTS_ANNOUNCED = 1_000_000;
+
+/**
+ * The abuse gate, plus the account metadata the detector links rings by (sign-up time, payment fingerprint, KYC,
+ * org — the key registry's attributes). Sent the first time an account is seen and again whenever its principal
+ * changes (a key update or reload gives a new principal object), so the hot path pays one Map lookup.
+ */
+function accountAwareAbuseGate(abuse: AbuseService): RequestGate {
+  const announced = new Map<string, Principal>();
+  return {
+    name: 'abuse',
+    check(input) {
+      const p = input.principal;
+      if (announced.get(p.accountId) !== p) {
+        if (announced.size >= MAX_ACCOUNTS_ANNOUNCED) announced.clear();
+        announced.set(p.accountId, p);
+        const meta: AccountMeta = { accountId: p.accountId, orgId: p.orgId, kyc: p.kyc };
+        if (p.accountCreatedAt !== undefined) meta.createdAt = p.accountCreatedAt;
+        if (p.paymentFingerprint !== undefined) meta.paymentFingerprint = p.paymentFingerprint;
+        abuse.submitAccount(meta);
+      }
+      return abuse.check(p);
+    },
+  };
 }

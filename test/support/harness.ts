@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import type { AbuseService } from '../../src/abuse/service.ts';
 import { KeyRepository } from '../../src/identity/keys.ts';
 import { startSimulatorServer, type RunningSimulator } from '../../src/providers/simulator-server.ts';
 import { composeGateway } from '../../src/server/compose.ts';
@@ -22,6 +23,8 @@ export interface Harness {
   keys: { valid: string; revoked: string };
   configPath: string;
   storeUrl: string;
+  /** The abuse service when the config enables it (tests trigger analysis with `analyseNow()`). */
+  abuse: AbuseService | null;
   logLines(): Record<string, any>[];
   close(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function startHarness(opts: {
     keys: { valid: valid.secret, revoked: revoked.secret },
     configPath,
     storeUrl: store.url,
+    abuse: composed.abuse,
     logLines: () => lines.map((l) => JSON.parse(l) as Record<string, any>),
     close: async () => {
       await composed.close();
