@@ -1,22 +1,24 @@
 /**
  * What metering plus the durable audit log add to a request: the same gateway, same upstream, same load, once
- * with both off and once with both on (audit fsync'd before each response completes), alternated twice so drift
- * affects both alike. Latency at a fixed 1,000 req/s, from the scheduled send time to the last byte.
+ * with both off and once with both on (audit durable before each response completes), alternated `--rounds` times
+ * so drift affects both alike; the figure is the difference of the medians. Latency at a fixed 1,000 req/s, from
+ * the scheduled send time to the last byte.
  *
- * Usage: node --import tsx bench/accountability.bench.ts [--duration 8] [--rate 1000]
+ * Usage: node --import tsx bench/accountability.bench.ts [--duration 8] [--rate 1000] [--rounds 3]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 import { stringify } from 'yaml';
 import { fixedRate, type LoadResult } from './loadgen.ts';
 import { createKey, startLoggingToFile, startProcess } from './support.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rate: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '8' }, rate: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } } });
 const duration = Number(values.duration);
 const rate = Number(values.rate);
-
+const rounds = Number(values.rounds);
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-acct-bench-'));
 const upstream = await startProcess(['bench/noop-upstream.ts']);
@@ -45,16 +47,17 @@ async function measure(configPath: string): Promise<LoadResult> {
 }
 
 const runs: { mode: string; r: LoadResult }[] = [];
-for (let i = 0; i < 2; i++) {
+for (let i = 0; i < rounds; i++) {
   runs.push({ mode: 'off', r: await measure(offPath) });
   runs.push({ mode: 'on', r: await measure(onPath) });
 }
 upstream.proc.kill('SIGTERM');
 const med = (mode: string, k: 'p50' | 'p99') => {
   const v = runs.filter((x) => x.mode === mode).map((x) => x.r[k]).sort((a, b) => a - b);
-  return (v[0]! + v[v.length - 1]!) / 2;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 };
-console.log(`\nMetering + durable audit, ${rate} req/s for ${duration}s per run, alternated twice`);
+console.log(`\nMetering + durable audit, ${rate} req/s for ${duration}s per run, alternated ${rounds} times; load average ${loadavg()[0]!.toFixed(2)}`);
 for (const x of runs) console.log(`${x.mode.padEnd(4)} p50 ${x.r.p50.toFixed(3)} ms  p99 ${x.r.p99.toFixed(3)} ms  errors ${x.r.errors}`);
 const addP50 = med('on', 'p50') - med('off', 'p50');
 console.log(`\nadded by metering + audit: p50 ${addP50.toFixed(3)} ms (on ${med('on', 'p50').toFixed(3)} / off ${med('off', 'p50').toFixed(3)}, ratio ${(med('on', 'p50') / med('off', 'p50')).toFixed(2)}), p99 on/off ${med('on', 'p99').toFixed(3)} / ${med('off', 'p99').toFixed(3)} ms`);
