@@ -176,6 +176,17 @@ describe('audit: a full disk through the gateway', { skip: tinyDisk ? false : 'n
       for (let i = 0; i < 40 && !outcomes.includes(503); i++) outcomes.push(await ask(stream));
       assert.ok(outcomes.includes(503), `a ${stream ? 'streaming' : 'non-streaming'} request was refused once the disk was full: ${outcomes.join(',')}`);
       assert.equal(await ask(stream), 503, 'refused while the log is unwritable');
+      // The same refusal in Anthropic's format for Anthropic callers.
+      const anthropic = new Anthropic({ apiKey: h.keys.valid, baseURL: h.url, maxRetries: 0 });
+      await assert.rejects(anthropic.messages.create({ model: 'lite', max_tokens: 16, stream, messages: [{ role: 'user', content: 'hello' }] }), (e: InstanceType<typeof Anthropic.APIError>) => {
+        assert.equal(e.status, 503);
+        assert.deepEqual(Object.keys(e.error as object).sort(), ['error', 'type']);
+        const body = e.error as { type: string; error: { type: string; message: string } };
+        assert.equal(body.type, 'error');
+        assert.equal(body.error.type, 'overloaded_error');
+        assert.match(body.error.message, /refuses to serve unaudited/);
+        return true;
+      });
       const ready = await fetch(`${h.url}/readyz`);
       assert.equal(ready.status, 503);
       assert.match(await ready.text(), /audit log unwritable: .*ENOSPC|no space/i);
