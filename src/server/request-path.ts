@@ -483,7 +483,7 @@ export class RequestPath {
     if (!(await this.durableAppend(state))) {
       // The reply is withheld: a client must never receive a response the log has no record of.
       state.outcome = 'refused';
-      return this.sendError(state, res, auditUnavailable());
+      return this.refuseUnaudited(state, res);
     }
     if (res.destroyed) {
       state.outcome = 'client_closed';
@@ -504,8 +504,15 @@ export class RequestPath {
   private async finishWithError(state: RequestState, res: ServerResponse, err: GatewayError): Promise<void> {
     state.status = err.status;
     if (!state.code) state.code = err.code;
-    if (!(await this.durableAppend(state))) return this.sendError(state, res, auditUnavailable());
+    if (!(await this.durableAppend(state))) return this.refuseUnaudited(state, res);
     return this.sendError(state, res, err);
+  }
+
+  /** The response this request was going to get is replaced by 503 audit_unavailable: its record failed. */
+  private refuseUnaudited(state: RequestState, res: ServerResponse): void {
+    state.status = 503;
+    state.code = 'audit_unavailable';
+    return this.sendError(state, res, auditUnavailable());
   }
 
   /** A stream whose record could not be made durable ends with an error event instead of its stop event. */
@@ -519,10 +526,6 @@ export class RequestPath {
 
   /** Writes an error response (no audit append: the caller has done it or it has just failed). */
   private sendError(state: RequestState, res: ServerResponse, err: GatewayError): void {
-    if (err.code === 'audit_unavailable') {
-      state.status = err.status;
-      state.code = err.code;
-    }
     if (!res.headersSent && !res.destroyed) {
       const body = state.protocol.errorBody(err);
       const headers: Record<string, string | number> = {
