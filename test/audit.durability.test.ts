@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,8 @@ import { verifyAudit } from '../src/audit/verify.ts';
 const CHILD = process.env.GH_AUDIT_CHILD;
 
 if (CHILD) {
-  const [path, run, key] = CHILD.split('|');
-  const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 100 }, { onProblem: (m) => process.stderr.write(m + '\n') });
+  const [path, run, key, rotateBytes] = CHILD.split('|');
+  const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 100, ...(rotateBytes ? { rotateBytes: Number(rotateBytes) } : {}) }, { onProblem: (m) => process.stderr.write(m + '\n') });
   process.stdout.write(`ready ${log.startup.quarantined ? 'quarantined' : 'clean'}\n`);
   let n = 0;
   const worker = async () => {
@@ -34,10 +34,10 @@ if (CHILD) {
   const privB64 = privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
   const pubPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-  function runUntilKilled(path: string, run: number, ackTarget: number): Promise<Set<string>> {
+  function runUntilKilled(path: string, run: number, ackTarget: number, rotateBytes = 0): Promise<Set<string>> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-        env: { ...process.env, GH_AUDIT_CHILD: `${path}|${run}|${privB64}` },
+        env: { ...process.env, GH_AUDIT_CHILD: `${path}|${run}|${privB64}|${rotateBytes || ''}` },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const acked = new Set<string>();
@@ -64,12 +64,12 @@ if (CHILD) {
     });
   }
 
-  test('every append that resolved survives SIGKILL; the chain verifies after each restart', { timeout: 60_000 }, async () => {
+  for (const rotateBytes of [0, 32 * 1024]) test(`every append that resolved survives SIGKILL; the chain verifies after each restart${rotateBytes ? ' (rotating every 32 KiB)' : ''}`, { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-audit-crash-'));
     const path = join(dir, 'audit.jsonl');
     const allAcked = new Set<string>();
     for (let run = 0; run < 3; run++) {
-      const acked = await runUntilKilled(path, run, 1500 + run * 700);
+      const acked = await runUntilKilled(path, run, 1500 + run * 700, rotateBytes);
       for (const id of acked) allAcked.add(id);
       // Re-open as a restart would (quarantining a torn tail if the kill left one), then verify everything.
       const log = await AuditLog.open({ path }, { onProblem: () => {} });
@@ -84,9 +84,10 @@ if (CHILD) {
         }
       }
       const missing = [...allAcked].filter((id) => !ids.has(id));
-      assert.deepEqual(missing.slice(0, 5), [], `${missing.length} acknowledged records missing after kill ${run}`);
+      assert.deepEqual(missing.slice(0, 5), [], `${missing.length} acknowledged records missing after kill ${run}; verified files ${r.files.join(', ')}; in the directory: ${readdirSync(dir).join(', ')}`);
     }
     assert.ok(allAcked.size >= 1500 * 3);
+    if (rotateBytes) assert.ok(readdirSync(dir).filter((f) => /Z-\d+$/.test(f)).length >= 10, 'the runs rotated many times');
     rmSync(dir, { recursive: true });
   });
 }

@@ -14,13 +14,18 @@
  * appending a `system` record that says writing had failed and since when; when that is durable the log is
  * healthy again.
  *
+ * Rotation: once the active file reaches `rotateBytes`, the next record assigned is a `segment` record and the file
+ * is renamed aside (`<path>.<time>`) just before that record is written, so it becomes the first line of a fresh
+ * active file. The segment record names the rotated file and its length, and the chain runs on through it:
+ * `audit verify`, query and export follow segment records back through every rotated (or quarantined) file.
+ *
  * Start-up: the file (or its last `tailVerifyBytes`) is verified. A corrupt or truncated file is renamed aside
  * (`<path>.quarantined-<time>`), never rewritten, and a new file starts with a `segment` record chained to the
  * last good record's hash, naming the quarantined file and the bad byte offset.
  */
 import { closeSync, constants as fsConstants, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
 import { GENESIS_HASH, scanChain, sealWith, type BadRecord, type ChainHead } from './chain.ts';
@@ -64,12 +69,18 @@ interface Pending {
   reject: (e: Error) => void;
   /** The `audit_write_recovered` record that documents a write outage. */
   recovery: boolean;
+  /** Byte length of `line`. */
+  bytes: number;
+  /** A rotation `segment` record: the active file is renamed aside before this record is written. */
+  rotate: boolean;
 }
 
 const noop = () => {};
 
 /** Append-only, and synchronous-data where the platform supports it (see the module comment). */
 const SYNC_WRITES = typeof fsConstants.O_DSYNC === 'number';
+/** `<time>-<seq>` after the log's file name: a rotated file, ending with the seq of its last record. */
+const ROTATED_SUFFIX = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-(\d+)$/;
 const APPEND_FLAGS = SYNC_WRITES ? fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC : 'a';
 
 export class AuditLog {
@@ -78,7 +89,7 @@ export class AuditLog {
   healthy = true;
   lastError: string | null = null;
   /** Group-commit counters: durable writes (O_DSYNC writes, or write + fdatasync) done and records made durable. */
-  readonly stats = { fsyncs: 0, records: 0 };
+  readonly stats = { fsyncs: 0, records: 0, rotations: 0 };
   startup: StartupReport = { verifiedRecords: 0, head: { seq: 0, hash: GENESIS_HASH }, quarantined: null };
 
   private fh: FileHandle | null = null;
@@ -91,6 +102,10 @@ export class AuditLog {
   /** Head of what is on disk and fsync'd. */
   private durable: ChainHead = { seq: 0, hash: GENESIS_HASH };
   private durableBytes = 0;
+  /** Size the active file will have once every queued record is written (rotation is decided on it). */
+  private assignedBytes = 0;
+  /** Set from the rename of a rotation until its segment record is durable as the new file's first line. */
+  private rotatedAside: { file: string; goodBytes: number } | null = null;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private sealedSeq = 0;
@@ -196,13 +211,31 @@ export class AuditLog {
   }
 
   private enqueue(record: AuditInput, time = this.clock(), recovery = false): Promise<void> {
+    // A rotation whose segment record failed to be written must be retried before anything else goes in the new file.
+    if (this.rotatedAside && this.assignedBytes === 0) this.enqueueSegment(this.rotatedAside, time);
+    else if (this.assignedBytes >= this.config.rotateBytes) {
+      const file = `${basename(this.config.path)}.${new Date(time).toISOString().replace(/[:.]/g, '-')}-${this.head.seq}`;
+      this.enqueueSegment({ file, goodBytes: this.assignedBytes }, time);
+    }
+    return this.push(record, time, recovery, false);
+  }
+
+  private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean): Promise<void> {
     const seq = this.head.seq + 1;
     const { line, hash } = sealWith(record, { seq, prevHash: this.head.hash, time });
+    const bytes = Buffer.byteLength(line);
     this.head = { seq, hash };
+    this.assignedBytes = rotate ? bytes : this.assignedBytes + bytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ line, seq, hash, resolve, reject, recovery });
+      this.queue.push({ line, seq, hash, resolve, reject, recovery, bytes, rotate });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
+  }
+
+  /** The segment record that starts the next file; the flush loop renames the active file just before writing it. */
+  private enqueueSegment(previous: { file: string; goodBytes: number }, time: number): void {
+    // Rejected with its batch on a write failure; the next append then tries again (see enqueue).
+    this.push({ kind: 'segment', previous: { ...previous, reason: 'rotated' } }, time, false, true).catch(noop);
   }
 
   private async flushLoop(): Promise<void> {
@@ -210,12 +243,21 @@ export class AuditLog {
     await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.length <= this.config.maxBatch ? this.queue : this.queue.slice(0, this.config.maxBatch);
-        this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+        // A batch never spans a rotation: it ends before the next rotation marker, or starts with it.
+        let end = Math.min(this.queue.length, this.config.maxBatch);
+        for (let i = 1; i < end; i++) {
+          if (this.queue[i]!.rotate) {
+            end = i;
+            break;
+          }
+        }
+        const batch = end === this.queue.length ? this.queue : this.queue.slice(0, end);
+        this.queue = batch === this.queue ? [] : this.queue.slice(end);
         let text = '';
         for (const p of batch) text += p.line;
         const bytes = Buffer.from(text);
         try {
+          if (batch[0]!.rotate) await this.rotateFile(batch[0]!);
           if (!this.fh) throw new Error('audit file is not open');
           let off = 0;
           while (off < bytes.length) {
@@ -230,6 +272,7 @@ export class AuditLog {
           continue;
         }
         this.durableBytes += bytes.length;
+        if (batch[0]!.rotate) this.rotatedAside = null;
         const last = batch[batch.length - 1];
         this.durable = { seq: last.seq, hash: last.hash };
         if (!this.healthy) {
@@ -246,11 +289,40 @@ export class AuditLog {
     }
   }
 
+  /** Renames the active file to the name its successor's segment record gives, and opens a fresh one. */
+  private async rotateFile(segment: Pending): Promise<void> {
+    const previous = (JSON.parse(segment.line) as { previous: { file: string; goodBytes: number } }).previous;
+    if (this.rotatedAside?.file === previous.file) return; // renamed already; an earlier write of the segment failed
+    const dir = dirname(this.config.path);
+    const aside = join(dir, previous.file);
+    if (this.fh) await this.fh.close();
+    this.fh = null;
+    await rename(this.config.path, aside);
+    try {
+      this.fh = await open(this.config.path, APPEND_FLAGS);
+    } catch (e) {
+      // Put the file back so the chain stays in one place; the next append retries the rotation. If even that
+      // fails, the rotation stands: the retry creates the new file and writes this segment record first.
+      if (await rename(aside, this.config.path).then(() => true, () => false)) {
+        this.fh = await open(this.config.path, APPEND_FLAGS).catch(() => null);
+      } else {
+        this.rotatedAside = previous;
+        this.durableBytes = 0;
+      }
+      throw e;
+    }
+    this.rotatedAside = previous;
+    this.durableBytes = 0;
+    fsyncDir(dir);
+    this.stats.rotations++;
+  }
+
   private async failBatch(batch: Pending[], e: unknown): Promise<void> {
     // Everything after the durable head is now unreachable: reject it all and rewind.
     const rest = this.queue;
     this.queue = [];
     this.head = { ...this.durable };
+    this.assignedBytes = this.durableBytes;
     if (this.sealedSeq > this.durable.seq) this.sealedSeq = this.durable.seq;
     if (this.fh) {
       // Drop partial bytes of the failed batch (never acknowledged). If even that fails the next start-up
@@ -327,25 +399,9 @@ export class AuditLog {
     throw new Error(`cannot take the audit log lock ${this.lockPath}`);
   }
 
-  /** Verify the existing file's tail, quarantine it when bad, open for appending. */
-  private async recoverFile(): Promise<void> {
-    const path = this.config.path;
-    await mkdir(dirname(path), { recursive: true });
-    await this.acquireLock();
-    let size = -1;
-    try {
-      size = (await stat(path)).size;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (size <= 0) {
-      this.fh = await open(path, APPEND_FLAGS);
-      this.durableBytes = size < 0 ? 0 : size;
-      if (size < 0) fsyncDir(dirname(path));
-      return;
-    }
+  /** Verifies the last `tailVerifyBytes` of a file of this log. */
+  private async scanTail(path: string, size: number): Promise<ReturnType<typeof scanChain>> {
     const fh = await open(path, 'r');
-    let scan;
     try {
       const window = Math.min(size, this.config.tailVerifyBytes);
       const start = size - window;
@@ -360,7 +416,7 @@ export class AuditLog {
       // The first record of a file continues another file when it is a `segment` record; tail windows continue
       // from whatever record they start with. Only a fresh log must start at GENESIS.
       const continues = start > 0 || /"kind":"segment"/.test(firstLine);
-      scan = scanChain(buf.subarray(from), {
+      return scanChain(buf.subarray(from), {
         baseOffset: start + from,
         firstLine: start > 0 ? null : 1,
         expect: continues ? null : { seq: 0, hash: GENESIS_HASH },
@@ -368,13 +424,64 @@ export class AuditLog {
     } finally {
       await fh.close();
     }
+  }
+
+  /** The most recent rotated file of this log (`<name>.<time>-<seq>`, highest seq), or null. */
+  private async lastRotatedFile(): Promise<string | null> {
+    const base = basename(this.config.path);
+    let best: { name: string; seq: number } | null = null;
+    for (const name of await readdir(dirname(this.config.path))) {
+      if (!name.startsWith(base + '.')) continue;
+      const m = ROTATED_SUFFIX.exec(name.slice(base.length + 1));
+      if (m && (!best || Number(m[1]) > best.seq)) best = { name, seq: Number(m[1]) };
+    }
+    return best?.name ?? null;
+  }
+
+  /** Verify the existing file's tail, quarantine it when bad, open for appending. */
+  private async recoverFile(): Promise<void> {
+    const path = this.config.path;
+    await mkdir(dirname(path), { recursive: true });
+    await this.acquireLock();
+    let size = -1;
+    try {
+      size = (await stat(path)).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (size <= 0) {
+      // No active records. A crash between a rotation's rename and its segment record leaves exactly this beside a
+      // rotated file: continue the chain from that file, so the next record is the segment that links it.
+      const previous = await this.lastRotatedFile();
+      if (previous) {
+        const prevSize = (await stat(join(dirname(path), previous))).size;
+        const scan = await this.scanTail(join(dirname(path), previous), prevSize);
+        if (!scan.firstBad) {
+          this.startup = { verifiedRecords: scan.count, head: scan.head, quarantined: null };
+          this.head = { ...scan.head };
+          this.durable = { ...scan.head };
+          this.sealedSeq = scan.head.seq;
+          this.rotatedAside = { file: previous, goodBytes: prevSize };
+        } else {
+          this.onProblem(`rotated audit file ${previous} has a bad record at byte offset ${scan.firstBad.offset}: ${scan.firstBad.reason}; not continuing from it (see \`gatehouse audit verify\`)`);
+        }
+      }
+      this.fh = await open(path, APPEND_FLAGS);
+      this.durableBytes = this.assignedBytes = 0;
+      if (size < 0) fsyncDir(dirname(path));
+      // Link the files now, not at the next append: until the segment record is in, the active file would read
+      // as a log of its own to `audit verify`.
+      if (this.rotatedAside) await this.push({ kind: 'segment', previous: { ...this.rotatedAside, reason: 'rotated' } }, this.clock(), false, true);
+      return;
+    }
+    const scan = await this.scanTail(path, size);
     this.startup = { verifiedRecords: scan.count, head: scan.head, quarantined: null };
     this.head = { ...scan.head };
     this.durable = { ...scan.head };
     this.sealedSeq = scan.head.seq;
     if (!scan.firstBad) {
       this.fh = await open(path, APPEND_FLAGS);
-      this.durableBytes = size;
+      this.durableBytes = this.assignedBytes = size;
       return;
     }
     const bad = scan.firstBad;
@@ -387,7 +494,7 @@ export class AuditLog {
         `quarantined as ${aside}; new segment continues from seq ${scan.head.seq}`,
     );
     this.fh = await open(path, APPEND_FLAGS);
-    this.durableBytes = 0;
+    this.durableBytes = this.assignedBytes = 0;
     fsyncDir(dirname(path));
     await this.append({
       kind: 'segment',

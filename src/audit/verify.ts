@@ -1,11 +1,12 @@
 /**
- * Offline verification of an audit file (and, through its `segment` records, of the quarantined files it
- * continues). Detects edited, deleted, reordered and inserted records and names the first bad one by seq,
+ * Offline verification of an audit log: the active file and, through its `segment` records, the rotated and
+ * quarantined files it continues, oldest first, one file in memory at a time. Detects edited, deleted, reordered and inserted records and names the first bad one by seq,
  * line and byte offset. With the public key, every checkpoint's Ed25519 signature is checked too, which is
  * what stops someone who can edit the file from simply re-hashing the whole chain after an edit: such a
  * rewrite cannot produce valid signatures for the checkpoints already issued.
  */
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH, scanChain, type AuditLine, type BadRecord, type ChainHead } from './chain.ts';
@@ -40,57 +41,80 @@ function checkpointCheck(key: KeyObject | null, stats: { checkpoints: number; se
   };
 }
 
-interface FileScan {
-  head: ChainHead;
-  records: number;
-  files: string[];
-  firstBad: (BadRecord & { file: string }) | null;
+/** One file of a log and how many of its bytes belong to the chain (null: all of it, the active file). */
+interface ChainFile {
+  path: string;
+  limit: number | null;
 }
 
-async function scanFile(path: string, limitBytes: number | null, key: KeyObject | null, stats: { checkpoints: number; sealedThrough: number }, depth: number): Promise<FileScan> {
-  let buf = await readFile(path);
-  if (limitBytes !== null) buf = buf.subarray(0, limitBytes);
-  let expect: ChainHead = { seq: 0, hash: GENESIS_HASH };
-  let prior: FileScan = { head: expect, records: 0, files: [], firstBad: null };
-  const nl = buf.indexOf(10);
-  if (nl > 0) {
-    let first: AuditLine | null = null;
-    try {
-      first = JSON.parse(buf.toString('utf8', 0, nl)) as AuditLine;
-    } catch {
-      /* reported by the scan below */
+/** The first line of a file, parsed; null when it is not a JSON record. Reads only as far as the first line break. */
+async function firstRecord(path: string): Promise<AuditLine | null> {
+  const fh = await open(path, 'r');
+  try {
+    let buf = Buffer.alloc(0);
+    const chunk = Buffer.alloc(16 * 1024);
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, buf.length);
+      if (bytesRead === 0) break;
+      buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+      if (buf.indexOf(10) !== -1 || buf.length > 1024 * 1024) break;
     }
-    const prev = first && first.kind === 'segment' ? (first.previous as { file?: string; goodBytes?: number } | undefined) : undefined;
-    if (first && prev && typeof prev.file === 'string' && typeof prev.goodBytes === 'number' && depth < 1000) {
-      const prevPath = join(dirname(path), prev.file);
-      try {
-        prior = await scanFile(prevPath, prev.goodBytes, key, stats, depth + 1);
-      } catch (e) {
-        return {
-          head: expect,
-          records: 0,
-          files: [path],
-          firstBad: { file: path, seq: first.seq, expectedSeq: first.seq, line: 1, offset: 0, reason: `the segment it continues cannot be read: ${(e as Error).message}` },
-        };
-      }
-      if (prior.firstBad) return { ...prior, files: [...prior.files, path] };
-      expect = prior.head;
-    }
+    const nl = buf.indexOf(10);
+    return JSON.parse(buf.toString('utf8', 0, nl === -1 ? buf.length : nl)) as AuditLine;
+  } catch {
+    return null;
+  } finally {
+    await fh.close();
   }
-  const scan = scanChain(buf, { expect, check: checkpointCheck(key, stats) });
-  return {
-    head: scan.head,
-    records: prior.records + scan.count,
-    files: [...prior.files, path],
-    firstBad: scan.firstBad ? { ...scan.firstBad, file: path } : null,
-  };
+}
+
+/**
+ * Walks `segment` records back from the active file to the oldest file of the log (rotated or quarantined), reading
+ * only first lines, so that verification can then hold one file in memory at a time, oldest first.
+ */
+async function chainFiles(path: string): Promise<{ files: ChainFile[]; broken: (BadRecord & { file: string }) | null }> {
+  const files: ChainFile[] = [{ path, limit: null }];
+  let current = path;
+  for (let depth = 0; depth < 100_000; depth++) {
+    const first = await firstRecord(current);
+    const prev = first?.kind === 'segment' ? (first.previous as { file?: unknown; goodBytes?: unknown } | undefined) : undefined;
+    if (!first || !prev || typeof prev.file !== 'string' || typeof prev.goodBytes !== 'number') break;
+    const prevPath = join(dirname(current), prev.file);
+    try {
+      await access(prevPath, fsConstants.R_OK);
+    } catch (e) {
+      const broken = { file: current, seq: first.seq, expectedSeq: first.seq, line: 1, offset: 0, reason: `the segment it continues cannot be read: ${(e as Error).message}` };
+      return { files, broken };
+    }
+    files.unshift({ path: prevPath, limit: prev.goodBytes });
+    current = prevPath;
+  }
+  return { files, broken: null };
+}
+
+async function scanLog(path: string, key: KeyObject | null, stats: { checkpoints: number; sealedThrough: number }): Promise<{ head: ChainHead; records: number; files: string[]; firstBad: (BadRecord & { file: string }) | null }> {
+  const { files, broken } = await chainFiles(path);
+  let head: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  if (broken) return { head, records: 0, files: [path], firstBad: broken };
+  let records = 0;
+  const seen: string[] = [];
+  for (const f of files) {
+    let buf = await readFile(f.path);
+    if (f.limit !== null) buf = buf.subarray(0, f.limit);
+    seen.push(f.path);
+    const scan = scanChain(buf, { expect: head, check: checkpointCheck(key, stats) });
+    records += scan.count;
+    if (scan.firstBad) return { head: scan.head, records, files: seen, firstBad: { ...scan.firstBad, file: f.path } };
+    head = scan.head;
+  }
+  return { head, records, files: seen, firstBad: null };
 }
 
 /** Verify `path`; `publicKey` is a KeyObject or a key spec (PEM, base64 DER, file path). */
 export async function verifyAudit(path: string, publicKey?: KeyObject | string | null): Promise<VerifyResult> {
   const key = publicKey == null ? null : typeof publicKey === 'string' ? loadPublicKey(publicKey) : publicKey;
   const stats = { checkpoints: 0, sealedThrough: 0 };
-  const r = await scanFile(path, null, key, stats, 0);
+  const r = await scanLog(path, key, stats);
   return {
     ok: r.firstBad === null,
     records: r.records,
