@@ -8,12 +8,13 @@
  * The file defaults to `audit.path` from --config, else data/audit/audit.jsonl. The public key defaults to
  * $GATEHOUSE_AUDIT_PUBLIC_KEY, else the public half of `audit.signingKey` from --config.
  */
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, type AuditConfig } from './config.ts';
 import { describeBad, verifyAudit } from './verify.ts';
-import { CSV_COLUMNS, parseTime, queryAudit, toCsvRow, type AuditFilter } from './query.ts';
+import { auditRecords, CSV_COLUMNS, matches, parseTime, toCsvRow, type AuditFilter } from './query.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { TextVault } from './retention.ts';
 
@@ -107,16 +108,27 @@ export async function run(argv: string[]): Promise<number> {
       err(`gatehouse audit ${sub}: --format: '${format}' is not one of jsonl, csv\n`);
       return 2;
     }
-    let res;
+    // Streamed record by record (with stdout's backpressure), so exporting a large log needs no memory for it.
+    const write = async (line: string) => {
+      if (!process.stdout.write(line)) await once(process.stdout, 'drain');
+    };
+    const limit = filter.limit ?? Infinity;
+    let written = 0;
     try {
-      res = await queryAudit(file, filter);
+      if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\n');
+      for await (const r of auditRecords(file)) {
+        if (!matches(r, filter)) continue;
+        if (written >= limit) {
+          err(`(more records match; raise --limit)\n`);
+          break;
+        }
+        await write((format === 'csv' ? toCsvRow(r) : canonicalJson(r)) + '\n');
+        written++;
+      }
     } catch (e) {
       err(`gatehouse audit ${sub}: ${(e as Error).message}\n`);
       return 2;
     }
-    if (format === 'csv') out(CSV_COLUMNS.join(',') + '\n' + res.records.map((r) => toCsvRow(r) + '\n').join(''));
-    else out(res.records.map((r) => canonicalJson(r) + '\n').join(''));
-    if (res.truncated) err(`(more records match; raise --limit)\n`);
     return 0;
   }
 

@@ -1,11 +1,11 @@
 /**
- * Reading the audit log back: all files of the log in chain order (quarantined segments' good prefixes first),
- * filtered by principal, model, action and time. Reads the files whole; fine for logs up to a few GB, and
- * the query path is for incident work, not for the request hot path.
+ * Reading the audit log back: all files of the log in chain order (rotated files and quarantined segments' good
+ * prefixes first), filtered by principal, model, action and time, streamed rather than read whole.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { AuditLine } from './chain.ts';
+import { chainFiles } from './files.ts';
 
 export interface AuditFilter {
   /** Matches the key id, account id or org id of a request, or the actor/target of an admin action. */
@@ -22,36 +22,34 @@ export interface AuditFilter {
   limit?: number;
 }
 
-async function readLines(path: string, limitBytes: number | null, depth: number): Promise<AuditLine[]> {
-  let buf = await readFile(path);
-  if (limitBytes !== null) buf = buf.subarray(0, limitBytes);
-  const out: AuditLine[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(10, pos);
-    if (nl === -1) break;
+/**
+ * Every record of the log at `path`, oldest first, streamed file by file: memory stays bounded by one line, and
+ * the event loop is yielded between chunks, so a query on a large log does not stall a gateway serving requests.
+ * A line that does not parse ends what can be trusted in its file (`audit verify` says where and why); a segment
+ * whose predecessor is missing starts the log there.
+ */
+export async function* auditRecords(path: string): AsyncGenerator<AuditLine> {
+  const { files } = await chainFiles(path);
+  for (const f of files) {
+    if (f.limit === 0) continue;
+    const input = createReadStream(f.path, f.limit === null ? {} : { end: f.limit - 1 });
+    const lines = createInterface({ input, crlfDelay: Infinity });
     try {
-      out.push(JSON.parse(buf.toString('utf8', pos, nl)) as AuditLine);
-    } catch {
-      break; // a bad line ends what can be trusted in this file; `audit verify` says where and why
+      for await (const line of lines) {
+        if (line === '') continue;
+        let rec: AuditLine;
+        try {
+          rec = JSON.parse(line) as AuditLine;
+        } catch {
+          break;
+        }
+        yield rec;
+      }
+    } finally {
+      lines.close();
+      input.destroy();
     }
-    pos = nl + 1;
   }
-  const first = out[0];
-  const prev = first?.kind === 'segment' ? (first.previous as { file?: string; goodBytes?: number } | undefined) : undefined;
-  if (prev?.file && typeof prev.goodBytes === 'number' && depth < 1000) {
-    try {
-      return [...(await readLines(join(dirname(path), prev.file), prev.goodBytes, depth + 1)), ...out];
-    } catch {
-      return out;
-    }
-  }
-  return out;
-}
-
-/** Every record of the log at `path`, oldest first. */
-export function readAuditRecords(path: string): Promise<AuditLine[]> {
-  return readLines(path, null, 0);
 }
 
 export function matches(rec: AuditLine, f: AuditFilter): boolean {
@@ -69,11 +67,11 @@ export function matches(rec: AuditLine, f: AuditFilter): boolean {
   return true;
 }
 
+/** Matching records, oldest first, up to `f.limit`; `truncated` says more matched. Reading stops there. */
 export async function queryAudit(path: string, f: AuditFilter): Promise<{ records: AuditLine[]; truncated: boolean }> {
-  const all = await readAuditRecords(path);
   const limit = f.limit ?? Infinity;
   const records: AuditLine[] = [];
-  for (const r of all) {
+  for await (const r of auditRecords(path)) {
     if (!matches(r, f)) continue;
     if (records.length >= limit) return { records, truncated: true };
     records.push(r);
