@@ -105,6 +105,35 @@ async function pacedLatency(perSecond: number, seconds: number): Promise<{ p50: 
 const paced = await pacedLatency(1000, 3);
 console.log(`append latency at 1000 records/s: p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms; bare write+fdatasync p50 ${paced.rawFsyncP50.toFixed(2)} ms (baseline, ratio ${(paced.p50 / paced.rawFsyncP50).toFixed(1)}x)`);
 
+/**
+ * Query over a large rotated log: the streaming reader against the former read-every-file-whole approach (baseline),
+ * same files, same filter. Each side runs in a fresh child process so peak RSS is its own.
+ */
+async function queryFootprint(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-query-bench-'));
+  const path = join(dir, 'audit.jsonl');
+  const log = await AuditLog.open({ path, rotateBytes: 32 * 1024 * 1024 }, { onProblem: () => {} });
+  const N = 400_000;
+  for (let i = 0; i < N; i += 2000) {
+    await Promise.all(Array.from({ length: 2000 }, (_, j) => log.append(auditRecordFromEvent({ ...event, requestId: `q-${i + j}`, accountId: (i + j) % 1000 === 0 ? 'acct_needle' : event.accountId }))));
+  }
+  await log.close();
+  const { execFileSync } = await import('node:child_process');
+  const run = (mode: string) => {
+    const script = mode === 'stream'
+      ? `import { queryAudit } from './src/audit/query.ts'; const t = performance.now(); const r = await queryAudit(${JSON.stringify(path)}, { account: 'acct_needle' }); console.log(JSON.stringify({ n: r.records.length, ms: performance.now() - t, rss: process.resourceUsage().maxRSS / 1024 }));`
+      : `import { readFile } from 'node:fs/promises'; import { chainFiles } from './src/audit/files.ts'; const t = performance.now(); let n = 0; for (const f of (await chainFiles(${JSON.stringify(path)})).files) { let b = await readFile(f.path); if (f.limit !== null) b = b.subarray(0, f.limit); const recs = b.toString('utf8').split('\\n').filter(Boolean).map((l) => JSON.parse(l)); n += recs.filter((r) => r.principal?.accountId === 'acct_needle').length; } console.log(JSON.stringify({ n, ms: performance.now() - t, rss: process.resourceUsage().maxRSS / 1024 }));`;
+    return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })) as { n: number; ms: number; rss: number };
+  };
+  const streamed = run('stream');
+  const whole = run('whole');
+  const { statSync, readdirSync } = await import('node:fs');
+  const mb = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0) / 1048576;
+  console.log(`audit query over ${N} records (${mb.toFixed(0)} MB in ${readdirSync(dir).length} files), ${streamed.n} matches: streaming ${(N / streamed.ms).toFixed(0)}k records/s, peak RSS ${streamed.rss.toFixed(0)} MB; baseline read-whole ${(N / whole.ms).toFixed(0)}k records/s, peak RSS ${whole.rss.toFixed(0)} MB (memory ratio ${(whole.rss / streamed.rss).toFixed(1)}x)`);
+  rmSync(dir, { recursive: true });
+}
+await queryFootprint();
+
 const lim = new MemoryLimiter({ defaults: { key: { rpm: 1e9, tpm: 1e12 }, account: { rpm: 1e9, tpm: 1e12, monthlyBudgetUsd: 1e9 }, org: { rpm: 1e9 } } });
 const principals = Array.from({ length: 1000 }, (_, i) => ({ keyId: `k${i}`, accountId: `a${i % 100}`, orgId: `o${i % 10}` }));
 let i = 0;
