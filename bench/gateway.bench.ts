@@ -8,7 +8,7 @@
  *
  * Usage: node --import tsx bench/gateway.bench.ts [--duration 10] [--rate 1000] [--connections 64]
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,16 @@ const rate = Number(values.rate);
 const connections = Number(values.connections);
 
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ, 100 on every mainstream Linux build
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 const upstream = await startProcess(['bench/noop-upstream.ts']);
@@ -57,23 +67,28 @@ const bodies = {
 };
 // The upstream itself ignores the model name; the bare proxy forwards the body untouched.
 
-interface Row { mode: string; target: string; p50: number; p99: number; rps: number; errors: number }
+interface Row { mode: string; target: string; p50: number; p99: number; rps: number; errors: number; cpuUs: number }
 const rows: Row[] = [];
 for (const [mode, body] of Object.entries(bodies)) {
   for (const t of targets) {
     const target = { url: t.url, headers: { 'content-type': 'application/json', ...t.headers }, body };
     await fixedRate(target, 500, 2, 16); // warm-up (JIT, pools)
+    // CPU per request of the process under test (for `upstream`, the upstream itself) at the fixed rate: the
+    // quantity that decides saturation, and far less noisy than throughput on a shared machine.
+    const pid = (t.name === 'upstream' ? upstream : t.name === 'bare' ? bare : gateway).proc.pid;
+    const cpu0 = cpuMs(pid);
     const fixed: LoadResult = await fixedRate(target, rate, duration, connections);
+    const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / (fixed.requests + fixed.errors);
     const sat: LoadResult = await saturate(target, duration, connections);
-    rows.push({ mode, target: t.name, p50: fixed.p50, p99: fixed.p99, rps: sat.rps, errors: fixed.errors + sat.errors });
+    rows.push({ mode, target: t.name, p50: fixed.p50, p99: fixed.p99, rps: sat.rps, errors: fixed.errors + sat.errors, cpuUs });
   }
 }
 for (const p of [upstream.proc, bare.proc, gateway.proc]) p.kill('SIGTERM');
 
 const get = (mode: string, target: string) => rows.find((r) => r.mode === mode && r.target === target)!;
 console.log(`\nGateway overhead — ${rate} req/s fixed rate and saturation, ${connections} connections, ${duration}s per run`);
-console.log('mode    target    p50 ms  p99 ms  sat req/s  errors');
-for (const r of rows) console.log(`${r.mode.padEnd(7)} ${r.target.padEnd(9)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(9)}  ${r.errors}`);
+console.log('mode    target    p50 ms  p99 ms  sat req/s  CPU µs/req  errors');
+for (const r of rows) console.log(`${r.mode.padEnd(7)} ${r.target.padEnd(9)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(9)}  ${r.cpuUs.toFixed(0).padStart(10)}  ${r.errors}`);
 console.log('\nmode    added p50 ms (gateway / bare)   added p99 ms (gateway / bare)   saturation gateway/bare');
 for (const mode of Object.keys(bodies)) {
   const u = get(mode, 'upstream');

@@ -5,6 +5,12 @@
  *               is measured from the scheduled time, so queueing is not hidden (no coordinated omission).
  *   saturate  — closed loop: `connections` workers send back to back; reports requests per second.
  * Latency is to the last byte of the response body (the whole stream, when streaming).
+ *
+ * The open loop sleeps on a timer between sends rather than spinning on setImmediate: the load generator shares
+ * the machine with the targets, and a spinning loop holds a core at 100 % for the whole run, taking it from the
+ * upstream and the proxy under test (more so from whichever needs more CPU). Timer wake-ups are up to ~1 ms late;
+ * latency is still measured from the scheduled send time, so that lateness counts against every target alike
+ * and cancels out of the figures reported relative to the upstream.
  */
 import { Pool } from 'undici';
 
@@ -70,7 +76,7 @@ export async function fixedRate(t: Target, rate: number, seconds: number, connec
         );
       }
       if (issued >= total) resolve();
-      else setImmediate(tick);
+      else setTimeout(tick, Math.max(0, start + (issued * 1000) / rate - performance.now()));
     };
     tick();
   });
