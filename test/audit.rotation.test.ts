@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { AuditLog } from '../src/audit/log.ts';
 import { verifyAudit } from '../src/audit/verify.ts';
@@ -18,7 +19,10 @@ const record = (i: number) => ({ kind: 'request', requestId: `req-${i}`, padding
 test('rotation: files stay near rotateBytes, the chain and queries span them all, tampering in an old file is found', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-audit-rot-'));
   const path = join(dir, 'audit.jsonl');
-  const log = await AuditLog.open({ path, rotateBytes: ROTATE }, { onProblem: () => {} });
+  // Signed checkpoints every few records: a checkpoint must still seal the record right before it across rotations.
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const log = await AuditLog.open({ path, rotateBytes: ROTATE, signingKey, checkpointEvery: 7 }, { onProblem: () => {} });
   // Concurrent appends: rotation must keep file order = seq order even when batches are in flight.
   await Promise.all(Array.from({ length: 400 }, (_, i) => log.append(record(i))));
   for (let i = 400; i < 500; i++) await log.append(record(i));
@@ -31,10 +35,11 @@ test('rotation: files stay near rotateBytes, the chain and queries span them all
     const size = statSync(join(dir, f)).size;
     assert.ok(size >= ROTATE && size < ROTATE + 400, `${f}: ${size} bytes`);
   }
-  const r = await verifyAudit(path);
+  const r = await verifyAudit(path, publicKey);
   assert.equal(r.ok, true, JSON.stringify(r.firstBad));
   assert.equal(r.files.length, rotated.length + 1);
-  assert.equal(r.records, 500 + rotated.length, 'every record plus one segment record per rotation');
+  assert.equal(r.records, 500 + rotated.length + r.checkpoints, 'every record plus one segment record per rotation and the checkpoints');
+  assert.ok(r.checkpoints >= 60, `checkpoints: ${r.checkpoints}`);
   const q = await queryAudit(path, { kind: 'request' });
   assert.deepEqual(q.records.map((x) => x.requestId), Array.from({ length: 500 }, (_, i) => `req-${i}`));
   const seqs = (await queryAudit(path, {})).records.map((x) => x.seq as number);

@@ -22,6 +22,8 @@ export const configSchema = z
     tailVerifyBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
     /** Most records written per group commit. */
     maxBatch: z.number().int().min(1).default(4096),
+    /** Batches written concurrently (each at its own offset, acknowledged in order); 1 = one sync at a time. */
+    maxWritesInFlight: z.number().int().min(1).max(64).default(4),
     /** Start a new file (the old one renamed to `<path>.<time>-<seq>`, the chain continuing) past this size. */
     rotateBytes: z.number().int().min(4096).default(256 * 1024 * 1024),
     /** Optional encrypted retention of prompt/response text (off by default). */

@@ -4,8 +4,10 @@
  * Durability: `append()` resolves only after the record's bytes are on stable storage. The file is opened with
  * O_DSYNC where the platform has it, so each write returns only once its data (and the metadata needed to read
  * it back) is durable: the guarantee of write + fdatasync in one system call and one thread-pool round trip
- * instead of two. Elsewhere it is write + fdatasync. Appends that arrive while a write is in flight wait in a
- * queue and go out together in the next one, so many concurrent appends share one sync (group commit). seq/prevHash/hash are assigned synchronously in append()
+ * instead of two. Elsewhere it is write + fdatasync. Appends are group-committed: those issued in the same tick
+ * go out as one batch, and up to `maxWritesInFlight` batches are written concurrently, each at the file offset
+ * assigned to it in seq order (positional writes), so a burst does not wait for the sync ahead of it. Records are
+ * acknowledged strictly in seq order: a batch resolves only once it and every batch before it are durable. seq/prevHash/hash are assigned synchronously in append()
  * call order, so the file order is the call order.
  *
  * Faults: a failed write or fsync (ENOSPC, EACCES, EIO…) rejects every record not yet durable, rewinds the
@@ -75,13 +77,22 @@ interface Pending {
   rotate: boolean;
 }
 
+interface InFlightBatch {
+  batch: Pending[];
+  length: number;
+  done: boolean;
+  /** Settles when the write finished either way (failure handling waits on it). */
+  settled: Promise<void>;
+}
+
 const noop = () => {};
 
-/** Append-only, and synchronous-data where the platform supports it (see the module comment). */
+/** Synchronous-data writes where the platform supports it (see the module comment). */
 const SYNC_WRITES = typeof fsConstants.O_DSYNC === 'number';
 /** `<time>-<seq>` after the log's file name: a rotated file, ending with the seq of its last record. */
 const ROTATED_SUFFIX = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-(\d+)$/;
-const APPEND_FLAGS = SYNC_WRITES ? fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC : 'a';
+/** Positional writes (never O_APPEND): concurrent batches must land at the offsets assigned in seq order. */
+const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | (SYNC_WRITES ? fsConstants.O_DSYNC : 0);
 
 export class AuditLog {
   readonly config: AuditConfig;
@@ -104,6 +115,14 @@ export class AuditLog {
   private durableBytes = 0;
   /** Size the active file will have once every queued record is written (rotation is decided on it). */
   private assignedBytes = 0;
+  /** File offset of the next batch to be written. */
+  private writeOffset = 0;
+  /** Batches being written, oldest first; acknowledged from the front as they become durable. */
+  private inFlight: InFlightBatch[] = [];
+  private pumpScheduled = false;
+  private rotating = false;
+  private failing = false;
+  private resolveIdle: (() => void) | null = null;
   /** Set from the rename of a rotation until its segment record is durable as the new file's first line. */
   private rotatedAside: { file: string; goodBytes: number } | null = null;
   private queue: Pending[] = [];
@@ -204,20 +223,27 @@ export class AuditLog {
   // ---- internals ----
 
   private enqueueCheckpoint(): Promise<void> {
-    const claim = { seq: this.head.seq, hash: this.head.hash, time: this.clock() };
+    const time = this.clock();
+    // Rotate first: a segment record slipped in after the claim is made would sit between it and what it seals.
+    this.rotateIfDue(time);
+    const claim = { seq: this.head.seq, hash: this.head.hash, time };
     const signature = signCheckpoint(this.signingKey!, claim);
     this.sealedSeq = this.head.seq + 1; // the checkpoint itself needs no seal
-    return this.enqueue({ kind: 'checkpoint', sealedSeq: claim.seq, sealedHash: claim.hash, signature }, claim.time);
+    return this.push({ kind: 'checkpoint', sealedSeq: claim.seq, sealedHash: claim.hash, signature }, time, false, false);
   }
 
   private enqueue(record: AuditInput, time = this.clock(), recovery = false): Promise<void> {
+    this.rotateIfDue(time);
+    return this.push(record, time, recovery, false);
+  }
+
+  private rotateIfDue(time: number): void {
     // A rotation whose segment record failed to be written must be retried before anything else goes in the new file.
     if (this.rotatedAside && this.assignedBytes === 0) this.enqueueSegment(this.rotatedAside, time);
     else if (this.assignedBytes >= this.config.rotateBytes) {
       const file = `${basename(this.config.path)}.${new Date(time).toISOString().replace(/[:.]/g, '-')}-${this.head.seq}`;
       this.enqueueSegment({ file, goodBytes: this.assignedBytes }, time);
     }
-    return this.push(record, time, recovery, false);
   }
 
   private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean): Promise<void> {
@@ -228,7 +254,7 @@ export class AuditLog {
     this.assignedBytes = rotate ? bytes : this.assignedBytes + bytes;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, seq, hash, resolve, reject, recovery, bytes, rotate });
-      if (!this.flushing) this.flushing = this.flushLoop();
+      this.schedulePump();
     });
   }
 
@@ -238,55 +264,103 @@ export class AuditLog {
     this.push({ kind: 'segment', previous: { ...previous, reason: 'rotated' } }, time, false, true).catch(noop);
   }
 
-  private async flushLoop(): Promise<void> {
-    // Yield once so appends issued in the same tick join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    try {
-      while (this.queue.length > 0) {
-        // A batch never spans a rotation: it ends before the next rotation marker, or starts with it.
-        let end = Math.min(this.queue.length, this.config.maxBatch);
-        for (let i = 1; i < end; i++) {
-          if (this.queue[i]!.rotate) {
-            end = i;
-            break;
-          }
+  /** Starts writing on the next turn of the event loop, so appends issued in the same tick share one batch. */
+  private schedulePump(): void {
+    if (!this.flushing) this.flushing = new Promise<void>((r) => (this.resolveIdle = r));
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts as many batch writes as the in-flight limit allows; resolves `flushing` once nothing is left to do. */
+  private pump(): void {
+    while (!this.failing && !this.rotating && this.queue.length > 0 && this.inFlight.length < this.config.maxWritesInFlight) {
+      // A rotation renames the file under the writes: it waits until the old file's writes are all durable.
+      if (this.queue[0]!.rotate && this.inFlight.length > 0) break;
+      // A batch never spans a rotation: it ends before the next rotation marker, or starts with it.
+      let end = Math.min(this.queue.length, this.config.maxBatch);
+      for (let i = 1; i < end; i++) {
+        if (this.queue[i]!.rotate) {
+          end = i;
+          break;
         }
-        const batch = end === this.queue.length ? this.queue : this.queue.slice(0, end);
-        this.queue = batch === this.queue ? [] : this.queue.slice(end);
-        let text = '';
-        for (const p of batch) text += p.line;
-        const bytes = Buffer.from(text);
-        try {
-          if (batch[0]!.rotate) await this.rotateFile(batch[0]!);
-          if (!this.fh) throw new Error('audit file is not open');
-          let off = 0;
-          while (off < bytes.length) {
-            const { bytesWritten } = await this.fh!.write(bytes, off, bytes.length - off);
-            off += bytesWritten;
-          }
-          if (!SYNC_WRITES) await this.fh!.datasync();
-          this.stats.fsyncs++;
-          this.stats.records += batch.length;
-        } catch (e) {
-          await this.failBatch(batch, e);
-          continue;
-        }
-        this.durableBytes += bytes.length;
-        if (batch[0]!.rotate) this.rotatedAside = null;
-        const last = batch[batch.length - 1];
-        this.durable = { seq: last.seq, hash: last.hash };
-        if (!this.healthy) {
-          const since = this.failedSince;
-          const error = this.lastError;
-          this.markHealthy();
-          // Every outage leaves a record of itself, also when an ordinary append was the first to succeed.
-          if (!batch.some((p) => p.recovery)) this.enqueue(recoveryRecord(since, error), this.clock(), true).catch(noop);
-        }
-        for (const p of batch) p.resolve();
       }
-    } finally {
-      this.flushing = null;
+      const batch = end === this.queue.length ? this.queue : this.queue.slice(0, end);
+      this.queue = batch === this.queue ? [] : this.queue.slice(end);
+      if (batch[0]!.rotate) {
+        this.rotating = true;
+        this.rotateFile(batch[0]!).then(
+          () => {
+            this.rotating = false;
+            this.startWrite(batch);
+            this.pump();
+          },
+          (e) => {
+            this.rotating = false;
+            void this.fail(e, batch);
+          },
+        );
+        return;
+      }
+      this.startWrite(batch);
     }
+    if (!this.failing && !this.rotating && this.queue.length === 0 && this.inFlight.length === 0) {
+      const done = this.resolveIdle;
+      this.flushing = null;
+      this.resolveIdle = null;
+      done?.();
+    }
+  }
+
+  private startWrite(batch: Pending[]): void {
+    let text = '';
+    for (const p of batch) text += p.line;
+    const bytes = Buffer.from(text);
+    const offset = this.writeOffset;
+    this.writeOffset += bytes.length;
+    const write = this.writeAt(bytes, offset);
+    const entry: InFlightBatch = { batch, length: bytes.length, done: false, settled: write.then(noop, noop) };
+    this.inFlight.push(entry);
+    write.then(
+      () => {
+        entry.done = true;
+        if (!this.failing) this.acknowledge();
+      },
+      (e) => void this.fail(e),
+    );
+  }
+
+  private async writeAt(bytes: Buffer, position: number): Promise<void> {
+    const fh = this.fh;
+    if (!fh) throw new Error('audit file is not open');
+    let off = 0;
+    while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off, position + off)).bytesWritten;
+    if (!SYNC_WRITES) await fh.datasync();
+  }
+
+  /** Acknowledges, in seq order, every batch at the front that is durable; then starts more writes. */
+  private acknowledge(): void {
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
+      const { batch, length } = this.inFlight.shift()!;
+      this.durableBytes += length;
+      this.stats.fsyncs++;
+      this.stats.records += batch.length;
+      if (batch[0]!.rotate) this.rotatedAside = null;
+      const last = batch[batch.length - 1]!;
+      this.durable = { seq: last.seq, hash: last.hash };
+      if (!this.healthy) {
+        const since = this.failedSince;
+        const error = this.lastError;
+        this.markHealthy();
+        // Every outage leaves a record of itself, also when an ordinary append was the first to succeed.
+        if (!batch.some((p) => p.recovery)) this.enqueue(recoveryRecord(since, error), this.clock(), true).catch(noop);
+      }
+      for (const p of batch) p.resolve();
+    }
+    this.pump();
   }
 
   /** Renames the active file to the name its successor's segment record gives, and opens a fresh one. */
@@ -299,40 +373,57 @@ export class AuditLog {
     this.fh = null;
     await rename(this.config.path, aside);
     try {
-      this.fh = await open(this.config.path, APPEND_FLAGS);
+      this.fh = await open(this.config.path, WRITE_FLAGS);
     } catch (e) {
       // Put the file back so the chain stays in one place; the next append retries the rotation. If even that
       // fails, the rotation stands: the retry creates the new file and writes this segment record first.
       if (await rename(aside, this.config.path).then(() => true, () => false)) {
-        this.fh = await open(this.config.path, APPEND_FLAGS).catch(() => null);
+        this.fh = await open(this.config.path, WRITE_FLAGS).catch(() => null);
       } else {
         this.rotatedAside = previous;
-        this.durableBytes = 0;
+        this.durableBytes = this.writeOffset = 0;
       }
       throw e;
     }
     this.rotatedAside = previous;
-    this.durableBytes = 0;
+    this.durableBytes = this.writeOffset = 0;
     fsyncDir(dir);
     this.stats.rotations++;
   }
 
-  private async failBatch(batch: Pending[], e: unknown): Promise<void> {
-    // Everything after the durable head is now unreachable: reject it all and rewind.
-    const rest = this.queue;
+  /**
+   * A write (or rotation) failed: wait until no write is still running (none may land after the truncate below),
+   * acknowledge what became durable before the failure, then reject everything after it and rewind the chain head
+   * to the last durable record. Partial bytes are trimmed: they were never acknowledged, so never part of the log.
+   */
+  private async fail(e: unknown, notStarted: Pending[] = []): Promise<void> {
+    if (this.failing) return; // the first failure's handler rejects everything after the durable head
+    this.failing = true;
+    await Promise.allSettled(this.inFlight.map((x) => x.settled));
+    while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
+      // Durable and contiguous with the durable head: acknowledge as usual (acknowledge() would pump, so inline).
+      const { batch, length } = this.inFlight.shift()!;
+      this.durableBytes += length;
+      if (batch[0]!.rotate) this.rotatedAside = null;
+      const last = batch[batch.length - 1]!;
+      this.durable = { seq: last.seq, hash: last.hash };
+      for (const p of batch) p.resolve();
+    }
+    const rejected = [...this.inFlight.flatMap((x) => x.batch), ...notStarted, ...this.queue];
+    this.inFlight = [];
     this.queue = [];
     this.head = { ...this.durable };
-    this.assignedBytes = this.durableBytes;
+    this.assignedBytes = this.writeOffset = this.durableBytes;
     if (this.sealedSeq > this.durable.seq) this.sealedSeq = this.durable.seq;
     if (this.fh) {
-      // Drop partial bytes of the failed batch (never acknowledged). If even that fails the next start-up
-      // finds a truncated tail and quarantines it.
+      // If even this fails the next start-up finds a torn tail and quarantines it.
       await this.fh.truncate(this.durableBytes).catch(noop);
     }
     this.markUnhealthy(e);
     const err = new AuditUnavailableError(`audit write failed: ${this.lastError}`, e);
-    for (const p of batch) p.reject(err);
-    for (const p of rest) p.reject(err);
+    for (const p of rejected) p.reject(err);
+    this.failing = false;
+    this.pump();
   }
 
   private markUnhealthy(e: unknown): void {
@@ -466,8 +557,8 @@ export class AuditLog {
           this.onProblem(`rotated audit file ${previous} has a bad record at byte offset ${scan.firstBad.offset}: ${scan.firstBad.reason}; not continuing from it (see \`gatehouse audit verify\`)`);
         }
       }
-      this.fh = await open(path, APPEND_FLAGS);
-      this.durableBytes = this.assignedBytes = 0;
+      this.fh = await open(path, WRITE_FLAGS);
+      this.durableBytes = this.assignedBytes = this.writeOffset = 0;
       if (size < 0) fsyncDir(dirname(path));
       // Link the files now, not at the next append: until the segment record is in, the active file would read
       // as a log of its own to `audit verify`.
@@ -480,8 +571,8 @@ export class AuditLog {
     this.durable = { ...scan.head };
     this.sealedSeq = scan.head.seq;
     if (!scan.firstBad) {
-      this.fh = await open(path, APPEND_FLAGS);
-      this.durableBytes = this.assignedBytes = size;
+      this.fh = await open(path, WRITE_FLAGS);
+      this.durableBytes = this.assignedBytes = this.writeOffset = size;
       return;
     }
     const bad = scan.firstBad;
@@ -493,8 +584,8 @@ export class AuditLog {
       `corrupt audit file ${path} at byte offset ${bad.offset}${bad.line ? ` (line ${bad.line})` : ''}: ${bad.reason}; ` +
         `quarantined as ${aside}; new segment continues from seq ${scan.head.seq}`,
     );
-    this.fh = await open(path, APPEND_FLAGS);
-    this.durableBytes = this.assignedBytes = 0;
+    this.fh = await open(path, WRITE_FLAGS);
+    this.durableBytes = this.assignedBytes = this.writeOffset = 0;
     fsyncDir(dirname(path));
     await this.append({
       kind: 'segment',
