@@ -13,14 +13,14 @@ import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { verifyAudit } from '../src/audit/verify.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
 
 const HASH_KEY = 'audit-test-hmac-key';
 const RETENTION_KEY = Buffer.alloc(32, 7).toString('base64');
 const ADMIN_TOKEN = 'admin-token-for-audit-tests';
 const hmac = (text: string) => createHmac('sha256', HASH_KEY).update(text).digest('hex');
-const records = (path: string) => readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+const records = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('audit: keyed hashes and encrypted retention through the gateway', () => {
   let h: Harness;
@@ -220,3 +220,35 @@ async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
   }
   throw new Error('condition not met in time');
 }
+
+for (const backend of BACKENDS) describe(`audit: admin actions taken with the CLI reach the running gateway's log through the store (${backend})`, () => {
+  let h: Harness;
+  let auditPath: string;
+  before(async () => {
+    auditPath = join(tempDir(), 'audit.jsonl');
+    h = await startHarness({ backend, extra: { audit: { path: auditPath } } });
+  });
+  after(() => h.close());
+
+  const cli = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  test('keys create/revoke and directives issue/lift by CLI are admin records, attributed to the CLI user', async () => {
+    const created = JSON.parse(cli('keys', 'create', '--config', h.configPath, '--account', 'cli-made', '--kyc', 'basic', '--json')) as { key: { id: string } };
+    const keyId = created.key.id;
+    cli('keys', 'revoke', keyId, '--reason', 'test over', '--config', h.configPath);
+    cli('directives', 'issue', '--config', h.configPath, '--id', 'dir-cli-1', '--models', 'lite', '--effect', 'suspend', '--authority', 'Test order', '--reference', 'T-1', '--by', 'alice', '--why', 'drill');
+    cli('directives', 'lift', 'dir-cli-1', '--config', h.configPath, '--by', 'alice', '--why', 'drill over');
+    const wanted = [['key.created', keyId], ['key.revoked', keyId], ['directive.issued', 'dir-cli-1'], ['directive.lifted', 'dir-cli-1']];
+    await waitFor(async () => records(auditPath).filter((r) => r.kind === 'admin' && r.details?.source === 'inbox').length >= wanted.length);
+    const admin = records(auditPath).filter((r) => r.kind === 'admin' && r.details?.source === 'inbox');
+    assert.deepEqual(admin.map((r) => [r.action, r.target]), wanted, 'in the order they happened');
+    for (const r of admin) assert.match(r.actor, /^cli:[^@]+@/);
+    assert.match(admin[2]!.actor, /\(alice\)$/);
+    assert.equal(admin[1]!.details.reason, 'test over');
+    assert.equal((await verifyAudit(auditPath)).ok, true);
+    // Delivered once and removed from the inbox.
+    const left = await (await import('../src/store/open.ts')).openDb(h.storeUrl);
+    assert.equal(Number((await left.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_inbox'))[0]!.n), 0);
+    await left.close();
+  });
+});

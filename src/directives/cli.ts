@@ -2,6 +2,7 @@
  * `gatehouse directives issue|list|show|lift|amend` — emergency directives in the store.
  * Every change needs --by and --why (recorded in directives_history). Exit: 0 ok, 1 failure, 2 invalid input.
  */
+import { cliActor } from '../audit/inbox.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, parseStructured, readCapabilityConfig, runCommand, UsageError, withStore, type Io, type Values } from '../policy/cli-common.ts';
 import { parseTimeFlag } from '../policy/time.ts';
@@ -54,7 +55,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     if (!needsId && positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const cfg = readCapabilityConfig(values.config as string | undefined);
     return withStore(values, io, async (db) => {
-      const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir });
+      const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir, auditActor: cliActor() });
       // Policy routes and groups are used to validate directives (route cycles, group names).
       const loaded = access.reload();
       if (!loaded.ok) io.err(`warning: policy not loaded, directives are validated without its routes and groups: ${loaded.error.message}\n`);

@@ -4,6 +4,7 @@
  * same transaction, so either all of it happens or none, and every replica's DirectiveSync reloads.
  */
 import { randomBytes } from 'node:crypto';
+import { recordAdminAction } from '../audit/inbox.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { amendSchema, issueSchema, liftSchema, parseOrThrow, type DirectiveRecord } from './model.ts';
@@ -86,6 +87,8 @@ export interface DirectiveRepositoryOptions {
   /** Called after a change commits (e.g. `watcher.publish('directives')`) so replicas wake at once. */
   onChange?: (topic: string) => void | Promise<void>;
   now?: () => number;
+  /** Who runs this process, for the audit log: each change then also writes an audit inbox row in its transaction (src/audit/inbox.ts). */
+  auditActor?: string;
 }
 
 export class DirectiveRepository {
@@ -177,6 +180,10 @@ export class DirectiveRepository {
   }
 
   private async history(tx: Db, action: HistoryEntry['action'], version: number, by: string, why: string, before: DirectiveRecord | null, after: DirectiveRecord, at: number): Promise<void> {
+    if (this.opts.auditActor) {
+      const name = action === 'issue' ? 'directive.issued' : action === 'lift' ? 'directive.lifted' : 'directive.amended';
+      await recordAdminAction(tx, { action: name, actor: `${this.opts.auditActor} (${by})`, target: after.id, details: { why, version, effect: after.effect, models: after.models } }, at);
+    }
     await tx.query('INSERT INTO directives_history (id, directive_id, action, version, at, by_whom, why, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
       `dh_${randomBytes(8).toString('hex')}`,
       after.id,

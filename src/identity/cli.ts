@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 failure (store unreachable, no such key, already revoked), 2 bad usage or invalid values.
  * Secrets are printed exactly once, by `create`; nothing else ever prints a secret or its hash.
  */
+import { cliActor } from '../audit/inbox.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Db } from '../store/db.ts';
 import { openDb, redactUrl, resolveStoreUrl } from '../store/open.ts';
@@ -139,7 +140,7 @@ async function withRepo(
   }
   try {
     await migrate(db, ALL_MIGRATIONS);
-    return await fn(new KeyRepository(db), parsed.values, parsed.positionals);
+    return await fn(new KeyRepository(db, { auditActor: cliActor() }), parsed.values, parsed.positionals);
   } finally {
     await db.close();
   }

@@ -4,6 +4,7 @@
  */
 import type { Db } from '../store/db.ts';
 import { bumpRevision } from '../store/changes.ts';
+import { recordAdminAction } from '../audit/inbox.ts';
 import type { KycLevel, Principal } from '../core/types.ts';
 import { parseCreate, parseUpdate, type KeyAttributes } from './attributes.ts';
 import { displayPrefix, generateKeyId, generateSecret, hashSecret } from './secrets.ts';
@@ -101,6 +102,11 @@ export interface KeyRepositoryOptions {
   /** Called after a mutation commits (e.g. `watcher.publish`) so this process's registry reloads at once. */
   onChange?: (topic: string) => void | Promise<void>;
   now?: () => number;
+  /**
+   * Who makes the changes, for the audit log: each mutation then also writes an audit inbox row in its own
+   * transaction (src/audit/inbox.ts). The CLI sets it; the gateway records its admin API calls itself.
+   */
+  auditActor?: string;
 }
 
 export interface ListFilter {
@@ -149,6 +155,7 @@ export class KeyRepository {
           rev,
         ],
       );
+      if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.created', actor: this.opts.auditActor, target: id, details: { accountId: attrs.accountId, orgId: attrs.orgId, kyc: attrs.kyc, tier: attrs.tier } }, now);
     });
     await this.changed();
     const key: KeyRecord = { id, prefix: displayPrefix(secret), status: 'active', ...attrs, createdAt: now, updatedAt: now, revokedAt: null, revokedReason: null };
@@ -194,6 +201,7 @@ export class KeyRepository {
         [id, now, reason ?? null, rev],
       );
       if (!updated[0]) throw new KeyStateError(`key '${id}' was revoked concurrently`);
+      if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.revoked', actor: this.opts.auditActor, target: id, details: { reason: reason ?? null } }, now);
       return toRecord(updated[0]);
     });
     await this.changed();
@@ -231,6 +239,7 @@ export class KeyRepository {
           rev,
         ],
       );
+      if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.updated', actor: this.opts.auditActor, target: id, details: { changed: Object.keys(patch).sort() } });
       return toRecord(updated[0]!);
     });
     await this.changed();

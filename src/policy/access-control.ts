@@ -39,6 +39,8 @@ export interface AccessControlDeps {
   baseDir?: string;
   logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   now?: () => number;
+  /** Set by the CLI: directive and licence changes then reach the audit log through the store's audit inbox. */
+  auditActor?: string;
 }
 
 export class AccessControl {
@@ -75,8 +77,8 @@ export class AccessControl {
     this.snap = AccessSnapshot.empty(deps.models);
     this.governedByConfig = compileModelMatcher(deps.config.directives.governedModels);
     const publish = (topic: string) => deps.watcher?.publish(topic);
-    this.directivesRepo = deps.db ? new DirectiveRepository(deps.db, { validate: (r) => this.validateDirective(r), onChange: publish, now: this.now }) : null;
-    this.licencesRepo = deps.db ? new LicenceRepository(deps.db, { context: () => ({ groups: this.currentGroups(), models: this.models }), onChange: publish, now: this.now }) : null;
+    this.directivesRepo = deps.db ? new DirectiveRepository(deps.db, { validate: (r) => this.validateDirective(r), onChange: publish, now: this.now, ...(deps.auditActor ? { auditActor: deps.auditActor } : {}) }) : null;
+    this.licencesRepo = deps.db ? new LicenceRepository(deps.db, { context: () => ({ groups: this.currentGroups(), models: this.models }), onChange: publish, now: this.now, ...(deps.auditActor ? { auditActor: deps.auditActor } : {}) }) : null;
     this.sync = deps.db
       ? new DirectiveSync(deps.db, {
           ...(deps.watcher ? { watcher: deps.watcher } : {}),

@@ -3,6 +3,7 @@
  * transaction so every replica's snapshot picks them up. Rows are never deleted.
  */
 import { randomBytes } from 'node:crypto';
+import { recordAdminAction } from '../audit/inbox.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { shippedGroups, type GroupTable } from './groups.ts';
@@ -66,6 +67,8 @@ export interface LicenceRepositoryOptions {
   context?: () => { groups: GroupTable; models: readonly string[] };
   onChange?: (topic: string) => void | Promise<void>;
   now?: () => number;
+  /** Who runs this process, for the audit log: each change then also writes an audit inbox row in its transaction (src/audit/inbox.ts). */
+  auditActor?: string;
 }
 
 export class LicenceRepository {
@@ -113,6 +116,7 @@ export class LicenceRepository {
         record.grantedAt,
         record.grantedBy,
       ]);
+      if (this.opts.auditActor) await recordAdminAction(tx, { action: 'licence.granted', actor: `${this.opts.auditActor} (${record.grantedBy})`, target: record.id, details: { licensee: `${record.licenseeType}:${record.licensee}`, models: record.models, reference: record.reference } });
       await bumpRevision(tx, LICENCES_TOPIC);
     });
     await this.opts.onChange?.(LICENCES_TOPIC);
@@ -130,6 +134,7 @@ export class LicenceRepository {
         [id, this.now(), why, by],
       );
       if (!updated[0]) throw new LicenceStateError(`licence '${id}' was revoked concurrently`);
+      if (this.opts.auditActor) await recordAdminAction(tx, { action: 'licence.revoked', actor: `${this.opts.auditActor} (${by})`, target: id, details: { why } });
       await bumpRevision(tx, LICENCES_TOPIC);
       return toRecord(updated[0]);
     });

@@ -1,6 +1,7 @@
 /**
  * `gatehouse licences grant|list|show|revoke` — the licence ledger. Exit: 0 ok, 1 failure, 2 invalid input.
  */
+import { cliActor } from '../audit/inbox.ts';
 import { AccessControl } from './access-control.ts';
 import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
 import { LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
@@ -48,7 +49,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     if (!needsId && positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const cfg = readCapabilityConfig(values.config as string | undefined);
     return withStore(values, io, async (db) => {
-      const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir });
+      const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir, auditActor: cliActor() });
       access.reload();
       const repo = access.licencesRepo!;
       try {

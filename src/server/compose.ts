@@ -6,6 +6,7 @@
  * Gate order on the request path: abuse actions (cheapest, account-level) → access (directives, then policy) →
  * classifier (needs the final model's tier rules) → limits (charged last, so refused requests cost nothing).
  */
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { AuditLog } from '../audit/log.ts';
 import { adminRecord, hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
 import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
+import { AuditInboxDrain } from '../audit/inbox.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
@@ -104,6 +106,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   };
   // Deleting retained text is itself an audited act: the log says which days were purged and when.
   vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
+
+  // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
+  if (audit) {
+    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId: `${hostname()}:${process.pid}`, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
+    drain.start();
+    closers.push(() => drain.stop());
+  }
 
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed') });
   closers.push(() => identity.stop());

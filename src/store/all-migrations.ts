@@ -8,5 +8,6 @@ import { migrations as identity } from '../identity/migrations.ts';
 import { migrations as meter } from '../meter/migrations.ts';
 import { migrations as policy } from '../policy/migrations.ts';
 import { migrations as directives } from '../directives/migrations.ts';
+import { migrations as audit } from '../audit/inbox.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit];
