@@ -50,7 +50,7 @@ export class HttpProvider implements Provider {
       }
       return this.dialect.parseResponse(json);
     } finally {
-      timer.clear();
+      timer.done();
     }
   }
 
@@ -60,7 +60,7 @@ export class HttpProvider implements Provider {
     const reader = this.dialect.streamReader((ev) => {
       if (!gotFirst) {
         gotFirst = true;
-        timer.clear(); // the attempt timeout covers the wait for the first event only
+        timer.stopTimer(); // the attempt timeout covers the wait for the first event only
       }
       onEvent(ev);
     });
@@ -80,7 +80,7 @@ export class HttpProvider implements Provider {
       if ((err as { status?: number }).status === 502) throw new UpstreamFailure('bad_response', (err as Error).message);
       throw classify(err, opts.signal, timer.signal);
     } finally {
-      timer.clear();
+      timer.done();
     }
   }
 
