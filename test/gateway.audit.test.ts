@@ -226,7 +226,7 @@ for (const backend of BACKENDS) describe(`audit: admin actions taken with the CL
   let auditPath: string;
   before(async () => {
     auditPath = join(tempDir(), 'audit.jsonl');
-    h = await startHarness({ backend, extra: { audit: { path: auditPath } } });
+    h = await startHarness({ backend, env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN }, extra: { audit: { path: auditPath } } });
   });
   after(() => h.close());
 
@@ -250,5 +250,17 @@ for (const backend of BACKENDS) describe(`audit: admin actions taken with the CL
     const left = await (await import('../src/store/open.ts')).openDb(h.storeUrl);
     assert.equal(Number((await left.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM audit_inbox'))[0]!.n), 0);
     await left.close();
+  });
+
+  test('the same actions through the admin API: the call and the domain event are both on the record', async () => {
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const created = (await (await fetch(`${h.url}/admin/v1/keys`, { method: 'POST', headers, body: JSON.stringify({ accountId: 'api-made' }) })).json()) as { key: { id: string } };
+    const res = await fetch(`${h.url}/admin/v1/keys/${created.key.id}?reason=rotated`, { method: 'DELETE', headers: { authorization: headers.authorization } });
+    assert.equal(res.status, 200);
+    const mine = () => records(auditPath).filter((r) => r.kind === 'admin' && r.target === created.key.id);
+    await waitFor(async () => mine().length >= 2);
+    assert.deepEqual(mine().map((r) => [r.action, r.actor, r.details.source]), [['key.created', 'admin-api', 'inbox'], ['key.revoked', 'admin-api', 'inbox']]);
+    const calls = records(auditPath).filter((r) => r.kind === 'admin' && r.actor === 'admin-api' && String(r.action).startsWith('admin.'));
+    assert.deepEqual(calls.map((r) => [r.action, r.target]), [['admin.post', '/admin/v1/keys'], ['admin.delete', `/admin/v1/keys/${created.key.id}`]]);
   });
 });

@@ -30,6 +30,8 @@ export async function startIdentity(opts: {
   config: IdentityConfig;
   env?: NodeJS.ProcessEnv;
   onError?: (err: Error) => void;
+  /** With an audit log: key changes made through this process are also audit inbox rows (src/audit/inbox.ts). */
+  auditActor?: string;
 }): Promise<IdentityService> {
   let registry: KeyRegistry | undefined;
   const repository = new KeyRepository(opts.db, {
@@ -38,6 +40,7 @@ export async function startIdentity(opts: {
       await opts.watcher.publish(topic);
       await registry?.reload();
     },
+    ...(opts.auditActor ? { auditActor: opts.auditActor } : {}),
   });
   registry = new KeyRegistry(repository, { onError: opts.onError });
   registry.setConfigKeys(configKeyEntries(opts.config, opts.env));

@@ -114,7 +114,10 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     closers.push(() => drain.stop());
   }
 
-  const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed') });
+  // With an audit log, key, directive and licence changes made through the admin API are recorded as what they are
+  // (key.revoked, directive.issued…) through the inbox, besides the admin API call itself (admin.post…).
+  const auditActor = audit ? { auditActor: 'admin-api' } : {};
+  const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed'), ...auditActor });
   closers.push(() => identity.stop());
 
   const access = new AccessControl({
@@ -124,6 +127,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     watcher,
     baseDir,
     logger,
+    ...auditActor,
   });
   await access.start();
   closers.push(() => access.close());
