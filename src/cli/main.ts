@@ -17,7 +17,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },
   eval: { module: '../classify/cli.ts', summary: 'evaluate the classifier on labelled JSONL' },
   usage: { module: '../meter/cli.ts', summary: 'usage report (per key/account/org/model/day)' },
-  audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query' },
+  audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text' },
   abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect' },
   simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)' },
 };
