@@ -16,32 +16,19 @@ import { adminRecord } from './record.ts';
 
 export const INBOX_TOPIC = 'audit_inbox';
 
+const inboxTable = (idColumn: string) => `CREATE TABLE audit_inbox (
+  id ${idColumn},
+  at BIGINT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  target TEXT,
+  details TEXT,
+  claimed_by TEXT,
+  claimed_at BIGINT
+)`;
+
 export const migrations: Migration[] = [
-  {
-    id: 'audit/0001_inbox',
-    sql: {
-      sqlite: `CREATE TABLE audit_inbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at BIGINT NOT NULL,
-  action TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  target TEXT,
-  details TEXT,
-  claimed_by TEXT,
-  claimed_at BIGINT
-)`,
-      postgres: `CREATE TABLE audit_inbox (
-  id BIGSERIAL PRIMARY KEY,
-  at BIGINT NOT NULL,
-  action TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  target TEXT,
-  details TEXT,
-  claimed_by TEXT,
-  claimed_at BIGINT
-)`,
-    },
-  },
+  { id: 'audit/0001_inbox', sql: { sqlite: inboxTable('INTEGER PRIMARY KEY AUTOINCREMENT'), postgres: inboxTable('BIGSERIAL PRIMARY KEY') } },
 ];
 
 export interface AdminAction {
