@@ -14,7 +14,11 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     pool.request({ path: req.url!, method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) }).then(
       async (up) => {
-        res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
+        // Forward the length when the upstream gave one (as any pass-through proxy does): the response then goes
+        // out without chunked framing or a separate terminating write, so this stays the cheapest honest floor.
+        const headers: Record<string, string> = { 'content-type': String(up.headers['content-type'] ?? 'application/json') };
+        if (up.headers['content-length'] !== undefined) headers['content-length'] = String(up.headers['content-length']);
+        res.writeHead(up.statusCode, headers);
         for await (const c of up.body) res.write(c);
         res.end();
       },
