@@ -76,7 +76,12 @@ export class AccessControl {
     this.groups = loadGroups(this.paths(deps.config.policy.countryGroupFiles));
     this.snap = AccessSnapshot.empty(deps.models);
     this.governedByConfig = compileModelMatcher(deps.config.directives.governedModels);
-    const publish = (topic: string) => deps.watcher?.publish(topic);
+    // Read-your-writes: a directive or licence changed through this process is in force here before the call
+    // returns (other replicas follow through the watcher).
+    const publish = async (topic: string) => {
+      await deps.watcher?.publish(topic);
+      await this.refresh().catch(() => {});
+    };
     this.directivesRepo = deps.db ? new DirectiveRepository(deps.db, { validate: (r) => this.validateDirective(r), onChange: publish, now: this.now, ...(deps.auditActor ? { auditActor: deps.auditActor } : {}) }) : null;
     this.licencesRepo = deps.db ? new LicenceRepository(deps.db, { context: () => ({ groups: this.currentGroups(), models: this.models }), onChange: publish, now: this.now, ...(deps.auditActor ? { auditActor: deps.auditActor } : {}) }) : null;
     this.sync = deps.db

@@ -36,6 +36,8 @@ export async function startHarness(opts: {
   /** Added to the standard providers / models. */
   providersExtra?: Record<string, unknown>;
   modelsExtra?: Record<string, unknown>[];
+  /** Rewrites the store URL the gateway is given (e.g. through a TCP proxy the test can cut); keys are made directly. */
+  gatewayStoreUrl?: (url: string) => string;
 }): Promise<Harness> {
   const sim = await startSimulatorServer({
     behaviours: {
@@ -51,8 +53,9 @@ export async function startHarness(opts: {
   const revoked = await repo.create({ accountId: 'acct-revoked', orgId: null, nationalities: ['GB'], residence: 'GB', kyc: 'none', programmes: [], tier: 'general', staff: false });
   await repo.revoke(revoked.key.id, 'test');
   const dir = tempDir();
-  const config = standardConfig({ simUrl: sim.url, storeUrl: store.url, ...(opts.extra ? { extra: opts.extra } : {}) }) as Record<string, any>;
-  if (!config.providers) config.providers = standardConfig({ simUrl: sim.url, storeUrl: store.url }).providers;
+  const gatewayStore = opts.gatewayStoreUrl ? opts.gatewayStoreUrl(store.url) : store.url;
+  const config = standardConfig({ simUrl: sim.url, storeUrl: gatewayStore, ...(opts.extra ? { extra: opts.extra } : {}) }) as Record<string, any>;
+  if (!config.providers) config.providers = standardConfig({ simUrl: sim.url, storeUrl: gatewayStore }).providers;
   Object.assign(config.providers, opts.providersExtra ?? {});
   config.models.push(...(opts.modelsExtra ?? []));
   const configPath = writeConfig(dir, config);
