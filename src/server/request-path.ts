@@ -319,10 +319,19 @@ export class RequestPath {
       let writer: ReturnType<IngressProtocol['streamWriter']> | null = null;
       let stopEvent: Extract<StreamEvent, { type: 'stop' }> | null = null;
       let heldStart: StreamEvent | null = null;
-      let corked = false;
-      const uncork = () => {
-        corked = false;
-        res.uncork();
+      // Events parsed from one upstream read go out as one string in one res.write, not one write per event:
+      // every res.write costs the Writable machinery and its own chunked-encoding frame.
+      let pending = '';
+      const flush = () => {
+        if (!pending) return;
+        const s = pending;
+        pending = '';
+        res.write(s);
+      };
+      const send = (s: string) => {
+        if (!s) return;
+        if (!pending) queueMicrotask(flush);
+        pending += s;
       };
       const onEvent = (ev: StreamEvent) => {
         if (state.responseText !== null) {
@@ -331,12 +340,6 @@ export class RequestPath {
           else if (ev.type === 'tool_delta') state.responseText += ev.json;
         }
         if (moderatedStop) return;
-        // Events parsed from one upstream read go out in one socket write, not one write per event.
-        if (!corked && writer) {
-          corked = true;
-          res.cork();
-          queueMicrotask(uncork);
-        }
         // Commit to this attempt only when content arrives: an upstream that opens a stream and dies before
         // saying anything can still fall back, and the client never sees a half-started message.
         if (!writer && ev.type === 'start') {
@@ -357,8 +360,7 @@ export class RequestPath {
             'x-request-id': state.requestId,
             'x-gatehouse-served-model': target.config.name,
           });
-          const start = writer.write(heldStart ?? { type: 'start', id: state.requestId, model: target.config.name });
-          if (start) res.write(start);
+          send(writer.write(heldStart ?? { type: 'start', id: state.requestId, model: target.config.name }));
         }
         if (ev.type === 'start') {
           if (ev.inputTokens !== undefined) usageIn = ev.inputTokens;
@@ -366,7 +368,7 @@ export class RequestPath {
           streamedText += ev.text;
           if (moderator) {
             const r = moderator.push(ev.text);
-            if (r.release) res.write(writer.write({ type: 'text_delta', index: ev.index, text: r.release }));
+            if (r.release) send(writer.write({ type: 'text_delta', index: ev.index, text: r.release }));
             if (r.verdict && r.verdict.action !== 'allow') {
               moderatedStop = r.verdict;
             }
@@ -378,12 +380,12 @@ export class RequestPath {
           if (ev.usage.outputTokens !== undefined) usageOut = ev.usage.outputTokens;
           return; // written after accounting + audit, below
         }
-        const s = writer.write(ev);
-        if (s) res.write(s);
+        send(writer.write(ev));
       };
       try {
         await target.provider.stream(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) }, onEvent);
       } catch (err) {
+        flush(); // what was streamed goes out before anything written below
         const f = err instanceof UpstreamFailure ? err : new UpstreamFailure('bad_response', 'Unexpected upstream error.');
         if (!writer) {
           state.upstreamMs += performance.now() - t0;
@@ -408,6 +410,7 @@ export class RequestPath {
         res.end((writer as ReturnType<IngressProtocol['streamWriter']>).error(new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_stream_broken', message: 'The upstream stream broke before completion.' })));
         return this.emit(state);
       }
+      flush();
       if (!writer) {
         lastFailure = new UpstreamFailure('bad_response', 'The upstream stream was empty.');
         continue;
