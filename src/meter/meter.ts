@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { configSchema, type MeterConfig } from './config.ts';
 import { utcDay } from './usage.ts';
 import type { MeterMetrics } from './metrics.ts';
+import type { Counter } from 'prom-client';
 
 interface Row {
   day: string;
@@ -65,10 +66,33 @@ export class Meter {
     this.timer.unref();
   }
 
+  /**
+   * prom-client hashes a labels object on every inc(); model names are few (the catalogue), so the labelled
+   * children are looked up once per model.
+   */
+  private readonly counters = new Map<string, { input: Counter.Internal; output: Counter.Internal; cost: Counter.Internal }>();
+  private countersFor(model: string, m: MeterMetrics) {
+    let c = this.counters.get(model);
+    if (!c) {
+      c = { input: m.tokens.labels(model, 'input'), output: m.tokens.labels(model, 'output'), cost: m.cost.labels(model) };
+      this.counters.set(model, c);
+    }
+    return c;
+  }
+
+  /** UTC day of a time, formatted once per day rather than once per request. */
+  private day = { start: 0, end: 0, text: '' };
+  private dayOf(time: number): string {
+    if (time >= this.day.start && time < this.day.end) return this.day.text;
+    const start = time - (((time % 86_400_000) + 86_400_000) % 86_400_000);
+    this.day = { start, end: start + 86_400_000, text: utcDay(time) };
+    return this.day.text;
+  }
+
   /** Buffer one request's usage. Synchronous; never touches the store. */
   record(event: RequestEvent): void {
     const model = event.modelServed ?? event.modelRequested;
-    const day = utcDay(event.time);
+    const day = this.dayOf(event.time);
     const keyId = event.keyId ?? '';
     const accountId = event.accountId ?? '';
     const orgId = event.orgId ?? '';
@@ -89,9 +113,10 @@ export class Meter {
     row.outputTokens += outT;
     row.costUsd += cost;
     if (this.metrics) {
-      if (inT) this.metrics.tokens.inc({ model, direction: 'input' }, inT);
-      if (outT) this.metrics.tokens.inc({ model, direction: 'output' }, outT);
-      if (cost) this.metrics.cost.inc({ model }, cost);
+      const c = this.countersFor(model, this.metrics);
+      if (inT) c.input.inc(inT);
+      if (outT) c.output.inc(outT);
+      if (cost) c.cost.inc(cost);
     }
     if (this.pending.size >= this.config.maxPendingRows && !this.flushing) void this.flush().catch(() => {});
   }
