@@ -1,5 +1,5 @@
 /**
- * Mutation fuzzing of both ingress APIs: valid requests with one or two fields replaced by values of the wrong
+ * Mutation fuzzing of both ingress APIs and the admin API: valid requests with one or two fields replaced by values of the wrong
  * type, out of range, deeply nested, huge, empty, or removed, plus random extra fields, sent to the running
  * gateway. Every answer must be a success or a 4xx error in the caller's own protocol format — never a 5xx, a
  * malformed error body, a dropped connection or a hang — and the gateway must still serve afterwards.
@@ -84,10 +84,20 @@ const BASES = {
   ],
 } as const;
 
-describe('fuzzed requests against both ingress APIs', () => {
+const ADMIN_TOKEN = 'admin-token-for-fuzzing';
+
+/** Admin API bodies that succeed as given; ids are dropped by most mutations' luck, so duplicates are rare. */
+const ADMIN_BASES: { method: string; path: string; body: Record<string, unknown> }[] = [
+  { method: 'POST', path: '/admin/v1/keys', body: { accountId: 'fuzz-acct', orgId: 'fuzz-org', nationalities: ['US', 'GB'], residence: 'US', kyc: 'basic', programmes: ['critical-infrastructure-defenders'], tier: 'general', staff: false, label: 'fuzz', accountCreatedAt: 1_700_000_000_000, paymentFingerprint: 'card-1' } },
+  { method: 'POST', path: '/admin/v1/directives', body: { models: ['frontier'], population: { nationality: { noneOf: ['US'] } }, effect: 'suspend', authority: 'Fuzz authority', reference: 'F-1', by: 'fuzzer', why: 'fuzzing' } },
+  { method: 'POST', path: '/admin/v1/licences', body: { licensee: { org: 'labco' }, models: ['frontier'], nationalities: ['group:ear-d1'], validFrom: '2026-01-01T00:00:00Z', validTo: '2030-01-01T00:00:00Z', reference: 'D-1', authority: 'BIS', by: 'ops' } },
+  { method: 'POST', path: '/admin/v1/policy/explain', body: { principal: { accountId: 'a', nationalities: ['CN'], kyc: 'basic' }, model: 'frontier' } },
+];
+
+describe('fuzzed requests against both ingress APIs and the admin API', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ backend: 'sqlite' });
+    h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } });
   });
   after(() => h.close());
 
@@ -133,4 +143,30 @@ describe('fuzzed requests against both ingress APIs', () => {
       assert.equal(ok.status, 200);
     });
   }
+
+  test(`admin API: ${CASES_PER_PROTOCOL} mutated bodies get a success or a 4xx with {error: {type, message}}`, { timeout: 120_000 }, async () => {
+    const r = rng(4242);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < CASES_PER_PROTOCOL; i++) {
+      const base = ADMIN_BASES[i % ADMIN_BASES.length]!;
+      const body = JSON.stringify(mutate(base.body, r));
+      const res = await fetch(`${h.url}${base.path}`, {
+        method: base.method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      const text = await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const where = `case ${i} ${base.method} ${base.path}: ${body.slice(0, 300)}`;
+      assert.ok(res.status < 500, `${res.status} for ${where}: ${text.slice(0, 300)}`);
+      if (res.status >= 400) {
+        const err = JSON.parse(text) as Record<string, any>;
+        assert.equal(typeof err.error?.type, 'string', where);
+        assert.equal(typeof err.error?.message, 'string', where);
+      }
+    }
+    assert.ok((statuses.get(400) ?? 0) > 100, JSON.stringify([...statuses]));
+    assert.ok([...statuses].reduce((n, [s, c]) => n + (s < 300 ? c : 0), 0) >= 10, `successes: ${JSON.stringify([...statuses])}`);
+  });
 });
