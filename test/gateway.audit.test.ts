@@ -212,7 +212,7 @@ describe('audit: a full disk through the gateway', { skip: tinyDisk ? false : 'n
   });
 });
 
-async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function waitFor(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;

@@ -60,6 +60,8 @@ export const modelSchema = z
     fallbacks: z.array(z.string()).default([]),
     /** Per-attempt timeout: whole response when not streaming, time to first event when streaming. */
     timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
+    /** Streaming: the longest silence tolerated between events once the stream has started. */
+    idleTimeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
     /** Hidden models can be routed to but are not listed or directly requestable. */
     hidden: z.boolean().default(false),
   })

@@ -60,8 +60,9 @@ export class HttpProvider implements Provider {
     const reader = this.dialect.streamReader((ev) => {
       if (!gotFirst) {
         gotFirst = true;
-        timer.stopTimer(); // the attempt timeout covers the wait for the first event only
-      }
+        // The attempt timeout covers the wait for the first event; from then on, the silence between events.
+        timer.rearm(opts.idleTimeoutMs);
+      } else timer.touch();
       onEvent(ev);
     });
     const parser = new SseParser((event, data) => reader.onEvent(event, data));

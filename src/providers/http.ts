@@ -100,13 +100,26 @@ export function attemptTimer(ms: number, parent?: AbortSignal): AttemptTimer {
     if (parent.aborted) signal.abort(parent.reason);
     else parent.addEventListener('abort', (onParentAbort = () => signal.abort(parent.reason)), { once: true });
   }
-  const t = setTimeout(abortOnTimeout, ms, signal);
+  let t = setTimeout(abortOnTimeout, ms, signal);
   t.unref?.();
+  let armed = true;
   return {
     signal,
-    stopTimer: () => clearTimeout(t),
+    rearm: (idleMs) => {
+      clearTimeout(t);
+      armed = idleMs !== undefined;
+      if (armed) {
+        t = setTimeout(abortOnTimeout, idleMs, signal);
+        t.unref?.();
+      }
+    },
+    // refresh() restarts the same timer without allocating: cheap enough for every event of a stream.
+    touch: () => {
+      if (armed) t.refresh();
+    },
     done: () => {
       clearTimeout(t);
+      armed = false;
       // The attempt is over: its signal no longer needs to follow the caller's.
       if (onParentAbort) parent!.removeEventListener('abort', onParentAbort);
       onParentAbort = undefined;
@@ -116,8 +129,10 @@ export function attemptTimer(ms: number, parent?: AbortSignal): AttemptTimer {
 
 export interface AttemptTimer {
   signal: AttemptSignal;
-  /** Stops the timeout only (a stream's first event arrived); the caller's signal is still followed. */
-  stopTimer(): void;
+  /** Replaces the timeout with one of `idleMs` (none when undefined), restarted by touch(). */
+  rearm(idleMs: number | undefined): void;
+  /** Restarts the current timeout (another stream event arrived). */
+  touch(): void;
   /** The attempt is over: stops the timeout and stops following the caller's signal. */
   done(): void;
 }

@@ -25,6 +25,8 @@ export interface AttemptOptions {
   signal: AbortSignal;
   /** Time allowed for the whole response (non-streaming) or until the first event (streaming). */
   timeoutMs: number;
+  /** Streaming: longest silence between events after the first (default: no bound but the overall deadline). */
+  idleTimeoutMs?: number;
 }
 
 /** One upstream. Adapters translate the canonical model to the provider's wire format and back. */

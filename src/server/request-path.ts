@@ -383,7 +383,7 @@ export class RequestPath {
         send(writer.write(ev));
       };
       try {
-        await target.provider.stream(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) }, onEvent);
+        await target.provider.stream(req, { upstreamModel: target.config.upstreamModel, signal, timeoutMs: Math.min(target.config.timeoutMs, remaining), idleTimeoutMs: target.config.idleTimeoutMs }, onEvent);
       } catch (err) {
         flush(); // what was streamed goes out before anything written below
         const f = err instanceof UpstreamFailure ? err : new UpstreamFailure('bad_response', 'Unexpected upstream error.');
