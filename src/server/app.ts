@@ -10,12 +10,15 @@ import { adminAuthHook } from '../admin/auth.ts';
 import { GatewayError } from '../protocol/errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Catalogue } from './catalogue.ts';
-import { ANTHROPIC, OPENAI, type IngressProtocol } from './protocols.ts';
+import { depthMessage, excessiveDepthPath } from '../protocol/json-depth.ts';
+import { ANTHROPIC, OPENAI, withJsonDepth, type IngressProtocol } from './protocols.ts';
 import type { RequestPath } from './request-path.ts';
 
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
+  /** Deepest JSON nesting accepted in a body (read per request, so a reload takes effect). */
+  maxJsonDepth(): number;
   path: RequestPath;
   metrics: GatewayMetrics;
   catalogue(): Catalogue;
@@ -52,11 +55,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     if (buf.length === 0) return done(bodyError('The request body is empty; expected a JSON object.', 'empty_body'), undefined);
     if (!isUtf8(buf)) return done(bodyError('The request body is not valid UTF-8.', 'invalid_utf8'), undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(buf.toString('utf8')));
+      value = JSON.parse(buf.toString('utf8'));
     } catch (err) {
-      done(bodyError(`The request body is not valid JSON: ${(err as Error).message}.`, 'invalid_json'), undefined);
+      return done(bodyError(`The request body is not valid JSON: ${(err as Error).message}.`, 'invalid_json'), undefined);
     }
+    // JSON.parse is iterative and takes any depth; much after it is recursive. Refuse deep bodies here, first.
+    const max = deps.maxJsonDepth();
+    const deep = excessiveDepthPath(value, max);
+    if (deep !== null) return done(new GatewayError({ status: 400, kind: 'invalid_request', code: 'json_too_deep', param: deep || null, message: depthMessage(deep, max) }), undefined);
+    done(null, value);
   });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
@@ -86,11 +95,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.post('/v1/chat/completions', (request, reply) => {
     reply.hijack();
-    return deps.path.handle(OPENAI, request.raw, reply.raw, request.body);
+    return deps.path.handle(withJsonDepth(OPENAI, deps.maxJsonDepth()), request.raw, reply.raw, request.body);
   });
   app.post('/v1/messages', (request, reply) => {
     reply.hijack();
-    return deps.path.handle(ANTHROPIC, request.raw, reply.raw, request.body);
+    return deps.path.handle(withJsonDepth(ANTHROPIC, deps.maxJsonDepth()), request.raw, reply.raw, request.body);
   });
   app.get('/v1/models', (_request, reply) => {
     reply.header('content-type', 'application/json').send(deps.catalogue().modelsListBody);
