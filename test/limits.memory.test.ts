@@ -81,7 +81,7 @@ test('tpm: estimate at admit, settle charges the difference; an oversized reques
   assert.ok(v.action === 'refuse' && v.code === 'rate_limit_tpm_org');
   assert.equal(lim.admitSync(P, 'm', 100).action, 'allow');
   const big = lim.admitSync({ ...P, orgId: 'o2' }, 'm', 5000);
-  assert.ok(big.action === 'refuse' && /needs 5000 tokens/.test(big.message));
+  assert.ok(big.action === 'refuse' && big.status === 413 && big.code === 'request_exceeds_limit' && /needs about 5000 tokens/.test(big.message));
   // Giving back unused tokens frees room.
   const c2 = clock();
   const lim2 = new MemoryLimiter({ defaults: { key: { tpm: 1000 } } }, c2.fn);

@@ -5,7 +5,7 @@
  */
 import type { Principal, Verdict } from '../core/types.ts';
 import { configSchema, type LimitsConfig, type LimitsConfigInput } from './config.ts';
-import { ALLOW, budgetRefusal, currentMonth, gcra, planFor, rateRefusal, type Plan } from './plan.ts';
+import { ALLOW, budgetRefusal, currentMonth, gcra, neverFits, planFor, rateRefusal, type Plan } from './plan.ts';
 
 type Who = Pick<Principal, 'keyId' | 'accountId' | 'orgId'>;
 
@@ -47,6 +47,8 @@ export class MemoryLimiter {
     if (!this.config.enabled) return ALLOW;
     const now = this.clock();
     const plan = this.planOf(principal, now);
+    const tooLarge = neverFits(plan, estimatedTokens);
+    if (tooLarge) return tooLarge;
     for (const b of plan.budgets) {
       const spent = this.spend.get(b.id) ?? 0;
       if (spent >= b.budgetUsd) return budgetRefusal(b, spent, now);

@@ -75,16 +75,42 @@ export function msUntilNextMonth(now: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - now;
 }
 
-export function rateRefusal(check: RateCheck, retryAfterMs: number, units: number): Verdict {
+/**
+ * A request costing more units than a limit's whole bucket holds can never be admitted, however long the caller
+ * waits. Checked before any bucket is read, so it is refused the same way whatever the buckets' state.
+ */
+export function neverFits(plan: Plan, estimatedTokens: number): Verdict | null {
+  for (const r of plan.rates) {
+    if (r.kind !== 'tpm') continue;
+    if (estimatedTokens * r.intervalMs > r.burstMs + 1e-9) return tooLargeRefusal(r, estimatedTokens);
+  }
+  return null;
+}
+
+/**
+ * 413 `request_exceeds_limit`, without Retry-After: a 429 would make the official SDKs retry (sleeping as long as
+ * Retry-After says), and retrying cannot help. 4xx other than 408/409/429 is what both SDKs never retry.
+ */
+export function tooLargeRefusal(check: RateCheck, units: number): Verdict {
   const unit = check.kind === 'rpm' ? 'requests' : 'tokens';
-  const never = units * check.intervalMs > check.burstMs + 1e-9;
+  const atOnce = Math.floor(check.burstMs / check.intervalMs);
+  return {
+    action: 'refuse',
+    status: 413,
+    code: 'request_exceeds_limit',
+    message: `This request needs about ${units} ${unit}, more than the ${check.scope}'s limit of ${Math.round(check.limit)} ${unit} per minute allows at once (${atOnce}); it can never be admitted as it is. Send a smaller request.`,
+    ref: { limit: check.id },
+  };
+}
+
+export function rateRefusal(check: RateCheck, retryAfterMs: number, units: number): Verdict {
+  if (units * check.intervalMs > check.burstMs + 1e-9) return tooLargeRefusal(check, units);
+  const unit = check.kind === 'rpm' ? 'requests' : 'tokens';
   return {
     action: 'refuse',
     status: 429,
     code: `rate_limit_${check.kind}_${check.scope}`,
-    message: never
-      ? `this request needs ${units} ${unit}, more than the ${check.scope}'s limit of ${Math.round(check.limit)} ${unit} per minute allows at once`
-      : `${check.scope} limit of ${Math.round(check.limit)} ${unit} per minute reached; retry after ${Math.ceil(retryAfterMs / 1000)} s`,
+    message: `${check.scope} limit of ${Math.round(check.limit)} ${unit} per minute reached; retry after ${Math.ceil(retryAfterMs / 1000)} s`,
     ref: { limit: check.id },
     retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
   };

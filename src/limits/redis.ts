@@ -10,7 +10,7 @@
 import { Redis } from 'ioredis';
 import type { Principal, Verdict } from '../core/types.ts';
 import { configSchema, type LimitsConfig, type LimitsConfigInput } from './config.ts';
-import { ALLOW, budgetRefusal, currentMonth, planFor, rateRefusal } from './plan.ts';
+import { ALLOW, budgetRefusal, currentMonth, neverFits, planFor, rateRefusal } from './plan.ts';
 import { MemoryLimiter } from './memory.ts';
 
 type Who = Pick<Principal, 'keyId' | 'accountId' | 'orgId'>;
@@ -124,6 +124,8 @@ export class RedisLimiter {
     if (!this.config.enabled) return ALLOW;
     const plan = planFor(this.config, principal, 1, currentMonth(Date.now()));
     if (plan.rates.length === 0 && plan.budgets.length === 0) return ALLOW;
+    const tooLarge = neverFits(plan, estimatedTokens);
+    if (tooLarge) return tooLarge;
     const keys = [...plan.rates.map((r) => this.key(r.id)), ...plan.budgets.map((b) => this.key(b.id))];
     const args: (string | number)[] = [plan.rates.length];
     const units = plan.rates.map((r) => (r.kind === 'rpm' ? 1 : Math.max(0, estimatedTokens)));
