@@ -1,6 +1,7 @@
 /**
  * `gatehouse keys create|list|show|update|revoke` — manage API keys in the store.
- * Exit codes: 0 success, 1 failure (store unreachable, no such key, already revoked), 2 bad usage or invalid values.
+ * Exit codes: 0 success, 1 failure (store unreachable, no such key, already revoked), 2 bad usage or invalid values,
+ * 3 the change is stored but not every running gateway confirmed applying it within --wait-ms.
  * Secrets are printed exactly once, by `create`; nothing else ever prints a secret or its hash.
  */
 import { cliActor } from '../audit/inbox.ts';
@@ -12,6 +13,7 @@ import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
 import { KYC_LEVELS } from '../core/types.ts';
 import { KeyValidationError, type KeyAttributes } from './attributes.ts';
 import { KeyNotFoundError, KeyRepository, KeyStateError, type KeyRecord } from './keys.ts';
+import { waitForReplicas } from './replicas.ts';
 
 const USAGE = `usage: gatehouse keys <create|list|show|update|revoke> [options]
 
@@ -23,6 +25,11 @@ const USAGE = `usage: gatehouse keys <create|list|show|update|revoke> [options]
   keys update KEYID [same attribute options as create; --no-staff clears staff; --clear-org,
               --clear-residence, --clear-label] [--json]
   keys revoke KEYID [--reason TEXT] [--json]
+  (create, update, revoke also take --wait-ms N)
+
+create, update and revoke return once every running gateway has applied the change (the very next request
+sees it); --wait-ms N bounds that wait (default 5000, 0 = do not wait). Exit 3: stored, but a gateway named
+on stderr had not applied it in time.
 
 common options:
   --store URL     store (default: $DATABASE_URL, else store.url from --config, else sqlite:data/gatehouse.db)
@@ -38,6 +45,9 @@ const COMMON = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Mutations wait for running gateways to apply them (confirmApplied). */
+const WAIT = { 'wait-ms': { type: 'string' } } as const satisfies ParseArgsConfig['options'];
 
 const ATTRIBUTE_OPTIONS = {
   account: { type: 'string' },
@@ -70,7 +80,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   try {
     switch (sub) {
       case 'create':
-        return await withRepo(rest, { ...COMMON, ...ATTRIBUTE_OPTIONS }, io, 0, (repo, values) => create(repo, values, io));
+        return await withRepo(rest, { ...COMMON, ...WAIT, ...ATTRIBUTE_OPTIONS }, io, 0, (repo, values) => create(repo, values, io));
       case 'list':
         return await withRepo(rest, { ...COMMON, account: { type: 'string' }, status: { type: 'string' } }, io, 0, (repo, values) => list(repo, values, io));
       case 'show':
@@ -78,13 +88,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       case 'update':
         return await withRepo(
           rest,
-          { ...COMMON, ...ATTRIBUTE_OPTIONS, 'no-staff': { type: 'boolean' }, 'clear-org': { type: 'boolean' }, 'clear-residence': { type: 'boolean' }, 'clear-label': { type: 'boolean' } },
+          { ...COMMON, ...WAIT, ...ATTRIBUTE_OPTIONS, 'no-staff': { type: 'boolean' }, 'clear-org': { type: 'boolean' }, 'clear-residence': { type: 'boolean' }, 'clear-label': { type: 'boolean' } },
           io,
           1,
           (repo, values, [id]) => update(repo, id!, values, io),
         );
       case 'revoke':
-        return await withRepo(rest, { ...COMMON, reason: { type: 'string' } }, io, 1, (repo, values, [id]) => revoke(repo, id!, values, io));
+        return await withRepo(rest, { ...COMMON, ...WAIT, reason: { type: 'string' } }, io, 1, (repo, values, [id]) => revoke(repo, id!, values, io));
       default:
         io.err(`gatehouse keys: unknown subcommand '${sub}'\n\n${USAGE}`);
         return 2;
@@ -140,10 +150,37 @@ async function withRepo(
   }
   try {
     await migrate(db, ALL_MIGRATIONS);
-    return await fn(new KeyRepository(db, { auditActor: cliActor() }), parsed.values, parsed.positionals);
+    const repo = new KeyRepository(db, { auditActor: cliActor() });
+    const code = await fn(repo, parsed.values, parsed.positionals);
+    if (code !== 0 || repo.lastRevision === 0) return code;
+    return await confirmApplied(db, repo.lastRevision, parsed.values, io);
   } finally {
     await db.close();
   }
+}
+
+const DEFAULT_WAIT_MS = 5_000;
+
+/**
+ * Read-your-writes: a change is committed, but a running gateway serves from its in-memory registry. Wait until
+ * every running gateway reports that it applied this change (src/identity/replicas.ts), so that when the command
+ * returns, the very next request anywhere sees it. Exit 3 names the gateways that did not confirm in time.
+ */
+async function confirmApplied(db: Db, rev: number, values: Values, io: Io): Promise<number> {
+  const raw = values['wait-ms'] as string | undefined;
+  if (raw !== undefined && !/^\d{1,7}$/.test(raw)) throw new UsageError(`--wait-ms: expected milliseconds (0 to 9999999), got '${raw}'`);
+  const timeoutMs = raw === undefined ? DEFAULT_WAIT_MS : Number(raw);
+  if (timeoutMs === 0) return 0;
+  const { confirmed, pending } = await waitForReplicas(db, rev, { timeoutMs });
+  if (pending.length === 0) {
+    if (!values.json) io.out(confirmed.length ? `Applied by every running gateway (${confirmed.length}).\n` : 'No running gateway to confirm.\n');
+    return 0;
+  }
+  io.err(
+    `the change is stored, but ${pending.length} running gateway(s) had not applied it after ${timeoutMs} ms ` +
+      `(they apply it when they next reach the store):\n${pending.map((p) => `  ${p.replicaId} (at revision ${p.rev}, last seen ${Math.round(p.seenAgoMs / 1000)} s ago)`).join('\n')}\n`,
+  );
+  return 3;
 }
 
 /** Maps attribute JSON paths back to the flags that set them, so errors name what the user typed. */

@@ -14,6 +14,7 @@ import { configKeyEntries } from './bootstrap.ts';
 import type { IdentityConfig } from './config.ts';
 import { KeyRepository } from './keys.ts';
 import { KeyRegistry } from './registry.ts';
+import { newReplicaId, ReplicaReporter } from './replicas.ts';
 
 export interface IdentityService {
   repository: KeyRepository;
@@ -21,7 +22,9 @@ export interface IdentityService {
   /** Validate-then-apply for config reload: throws IdentityConfigError (old keys keep serving) or applies. */
   applyConfig(config: IdentityConfig, env?: NodeJS.ProcessEnv): void;
   readiness: ReadinessCheck;
-  stop(): void;
+  /** This gateway's row in identity_replicas (see replicas.ts). */
+  replicaId: string;
+  stop(): Promise<void>;
 }
 
 export async function startIdentity(opts: {
@@ -32,6 +35,8 @@ export async function startIdentity(opts: {
   onError?: (err: Error) => void;
   /** With an audit log: key changes made through this process are also audit inbox rows (src/audit/inbox.ts). */
   auditActor?: string;
+  /** This gateway's id in identity_replicas; default host:pid:random. */
+  replicaId?: string;
 }): Promise<IdentityService> {
   let registry: KeyRegistry | undefined;
   const repository = new KeyRepository(opts.db, {
@@ -42,20 +47,32 @@ export async function startIdentity(opts: {
     },
     ...(opts.auditActor ? { auditActor: opts.auditActor } : {}),
   });
-  registry = new KeyRegistry(repository, { onError: opts.onError });
+  // Each revision the registry applies is reported, so a writer elsewhere (the CLI) can wait until this gateway
+  // answers with its change before it returns (read-your-writes across processes; replicas.ts).
+  const reporter = new ReplicaReporter(opts.db, opts.replicaId ?? newReplicaId(), opts.onError);
+  registry = new KeyRegistry(repository, {
+    ...(opts.onError ? { onError: opts.onError } : {}),
+    onLoad: () => void reporter.applied(registry!.revision ?? 0),
+  });
   registry.setConfigKeys(configKeyEntries(opts.config, opts.env));
   await registry.reload();
+  await reporter.applied(registry.revision ?? 0);
+  reporter.start();
   const detach = registry.follow(opts.watcher);
   const reg = registry;
   return {
     repository,
     registry: reg,
+    replicaId: reporter.replicaId,
     applyConfig: (config, env) => reg.setConfigKeys(configKeyEntries(config, env ?? opts.env)),
     readiness: {
       name: 'identity',
       check: () => (reg.lastLoadedAt > 0 ? { ok: true } : { ok: false, detail: 'keys not loaded' }),
     },
-    stop: detach,
+    stop: async () => {
+      detach();
+      await reporter.stop();
+    },
   };
 }
 
@@ -64,3 +81,4 @@ export { KeyRepository, IDENTITY_TOPIC, type KeyRecord } from './keys.ts';
 export { registerKeyAdminRoutes } from './admin-routes.ts';
 export { configSchema, type IdentityConfig } from './config.ts';
 export { hashSecret } from './secrets.ts';
+export { waitForReplicas, type ReplicaConfirmation } from './replicas.ts';

@@ -130,8 +130,9 @@ export class KeyRepository {
     const secret = generateSecret();
     const id = generateKeyId();
     const now = this.now();
+    let committed = 0;
     await this.db.transaction(async (tx) => {
-      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
+      const rev = (committed = await bumpRevision(tx, IDENTITY_TOPIC));
       await tx.query(
         `INSERT INTO identity_keys (id, hash, prefix, account_id, org_id, nationalities, residence, kyc, programmes, tier, staff,
            created_at, updated_at, revoked_at, revoked_reason, label, account_created_at, payment_fingerprint, rev)
@@ -157,7 +158,7 @@ export class KeyRepository {
       );
       if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.created', actor: this.opts.auditActor, target: id, details: { accountId: attrs.accountId, orgId: attrs.orgId, kyc: attrs.kyc, tier: attrs.tier } }, now);
     });
-    await this.changed();
+    await this.changed(committed);
     const key: KeyRecord = { id, prefix: displayPrefix(secret), status: 'active', ...attrs, createdAt: now, updatedAt: now, revokedAt: null, revokedReason: null };
     return { key, secret };
   }
@@ -186,6 +187,7 @@ export class KeyRepository {
     if (reason !== undefined && (reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason))) {
       throw new KeyStateError('reason must be at most 500 printable characters');
     }
+    let committed = 0;
     const record = await this.db.transaction(async (tx) => {
       const rows = await tx.query<KeyRow>(`SELECT ${RECORD_COLUMNS} FROM identity_keys WHERE id = $1`, [id]);
       const row = rows[0];
@@ -194,7 +196,7 @@ export class KeyRepository {
         throw new KeyStateError(`key '${id}' was already revoked at ${new Date(Number(row.revoked_at)).toISOString()}`);
       }
       const now = this.now();
-      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
+      const rev = (committed = await bumpRevision(tx, IDENTITY_TOPIC));
       // The revoked_at IS NULL guard makes two concurrent revocations produce one winner.
       const updated = await tx.query<KeyRow>(
         `UPDATE identity_keys SET revoked_at = $2, revoked_reason = $3, updated_at = $2, rev = $4 WHERE id = $1 AND revoked_at IS NULL RETURNING ${RECORD_COLUMNS}`,
@@ -204,20 +206,21 @@ export class KeyRepository {
       if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.revoked', actor: this.opts.auditActor, target: id, details: { reason: reason ?? null } }, now);
       return toRecord(updated[0]);
     });
-    await this.changed();
+    await this.changed(committed);
     return record;
   }
 
   /** Changes attributes (see updateKeySchema). Revoked keys cannot be changed. */
   async update(id: string, patchInput: unknown): Promise<KeyRecord> {
     const patch = parseUpdate(patchInput);
+    let committed = 0;
     const record = await this.db.transaction(async (tx) => {
       const rows = await tx.query<KeyRow>(`SELECT ${RECORD_COLUMNS} FROM identity_keys WHERE id = $1`, [id]);
       const row = rows[0];
       if (!row) throw new KeyNotFoundError(id);
       if (row.revoked_at !== null) throw new KeyStateError(`key '${id}' is revoked; its attributes can no longer change`);
       const next = { ...toRecord(row), ...patch };
-      const rev = await bumpRevision(tx, IDENTITY_TOPIC);
+      const rev = (committed = await bumpRevision(tx, IDENTITY_TOPIC));
       const updated = await tx.query<KeyRow>(
         `UPDATE identity_keys SET account_id = $2, org_id = $3, nationalities = $4, residence = $5, kyc = $6, programmes = $7, tier = $8,
            staff = $9, label = $10, account_created_at = $11, payment_fingerprint = $12, updated_at = $13, rev = $14
@@ -242,7 +245,7 @@ export class KeyRepository {
       if (this.opts.auditActor) await recordAdminAction(tx, { action: 'key.updated', actor: this.opts.auditActor, target: id, details: { changed: Object.keys(patch).sort() } });
       return toRecord(updated[0]!);
     });
-    await this.changed();
+    await this.changed(committed);
     return record;
   }
 
@@ -276,7 +279,15 @@ export class KeyRepository {
     return { entries, rev };
   }
 
-  private async changed(): Promise<void> {
+  /** The identity revision of the last change this repository committed (0 before any). */
+  get lastRevision(): number {
+    return this.lastRev;
+  }
+
+  private lastRev = 0;
+
+  private async changed(rev: number): Promise<void> {
+    if (rev > this.lastRev) this.lastRev = rev;
     try {
       await this.opts.onChange?.(IDENTITY_TOPIC);
     } catch {

@@ -40,4 +40,17 @@ ALTER TABLE identity_keys ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX identity_keys_rev ON identity_keys (rev);
 `,
   },
+  {
+    // Running gateways and the identity revision each has applied (src/identity/replicas.ts): a key change made
+    // elsewhere (the CLI) waits until every live gateway has applied it, so the very next request sees it.
+    id: 'identity/0003_replicas',
+    sql: `
+CREATE TABLE identity_replicas (
+  replica_id TEXT PRIMARY KEY,
+  rev BIGINT NOT NULL,
+  seen_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -38,6 +38,8 @@ export async function startHarness(opts: {
   modelsExtra?: Record<string, unknown>[];
   /** Rewrites the store URL the gateway is given (e.g. through a TCP proxy the test can cut); keys are made directly. */
   gatewayStoreUrl?: (url: string) => string;
+  /** store.pollIntervalMs of the gateway (default 250). */
+  storePollIntervalMs?: number;
 }): Promise<Harness> {
   const sim = await startSimulatorServer({
     behaviours: {
@@ -57,6 +59,7 @@ export async function startHarness(opts: {
   const config = standardConfig({ simUrl: sim.url, storeUrl: gatewayStore, ...(opts.extra ? { extra: opts.extra } : {}) }) as Record<string, any>;
   if (!config.providers) config.providers = standardConfig({ simUrl: sim.url, storeUrl: gatewayStore }).providers;
   Object.assign(config.providers, opts.providersExtra ?? {});
+  if (opts.storePollIntervalMs !== undefined) config.store = { ...config.store, pollIntervalMs: opts.storePollIntervalMs };
   config.models.push(...(opts.modelsExtra ?? []));
   const configPath = writeConfig(dir, config);
   const lines: string[] = [];
