@@ -90,9 +90,11 @@ export const configSchema = z
         shutdownGraceMs: z.number().int().min(0).default(10_000),
         /** Deepest JSON nesting accepted in a request body (and in JSON text inside it, such as tool arguments). */
         maxJsonDepth: z.number().int().min(8).max(1000).default(DEFAULT_MAX_JSON_DEPTH),
+        /** GET /v1/models without a key, listing every non-hidden model; off: a key is required and the list is the caller's. */
+        publicModels: z.boolean().default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, publicModels: false }),
     admin: z
       .object({
         /** Environment variable holding the admin bearer token; admin API is disabled when unset. */

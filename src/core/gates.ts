@@ -54,3 +54,14 @@ export interface ReadinessCheck {
   readonly name: string;
   check(): { ok: boolean; detail?: string };
 }
+
+/**
+ * Which models a principal may use, for listings (`GET /v1/models`). Only the access decision (directives, policy,
+ * licences): a listing says what the caller may ask for, and every request is still decided on its own.
+ */
+export interface ModelAccess {
+  /** False when the access decision for this principal and model at `now` is a refusal. */
+  allows(principal: Principal, model: string, now: number): boolean;
+  /** A value that changes whenever decisions may change (a new policy, directive or licence snapshot). */
+  version(): unknown;
+}

@@ -4,16 +4,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { ReadinessCheck } from '../core/gates.ts';
+import type { ModelAccess, ReadinessCheck } from '../core/gates.ts';
+import type { Principal } from '../core/types.ts';
 import { adminAuthHook } from '../admin/auth.ts';
 import { GatewayError } from '../protocol/errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Catalogue } from './catalogue.ts';
 import { depthMessage, excessiveDepthPath } from '../protocol/json-depth.ts';
 import { ANTHROPIC, OPENAI, withJsonDepth, type IngressProtocol } from './protocols.ts';
-import type { RequestPath } from './request-path.ts';
+import { ModelLists } from './model-list.ts';
+import { bearerOrApiKey, type KeyLookup, type RequestPath } from './request-path.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -21,6 +23,10 @@ export interface AppDeps {
   /** Deepest JSON nesting accepted in a body (read per request, so a reload takes effect). */
   maxJsonDepth(): number;
   path: RequestPath;
+  /** Who is asking, for the routes outside the request path (the model catalogue). */
+  keys: KeyLookup;
+  /** Which models a principal may use (absent: every non-hidden model). */
+  modelAccess?: ModelAccess;
   metrics: GatewayMetrics;
   catalogue(): Catalogue;
   readiness(): readonly ReadinessCheck[];
@@ -104,16 +110,40 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.hijack();
     return deps.path.handle(withJsonDepth(ANTHROPIC, deps.maxJsonDepth()), request.raw, reply.raw, request.body);
   });
-  app.get('/v1/models', (_request, reply) => {
-    reply.header('content-type', 'application/json').send(deps.catalogue().modelsListBody);
+  // The model catalogue is the caller's own by default: a key is required and only models its principal may use
+  // are listed (server.publicModels: true lists every non-hidden model to anyone). Errors in the protocol the
+  // caller speaks: Anthropic's SDK sends anthropic-version.
+  const modelLists = new ModelLists(deps.modelAccess ?? null);
+  const listProtocol = (request: FastifyRequest) => (request.headers['anthropic-version'] !== undefined ? ANTHROPIC : OPENAI);
+  const sendJsonError = (reply: FastifyReply, protocol: IngressProtocol, err: GatewayError) => reply.code(err.status).header('content-type', 'application/json').send(protocol.errorBody(err));
+  /** The caller's principal, or undefined after answering 401; null when the catalogue is public. */
+  const catalogueCaller = (request: FastifyRequest, reply: FastifyReply, catalogue: Catalogue): Principal | null | undefined => {
+    if (catalogue.config.server.publicModels) return null;
+    const auth = deps.keys.lookup(bearerOrApiKey(request.raw));
+    if (auth.ok) return auth.principal;
+    const message = auth.reason === 'missing' ? 'Missing API key. Send it as `Authorization: Bearer <key>` or `x-api-key: <key>`.' : auth.reason === 'revoked' ? 'This API key has been revoked.' : 'Invalid API key.';
+    const code = auth.reason === 'missing' ? 'missing_api_key' : auth.reason === 'revoked' ? 'key_revoked' : 'invalid_api_key';
+    sendJsonError(reply, listProtocol(request), new GatewayError({ status: 401, kind: 'authentication', code, message }));
+    return undefined;
+  };
+  app.get('/v1/models', (request, reply) => {
+    const catalogue = deps.catalogue();
+    const principal = catalogueCaller(request, reply, catalogue);
+    if (principal === undefined) return reply;
+    const body = principal === null ? catalogue.modelsListBody : modelLists.bodyFor(principal, catalogue, Date.now());
+    return reply.header('content-type', 'application/json').send(body);
   });
   app.get<{ Params: { id: string } }>('/v1/models/:id', (request, reply) => {
-    const m = deps.catalogue().models.get(request.params.id);
+    const catalogue = deps.catalogue();
+    const principal = catalogueCaller(request, reply, catalogue);
+    if (principal === undefined) return reply;
+    const id = request.params.id;
+    const m = principal === null ? catalogue.models.get(id) : modelLists.modelFor(principal, catalogue, id, Date.now());
     if (!m || m.config.hidden) {
-      const err = new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', message: `The model '${request.params.id}' does not exist.` });
-      return reply.code(404).header('content-type', 'application/json').send(OPENAI.errorBody(err));
+      const err = new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', message: `The model '${id.slice(0, 200)}' does not exist or you do not have access to it.` });
+      return sendJsonError(reply, listProtocol(request), err);
     }
-    return reply.send({ id: m.config.name, object: 'model', created: 0, owned_by: 'gatehouse', type: 'model', display_name: m.config.description ?? m.config.name });
+    return reply.header('content-type', 'application/json').send(m.listEntry);
   });
 
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));

@@ -15,6 +15,10 @@ export interface CatalogueModel {
   readonly plan: readonly CatalogueModel[];
   readonly inputPricePerToken: number;
   readonly outputPricePerToken: number;
+  /** Epoch seconds when this gateway first loaded the model (kept across reloads), the `created` of listings. */
+  readonly created: number;
+  /** This model as one pre-serialised `/v1/models` entry (OpenAI and Anthropic fields). */
+  readonly listEntry: string;
 }
 
 export interface Catalogue {
@@ -75,26 +79,35 @@ export function buildCatalogue(config: GatewayConfig, env: NodeJS.ProcessEnv, pr
 
   const models = new Map<string, CatalogueModel>();
   const byName = new Map(config.models.map((m) => [m.name, m]));
+  const now = Math.floor(Date.now() / 1000);
   for (const m of config.models) {
+    const created = previous?.models.get(m.name)?.created ?? now;
     models.set(m.name, {
       config: m,
       provider: providers.get(m.provider)!,
       plan: [],
       inputPricePerToken: m.pricing.inputPerMTok / 1e6,
       outputPricePerToken: m.pricing.outputPerMTok / 1e6,
+      created,
+      listEntry: JSON.stringify(modelEntry(m, created)),
     });
   }
   for (const m of config.models) {
     const names = [m.name, ...m.fallbacks].filter((n) => byName.has(n)).slice(0, config.routing.maxAttempts);
     (models.get(m.name) as unknown as { plan: CatalogueModel[] }).plan = names.map((n) => models.get(n)!);
   }
-  const created = Math.floor(Date.now() / 1000);
-  const modelsListBody = JSON.stringify({
-    object: 'list',
-    data: config.models.filter((m) => !m.hidden).map((m) => ({ id: m.name, object: 'model', created, owned_by: 'gatehouse', display_name: m.description ?? m.name, type: 'model', created_at: new Date(created * 1000).toISOString() })),
-    has_more: false,
-    first_id: config.models[0]?.name ?? null,
-    last_id: config.models[config.models.length - 1]?.name ?? null,
-  });
+  const modelsListBody = modelsList([...models.values()].filter((m) => !m.config.hidden));
   return { catalogue: { config, models, modelsListBody, providers }, retired };
+}
+
+/** One model as both SDKs read it: OpenAI's `{id, object, created, owned_by}`, Anthropic's `{id, type, display_name, created_at}`. */
+export function modelEntry(m: ModelConfig, created: number): Record<string, unknown> {
+  return { id: m.name, object: 'model', created, owned_by: 'gatehouse', display_name: m.description ?? m.name, type: 'model', created_at: new Date(created * 1000).toISOString() };
+}
+
+/** A `/v1/models` list body from pre-serialised entries (a join, no serialisation per request). */
+export function modelsList(models: readonly CatalogueModel[]): string {
+  const first = models[0]?.config.name ?? null;
+  const last = models[models.length - 1]?.config.name ?? null;
+  return `{"object":"list","data":[${models.map((m) => m.listEntry).join(',')}],"has_more":false,"first_id":${JSON.stringify(first)},"last_id":${JSON.stringify(last)}}`;
 }

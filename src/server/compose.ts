@@ -192,6 +192,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     { configPath: opts.configPath, logger, env, metrics, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
     {
       keys: identity.registry,
+      // The model catalogue lists what the access decision (directives, policy, licences) allows the caller.
+      modelAccess: { allows: (p, model, now) => access.decide(p, model, now).action !== 'refuse', version: () => access.snapshot },
       gates: () => gates,
       sinks: () => sinks,
       durable: () => durable,

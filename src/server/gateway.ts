@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { DurableSink, EventSink, GateInput, ReadinessCheck, RequestGate } from '../core/gates.ts';
+import type { DurableSink, EventSink, GateInput, ModelAccess, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import type { TokenCounter } from '../meter/tokenizer.ts';
 import type { CanonicalRequest } from '../core/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -17,6 +17,8 @@ import { RequestPath, type KeyLookup, type StreamModerator } from './request-pat
 
 export interface Capabilities {
   keys: KeyLookup;
+  /** Which models each principal may use, for GET /v1/models. */
+  modelAccess?: ModelAccess;
   gates?: () => readonly RequestGate[];
   sinks?: () => readonly EventSink[];
   durable?: () => DurableSink | null;
@@ -109,6 +111,8 @@ export class Gateway {
       bodyLimitBytes: config.server.bodyLimitBytes,
       maxJsonDepth: () => this.catalogueRef.config.server.maxJsonDepth,
       path,
+      keys: this.caps.keys,
+      ...(this.caps.modelAccess ? { modelAccess: this.caps.modelAccess } : {}),
       metrics: this.metrics,
       catalogue: () => this.catalogueRef,
       readiness: () => [configReadiness, ...(this.caps.readiness?.() ?? [])],
