@@ -92,9 +92,14 @@ export const configSchema = z
         maxJsonDepth: z.number().int().min(8).max(1000).default(DEFAULT_MAX_JSON_DEPTH),
         /** GET /v1/models without a key, listing every non-hidden model; off: a key is required and the list is the caller's. */
         publicModels: z.boolean().default(false),
+        /** Slow clients: longest wait for a request's headers, and for the whole request (headers and body). */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** Most client connections open at once; further ones are closed as they arrive. */
+        maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, publicModels: false }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, publicModels: false, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 }),
     admin: z
       .object({
         /** Environment variable holding the admin bearer token; admin API is disabled when unset. */

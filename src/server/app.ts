@@ -20,6 +20,8 @@ import { bearerOrApiKey, type KeyLookup, type RequestPath } from './request-path
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
+  /** Slow-client bounds at start (applyConnectionLimits applies later values on reload). */
+  connections: ConnectionLimits;
   /** Deepest JSON nesting accepted in a body (read per request, so a reload takes effect). */
   maxJsonDepth(): number;
   path: RequestPath;
@@ -38,6 +40,24 @@ export interface AppDeps {
   adminToken(): string | undefined;
 }
 
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+}
+
+/**
+ * Slow clients cannot hold connections: Node answers 408 and closes a connection whose headers (headersTimeout) or
+ * whole request, body included (requestTimeout), take longer than allowed — the response, however long it streams,
+ * is not counted — and refuses connections beyond maxConnections. Headers can never be allowed longer than the whole
+ * request. Settable on a running server, so a reload applies new values to new requests.
+ */
+export function applyConnectionLimits(server: import('node:http').Server, limits: ConnectionLimits): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  server.maxConnections = limits.maxConnections;
+}
+
 function protocolFor(url: string): IngressProtocol {
   return url.startsWith('/v1/messages') ? ANTHROPIC : OPENAI;
 }
@@ -53,10 +73,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes,
     return503OnClosing: true,
     keepAliveTimeout: 75_000,
+    requestTimeout: deps.connections.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(deps.connections.headersTimeoutMs, deps.connections.requestTimeoutMs),
+      requestTimeout: deps.connections.requestTimeoutMs,
+      // Node checks those timeouts every 30 s by default, which would let a slow client hold on far past them.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(deps.connections.headersTimeoutMs, deps.connections.requestTimeoutMs) / 4))),
+    },
     requestIdHeader: false,
     // Admin responses carry it as x-request-id and every unexpected admin error is logged with it.
     genReqId: () => randomUUID(),
   });
+
+  applyConnectionLimits(app.server, deps.connections);
 
   // One parser for every content type: SDKs send application/json, curl users sometimes forget the header.
   app.removeAllContentTypeParsers();

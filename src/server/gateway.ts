@@ -11,7 +11,7 @@ import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
-import { buildApp } from './app.ts';
+import { applyConnectionLimits, buildApp } from './app.ts';
 import { buildCatalogue, type Catalogue } from './catalogue.ts';
 import { RequestPath, type KeyLookup, type StreamModerator } from './request-path.ts';
 
@@ -109,6 +109,7 @@ export class Gateway {
     this.app = await buildApp({
       logger: this.logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      connections: config.server,
       maxJsonDepth: () => this.catalogueRef.config.server.maxJsonDepth,
       path,
       keys: this.caps.keys,
@@ -135,6 +136,7 @@ export class Gateway {
       await this.caps.onConfig?.(config);
       const { catalogue, retired } = buildCatalogue(config, this.opts.env ?? process.env, this.catalogueRef);
       this.catalogueRef = catalogue;
+      applyConnectionLimits(this.app.server, config.server);
       this.metrics.configReloads.labels('ok').inc();
       this.logger.info({ models: [...catalogue.models.keys()] }, 'config reloaded');
       if (retired.length) {
