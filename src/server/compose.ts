@@ -36,7 +36,7 @@ import { loadTokenCounter } from '../meter/tokenizer.ts';
 import { registerMeterMetrics } from '../meter/metrics.ts';
 import { meterSink } from '../meter/sink.ts';
 import { createLogger } from '../observability/logger.ts';
-import { GatewayMetrics } from '../observability/metrics.ts';
+import { GatewayMetrics, refusalMetricsSink } from '../observability/metrics.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
@@ -168,6 +168,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   storeProbe.unref();
 
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
+  sinkList.push(refusalMetricsSink(metrics));
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
