@@ -5,7 +5,8 @@
  * recovers by itself once space is back.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import OpenAI from 'openai';
 import { verifyAudit } from '../src/audit/verify.ts';
 import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
+
+const execFileAsync = promisify(execFile);
 
 const HASH_KEY = 'audit-test-hmac-key';
 const RETENTION_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -230,14 +233,15 @@ for (const backend of BACKENDS) describe(`audit: admin actions taken with the CL
   });
   after(() => h.close());
 
-  const cli = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Asynchronous: `keys` commands wait for the running gateway (this process) to confirm their change.
+  const cli = async (...args: string[]) => (await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' })).stdout;
 
   test('keys create/revoke and directives issue/lift by CLI are admin records, attributed to the CLI user', async () => {
-    const created = JSON.parse(cli('keys', 'create', '--config', h.configPath, '--account', 'cli-made', '--kyc', 'basic', '--json')) as { key: { id: string } };
+    const created = JSON.parse(await cli('keys', 'create', '--config', h.configPath, '--account', 'cli-made', '--kyc', 'basic', '--json')) as { key: { id: string } };
     const keyId = created.key.id;
-    cli('keys', 'revoke', keyId, '--reason', 'test over', '--config', h.configPath);
-    cli('directives', 'issue', '--config', h.configPath, '--id', 'dir-cli-1', '--models', 'lite', '--effect', 'suspend', '--authority', 'Test order', '--reference', 'T-1', '--by', 'alice', '--why', 'drill');
-    cli('directives', 'lift', 'dir-cli-1', '--config', h.configPath, '--by', 'alice', '--why', 'drill over');
+    await cli('keys', 'revoke', keyId, '--reason', 'test over', '--config', h.configPath);
+    await cli('directives', 'issue', '--config', h.configPath, '--id', 'dir-cli-1', '--models', 'lite', '--effect', 'suspend', '--authority', 'Test order', '--reference', 'T-1', '--by', 'alice', '--why', 'drill');
+    await cli('directives', 'lift', 'dir-cli-1', '--config', h.configPath, '--by', 'alice', '--why', 'drill over');
     const wanted = [['key.created', keyId], ['key.revoked', keyId], ['directive.issued', 'dir-cli-1'], ['directive.lifted', 'dir-cli-1']];
     await waitFor(async () => records(auditPath).filter((r) => r.kind === 'admin' && r.details?.source === 'inbox').length >= wanted.length);
     const admin = records(auditPath).filter((r) => r.kind === 'admin' && r.details?.source === 'inbox');
