@@ -44,6 +44,7 @@ import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openDb, redactUrl } from '../store/open.ts';
+import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
 
@@ -120,6 +121,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed'), ...auditActor });
   closers.push(() => identity.stop());
 
+  let current = initial;
   const access = new AccessControl({
     db,
     config: { policy: initial.policy, directives: initial.directives },
@@ -127,6 +129,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     watcher,
     baseDir,
     logger,
+    fallbacksOf: (model) => attemptedFallbacks(current, model),
     ...auditActor,
   });
   await access.start();
@@ -213,6 +216,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         identity.applyConfig(config.identity, env);
         classifier = nextClassifier;
         gates = buildGates();
+        current = config;
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       admin: async (app: FastifyInstance) => {
