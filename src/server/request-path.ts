@@ -354,9 +354,9 @@ export class RequestPath {
    * Decides a fallback of the plan for this principal before it is tried: the model that may serve in its place
    * (itself, or where a gate routes it), or null when it is refused — then it is recorded as skipped, never tried.
    */
-  private async admitFallback(state: RequestState, req: CanonicalRequest, target: CatalogueModel, tried: Set<CatalogueModel>): Promise<CatalogueModel | null> {
+  private async admitFallback(state: RequestState, req: CanonicalRequest, target: CatalogueModel, tried: readonly CatalogueModel[]): Promise<CatalogueModel | null> {
     const d = await this.decideModel(state, req, target, false);
-    if (d.ok) return tried.has(d.model) ? null : d.model;
+    if (d.ok) return tried.includes(d.model) ? null : d.model;
     (state.skipped ??= []).push({ model: target.config.name, code: d.verdict ? d.verdict.code : d.error.code });
     this.deps.metrics.fallbacksSkipped.labels(state.modelRequested, target.config.name).inc();
     return null;
@@ -383,12 +383,16 @@ export class RequestPath {
   private async complete(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal, moderator: StreamModerator | null): Promise<void> {
     let lastFailure: UpstreamFailure | null = null;
     const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
-    const tried = new Set<CatalogueModel>();
+    let tried: CatalogueModel[] | null = null; // only once a fallback is reached: the common path allocates nothing
     for (const planned of model.plan) {
       if (deadlineAt - performance.now() <= 0 || signal.aborted) break;
-      const target = planned === model ? model : await this.admitFallback(state, req, planned, tried);
-      if (!target) continue;
-      tried.add(target);
+      let target: CatalogueModel | null = model;
+      if (planned !== model) {
+        tried ??= [model];
+        target = await this.admitFallback(state, req, planned, tried);
+        if (!target) continue;
+        tried.push(target);
+      }
       const remaining = deadlineAt - performance.now();
       if (remaining <= 0 || signal.aborted) break;
       const t0 = performance.now();
@@ -432,12 +436,16 @@ export class RequestPath {
     let usageOut: number | undefined;
     let moderatedStop: Verdict | undefined;
 
-    const tried = new Set<CatalogueModel>();
+    let tried: CatalogueModel[] | null = null; // only once a fallback is reached: the common path allocates nothing
     for (const planned of model.plan) {
       if (deadlineAt - performance.now() <= 0 || signal.aborted) break;
-      const target = planned === model ? model : await this.admitFallback(state, req, planned, tried);
-      if (!target) continue;
-      tried.add(target);
+      let target: CatalogueModel | null = model;
+      if (planned !== model) {
+        tried ??= [model];
+        target = await this.admitFallback(state, req, planned, tried);
+        if (!target) continue;
+        tried.push(target);
+      }
       const remaining = deadlineAt - performance.now();
       if (remaining <= 0 || signal.aborted) break;
       const t0 = performance.now();
