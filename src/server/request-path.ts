@@ -39,6 +39,8 @@ export interface RequestPathDeps {
   moderator?(input: GateInput): StreamModerator | null;
   /** Counts tokens when an upstream reports no usage (default: characters / 4). */
   tokens?: TokenCounter;
+  /** Requests handled at once before new ones are answered 503 overloaded, and the retry-after sent then. */
+  overload?: () => { maxInFlight: number; retryAfterSeconds: number };
 }
 
 /** Incremental output moderation: text goes out only as `release` says; a verdict ends the stream. */
@@ -191,6 +193,12 @@ export class RequestPath {
     this.inFlight++;
     const state = this.newState(protocol, raw);
     try {
+      const overload = this.deps.overload?.();
+      if (overload && this.inFlight > overload.maxInFlight) {
+        // Shed at once rather than queue: every queued request would wait behind the backlog and time out anyway.
+        state.outcome = 'refused';
+        return await this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'overloaded', message: 'The gateway is handling too many requests right now. Retry shortly.', retryAfter: overload.retryAfterSeconds }));
+      }
       await this.handleRequest(state, raw, res, body);
     } catch (err) {
       // The reply was taken over from the framework: nobody else would answer, log or record this request.
