@@ -6,7 +6,11 @@
  * Seeded, so a failure names a reproducible case.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { openDb } from '../src/store/open.ts';
+import { tempDir } from './support/config.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 
 const CASES_PER_PROTOCOL = 400;
@@ -168,5 +172,102 @@ describe('fuzzed requests against both ingress APIs and the admin API', () => {
     }
     assert.ok((statuses.get(400) ?? 0) > 100, JSON.stringify([...statuses]));
     assert.ok([...statuses].reduce((n, [s, c]) => n + (s < 300 ? c : 0), 0) >= 10, `successes: ${JSON.stringify([...statuses])}`);
+  });
+});
+
+/** A time field nested `depth` levels deep: objects and arrays around an ISO string. */
+function deepTime(depth: number): unknown {
+  let v: unknown = '2026-01-01T00:00:00Z';
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { at: v };
+  return v;
+}
+
+describe('admin API: bad times, nested times and unexpected failures', () => {
+  let h: Harness;
+  before(async () => {
+    const dir = tempDir();
+    h = await startHarness({
+      backend: 'sqlite',
+      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN },
+      extra: { audit: { path: join(dir, 'audit.log'), retention: { enabled: true, key: randomBytes(32).toString('base64'), days: 7, dir: join(dir, 'text') } } },
+    });
+  });
+  after(() => h.close());
+
+  const call = async (method: string, path: string, body?: string) => {
+    const res = await fetch(`${h.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body } : {}),
+      signal: AbortSignal.timeout(15_000),
+    });
+    return { res, json: JSON.parse(await res.text()) as { error?: { type: string; message: string } } };
+  };
+
+  const directive = ADMIN_BASES[1]!.body;
+  const licence = ADMIN_BASES[2]!.body;
+  // Built as text: the deepest values are beyond what JSON.stringify (recursive) can write.
+  const withValue = (base: Record<string, unknown>, field: string, valueText: string) => JSON.stringify({ ...base, [field]: '@@' }).replace('"@@"', valueText);
+  const deepText = (levels: number) => '{"at":['.repeat(levels) + '"2026-01-01T00:00:00Z"' + ']}'.repeat(levels);
+  const TIME_VALUES: [string, string][] = [
+    ['nested 40 levels', JSON.stringify(deepTime(40))],
+    ['nested 5,000 levels', deepText(2500)],
+    ['epoch past the end of time', '99999999999999999'],
+    ['1e308', '1e308'],
+    ['negative', '-1'],
+    ['a huge string', JSON.stringify('9'.repeat(20_000))],
+  ];
+
+  for (const [what, value] of TIME_VALUES) {
+    for (const [route, base, fields] of [['/admin/v1/directives', directive, ['effectiveAt', 'expiresAt']], ['/admin/v1/licences', licence, ['validFrom', 'validTo']], ['/admin/v1/policy/explain', ADMIN_BASES[3]!.body, ['at']]] as const) {
+      for (const field of fields) {
+        test(`POST ${route} with ${field} ${what} → 400 {error: {type, message}}`, async () => {
+          const { res, json } = await call('POST', route, withValue(base, field, value));
+          assert.equal(res.status, 400, JSON.stringify(json).slice(0, 300));
+          assert.equal(typeof json.error?.type, 'string');
+          assert.match(json.error!.message, new RegExp(field));
+          assert.ok(json.error!.message.length < 2000, 'the message does not echo the whole value');
+        });
+      }
+    }
+  }
+
+  for (const [path, param] of [['/admin/v1/usage', 'from'], ['/admin/v1/usage', 'to'], ['/admin/v1/audit', 'from'], ['/admin/v1/audit', 'to'], ['/admin/v1/audit/text/some-request', 'time']] as const) {
+    for (const value of ['99999999999999999', '8640000000000001', '1'.repeat(400)]) {
+      test(`GET ${path}?${param}=${value.slice(0, 20)} (out of range) → 400 naming query.${param}`, async () => {
+        const { res, json } = await call('GET', `${path}?${param}=${value}`);
+        assert.equal(res.status, 400, JSON.stringify(json).slice(0, 300));
+        assert.equal(typeof json.error?.type, 'string');
+        assert.match(json.error!.message, new RegExp(`query\\.${param}`));
+        assert.match(json.error!.message, /out of range/);
+      });
+    }
+  }
+
+  test('an unexpected admin failure is a 500 {error: {type, message}} naming the request id, which the log line carries', async () => {
+    // Break the store under the gateway, from another connection: licence reads now fail for no fault of the caller.
+    const other = await openDb(h.storeUrl);
+    await other.exec('ALTER TABLE policy_licences RENAME TO policy_licences_moved');
+    try {
+      const { res, json } = await call('GET', '/admin/v1/licences');
+      assert.equal(res.status, 500);
+      const requestId = res.headers.get('x-request-id');
+      assert.match(requestId ?? '', /^[0-9a-f-]{36}$/);
+      assert.equal(json.error?.type, 'internal');
+      assert.ok(json.error!.message.includes(requestId!), json.error!.message);
+      const line = h.logLines().find((l) => l.requestId === requestId);
+      assert.ok(line, 'the failure is logged with its request id');
+      assert.equal(line.msg, 'admin request failed');
+      assert.match(line.err, /policy_licences/);
+    } finally {
+      await other.exec('ALTER TABLE policy_licences_moved RENAME TO policy_licences');
+      await other.close();
+    }
+  });
+
+  test('successful admin responses carry x-request-id too, and the admin API still serves', async () => {
+    const { res } = await call('GET', '/admin/v1/licences');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 });

@@ -52,7 +52,8 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { records: [], truncated: false };
-      return reply.code(500).send({ error: { type: 'api_error', message: `audit log cannot be read: ${(e as Error).message}` } });
+      // Not the caller's fault: the admin mount logs it with the request id and answers 500.
+      throw new Error(`audit log cannot be read: ${(e as Error).message}`, { cause: e });
     }
   });
 
@@ -75,7 +76,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
       text = await deps.vault.read(requestId, time);
     } catch (e) {
       deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: false, error: (e as Error).message });
-      return reply.code(500).send({ error: { type: 'api_error', message: (e as Error).message } });
+      throw new Error(`retained text cannot be read: ${(e as Error).message}`, { cause: e });
     }
     deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: text !== null });
     if (!text) return reply.code(404).send({ error: { type: 'not_found_error', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });

@@ -97,7 +97,12 @@ export function toCsvRow(rec: AuditLine): string {
 
 /** Parse `--from`/`--to`: epoch ms, or an ISO date/time (a bare date is midnight UTC). */
 export function parseTime(value: string, name: string): number {
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d+$/.test(value)) {
+    const ms = Number(value);
+    // Past what a Date can hold (8.64e15) nothing is ever recorded; say so rather than match nothing or throw later.
+    if (ms > 8.64e15) throw new Error(`${name}: ${value.slice(0, 40)} is out of range (epoch milliseconds go up to 8640000000000000)`);
+    return ms;
+  }
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new Error(`${name}: '${value}' is not a date (use ISO 8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z, or epoch ms)`);
   return t;

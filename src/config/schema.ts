@@ -12,6 +12,7 @@ import { configSchema as limitsSection } from '../limits/config.ts';
 import { configSchema as meterSection } from '../meter/config.ts';
 import { configSchema as policySection } from '../policy/config.ts';
 import { configSchema as storeSection } from '../store/config.ts';
+import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.ts';
 
 const simulatorProvider = z
   .object({
@@ -87,9 +88,11 @@ export const configSchema = z
         logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         /** Grace period for in-flight requests on shutdown. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),
+        /** Deepest JSON nesting accepted in a request body (and in JSON text inside it, such as tool arguments). */
+        maxJsonDepth: z.number().int().min(8).max(1000).default(DEFAULT_MAX_JSON_DEPTH),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000 }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 10 * 1024 * 1024, logPrompts: false, logLevel: 'info', shutdownGraceMs: 10_000, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH }),
     admin: z
       .object({
         /** Environment variable holding the admin bearer token; admin API is disabled when unset. */

@@ -47,7 +47,8 @@ export function registerKeyAdminRoutes(app: FastifyInstance, deps: KeyAdminDeps)
           const message = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `request body is not valid JSON: ${err.message}` : err.message;
           return sendError(reply, status, status === 413 ? 'request_too_large' : 'invalid_request', message);
         }
-        return sendError(reply, 500, 'internal', 'internal error while handling the key request');
+        // Unexpected: the admin mount logs it with the request id and answers 500.
+        throw err;
       });
 
       scope.post('/keys', async (request, reply) => {

@@ -30,11 +30,16 @@ export interface UsageRow {
   costUsd: number;
 }
 
+/** The latest time a JavaScript Date can represent, in epoch milliseconds. */
+const MAX_EPOCH_MS = 8.64e15;
+
 /** Accepts YYYY-MM-DD, an ISO time, or epoch ms; returns the UTC day. */
 export function parseDay(value: string, name: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value + 'T00:00:00Z'))) return value;
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (Number.isNaN(t)) throw new Error(`${name}: '${value}' is not a date (use YYYY-MM-DD, ISO 8601 or epoch ms)`);
+  // Epoch milliseconds past what a Date can hold (±8.64e15) would make utcDay throw a RangeError.
+  if (t > MAX_EPOCH_MS) throw new Error(`${name}: ${value.slice(0, 40)} is out of range (epoch milliseconds go up to ${MAX_EPOCH_MS})`);
   return utcDay(t);
 }
 

@@ -20,7 +20,7 @@ export class HttpError extends Error {
   }
 }
 
-export function installErrorHandler(scope: FastifyInstance, what: string): void {
+export function installErrorHandler(scope: FastifyInstance, _what: string): void {
   scope.setErrorHandler((err: FastifyError & { status?: number }, _request, reply) => {
     if (err instanceof PolicyValidationError) return sendError(reply, 400, 'invalid_request', err.issues.map(formatIssue).join('; '), { issues: err.issues });
     if (err instanceof HttpError) return sendError(reply, err.status, err.type, err.message);
@@ -31,7 +31,8 @@ export function installErrorHandler(scope: FastifyInstance, what: string): void 
       const message = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `request body is not valid JSON: ${err.message}` : err.message;
       return sendError(reply, status, 'invalid_request', message);
     }
-    return sendError(reply, 500, 'internal', `internal error while handling the ${what} request`);
+    // Unexpected (nothing the caller did): the admin mount logs it with the request id and answers 500.
+    throw err;
   });
 }
 

@@ -9,7 +9,7 @@ export const epochOrIso = z.unknown().transform((v, ctx): number => {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms)) return ms;
   }
-  ctx.addIssue({ code: 'custom', message: `expected an ISO 8601 time with offset (e.g. 2026-11-23T14:00:00Z) or epoch milliseconds, got ${JSON.stringify(v)}` });
+  ctx.addIssue({ code: 'custom', message: `expected an ISO 8601 time with offset (e.g. 2026-11-23T14:00:00Z) or epoch milliseconds, got ${preview(v)}` });
   return z.NEVER;
 });
 
@@ -20,4 +20,12 @@ export function parseTimeFlag(value: string, flag: string): number {
   const r = epochOrIso.safeParse(value);
   if (!r.success) throw new Error(`${flag}: ${r.error.issues[0]!.message}`);
   return r.data;
+}
+
+/** What was given, short: a message must not echo a megabyte string or a whole nested structure back. */
+function preview(v: unknown): string {
+  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}… (${v.length} characters)` : JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
 }

@@ -13,6 +13,7 @@ import type {
   ToolChoice,
 } from '../core/canonical.ts';
 import { GatewayError, invalid } from './errors.ts';
+import { DEFAULT_MAX_JSON_DEPTH, excessiveDepthPath } from './json-depth.ts';
 import { zodToError } from './validate.ts';
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
@@ -296,6 +297,10 @@ export function parseUpstreamResponse(json: unknown): CanonicalResponse {
   const r = json as AnthropicResponseShape;
   if (!r || !Array.isArray(r.content)) {
     throw new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_bad_response', message: 'The upstream returned a response without content.' });
+  }
+  // Tool inputs are serialised again for the caller: one nested too deeply would overflow the stack there.
+  if (excessiveDepthPath(r.content, DEFAULT_MAX_JSON_DEPTH) !== null) {
+    throw new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_bad_response', message: 'The upstream returned content nested too deeply.' });
   }
   const content: ContentBlock[] = [];
   for (const b of r.content) {

@@ -13,6 +13,7 @@ import type {
   ToolChoice,
 } from '../core/canonical.ts';
 import { GatewayError, invalid } from './errors.ts';
+import { DEFAULT_MAX_JSON_DEPTH, depthMessage, excessiveDepthPath, joinPath } from './json-depth.ts';
 import { zodToError } from './validate.ts';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -78,16 +79,21 @@ function partsText(content: string | { type: 'text'; text: string }[]): string {
   return out;
 }
 
-function parseArguments(args: string): unknown {
+function parseArguments(args: string, path: string, maxJsonDepth: number): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(args);
+    v = JSON.parse(args);
   } catch {
     return args; // keep what the caller sent; translation must not lose it
   }
+  // Arguments given as JSON text are held to the same nesting bound as the body: they become an object here.
+  const deep = excessiveDepthPath(v, maxJsonDepth);
+  if (deep !== null) throw invalid(depthMessage(joinPath(path, deep), maxJsonDepth), path, 'json_too_deep');
+  return v;
 }
 
 /** Parses and validates a client request body (already JSON-decoded). Throws GatewayError(400). */
-export function parseRequest(body: unknown): CanonicalRequest {
+export function parseRequest(body: unknown, maxJsonDepth = DEFAULT_MAX_JSON_DEPTH): CanonicalRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalid('The request body must be a JSON object.');
   }
@@ -106,7 +112,7 @@ export function parseRequest(body: unknown): CanonicalRequest {
       messages.push({ role, content: [block] });
     }
   };
-  r.messages.forEach((m: OpenAIMessage) => {
+  r.messages.forEach((m: OpenAIMessage, mi) => {
     switch (m.role) {
       case 'system':
       case 'developer':
@@ -130,9 +136,9 @@ export function parseRequest(body: unknown): CanonicalRequest {
           const text = partsText(m.content);
           if (text) content.push({ type: 'text', text });
         }
-        for (const tc of m.tool_calls ?? []) {
-          content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseArguments(tc.function.arguments) });
-        }
+        m.tool_calls?.forEach((tc, ti) => {
+          content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseArguments(tc.function.arguments, `messages[${mi}].tool_calls[${ti}].function.arguments`, maxJsonDepth) });
+        });
         messages.push({ role: 'assistant', content });
         break;
       }
@@ -378,7 +384,14 @@ export function parseUpstreamResponse(json: unknown): CanonicalResponse {
   const content: ContentBlock[] = [];
   if (choice.message?.content) content.push({ type: 'text', text: choice.message.content });
   for (const tc of choice.message?.tool_calls ?? []) {
-    content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseArguments(tc.function.arguments) });
+    let input: unknown;
+    try {
+      input = parseArguments(tc.function.arguments, 'tool_calls', DEFAULT_MAX_JSON_DEPTH);
+    } catch {
+      // Serialising it for the caller would overflow the stack: an upstream answer this deep is a bad response.
+      throw new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_bad_response', message: 'The upstream returned tool arguments nested too deeply.' });
+    }
+    content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input });
   }
   return {
     id: r.id ?? 'upstream',

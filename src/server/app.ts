@@ -3,6 +3,7 @@
  * health/readiness/metrics, and the admin mount point. All request logic lives in RequestPath.
  */
 import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReadinessCheck } from '../core/gates.ts';
@@ -10,12 +11,15 @@ import { adminAuthHook } from '../admin/auth.ts';
 import { GatewayError } from '../protocol/errors.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Catalogue } from './catalogue.ts';
-import { ANTHROPIC, OPENAI, type IngressProtocol } from './protocols.ts';
+import { depthMessage, excessiveDepthPath } from '../protocol/json-depth.ts';
+import { ANTHROPIC, OPENAI, withJsonDepth, type IngressProtocol } from './protocols.ts';
 import type { RequestPath } from './request-path.ts';
 
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
+  /** Deepest JSON nesting accepted in a body (read per request, so a reload takes effect). */
+  maxJsonDepth(): number;
   path: RequestPath;
   metrics: GatewayMetrics;
   catalogue(): Catalogue;
@@ -44,6 +48,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     keepAliveTimeout: 75_000,
     requestIdHeader: false,
+    // Admin responses carry it as x-request-id and every unexpected admin error is logged with it.
+    genReqId: () => randomUUID(),
   });
 
   // One parser for every content type: SDKs send application/json, curl users sometimes forget the header.
@@ -52,11 +58,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     if (buf.length === 0) return done(bodyError('The request body is empty; expected a JSON object.', 'empty_body'), undefined);
     if (!isUtf8(buf)) return done(bodyError('The request body is not valid UTF-8.', 'invalid_utf8'), undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(buf.toString('utf8')));
+      value = JSON.parse(buf.toString('utf8'));
     } catch (err) {
-      done(bodyError(`The request body is not valid JSON: ${(err as Error).message}.`, 'invalid_json'), undefined);
+      return done(bodyError(`The request body is not valid JSON: ${(err as Error).message}.`, 'invalid_json'), undefined);
     }
+    // JSON.parse is iterative and takes any depth; much after it is recursive. Refuse deep bodies here, first.
+    const max = deps.maxJsonDepth();
+    const deep = excessiveDepthPath(value, max);
+    if (deep !== null) return done(new GatewayError({ status: 400, kind: 'invalid_request', code: 'json_too_deep', param: deep || null, message: depthMessage(deep, max) }), undefined);
+    done(null, value);
   });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
@@ -68,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       gwErr = bodyError(err.message, 'invalid_request', err.statusCode);
     } else {
-      deps.logger.error({ err: err.message, url: request.url }, 'unhandled error');
+      deps.logger.error({ requestId: request.id, err: err.message, url: request.url.split('?')[0] }, 'unhandled error');
       gwErr = new GatewayError({ status: 500, kind: 'internal', code: 'internal_error', message: 'Internal gateway error.' });
     }
     if (request.url.startsWith('/admin/')) {
@@ -86,11 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.post('/v1/chat/completions', (request, reply) => {
     reply.hijack();
-    return deps.path.handle(OPENAI, request.raw, reply.raw, request.body);
+    return deps.path.handle(withJsonDepth(OPENAI, deps.maxJsonDepth()), request.raw, reply.raw, request.body);
   });
   app.post('/v1/messages', (request, reply) => {
     reply.hijack();
-    return deps.path.handle(ANTHROPIC, request.raw, reply.raw, request.body);
+    return deps.path.handle(withJsonDepth(ANTHROPIC, deps.maxJsonDepth()), request.raw, reply.raw, request.body);
   });
   app.get('/v1/models', (_request, reply) => {
     reply.header('content-type', 'application/json').send(deps.catalogue().modelsListBody);
@@ -119,9 +131,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  /**
+   * What every admin scope shares: the request id on the response, and one place where unexpected errors end up
+   * (capability error handlers answer the errors they know and rethrow the rest) — logged with the request id and
+   * answered 500 {error: {type, message}} naming it. Any other 5xx an admin route sends is logged too.
+   */
+  const logged = new WeakSet<object>();
+  const adminScope = (admin: FastifyInstance): void => {
+    admin.addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+    admin.addHook('onRequest', adminAuthHook(deps.adminToken));
+    admin.setErrorHandler((err: Error & { statusCode?: number; status?: number }, request, reply) => {
+      const status = err instanceof GatewayError ? err.status : (err.statusCode ?? err.status);
+      if (status !== undefined && status >= 400 && status < 500) {
+        return reply.code(status).send({ error: { type: status === 413 ? 'request_too_large' : 'invalid_request', message: err.message } });
+      }
+      logged.add(request);
+      deps.logger.error({ requestId: request.id, method: request.method, url: request.url.split('?')[0], err: err.message, stack: err.stack }, 'admin request failed');
+      return reply.code(500).send({ error: { type: 'internal', message: `Internal error while handling the admin request (request id ${request.id}); the gateway log has the details.` } });
+    });
+    admin.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode >= 500 && !logged.has(request)) {
+        deps.logger.error({ requestId: request.id, method: request.method, url: request.url.split('?')[0], status: reply.statusCode }, 'admin request failed');
+      }
+    });
+  };
+
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminAuthHook(deps.adminToken));
+      adminScope(admin);
       admin.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { type: 'not_found', message: `No admin route for ${request.method} ${request.url.split('?')[0]}.` } }));
       if (deps.admin) await deps.admin(admin);
     },
@@ -129,7 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   if (deps.adminAbsolute) {
     await app.register(async (admin) => {
-      admin.addHook('onRequest', adminAuthHook(deps.adminToken));
+      adminScope(admin);
       await deps.adminAbsolute!(admin);
     });
   }

@@ -111,6 +111,7 @@ export class Gateway {
     this.app = await buildApp({
       logger: this.logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      maxJsonDepth: () => this.catalogueRef.config.server.maxJsonDepth,
       path,
       metrics: this.metrics,
       catalogue: () => this.catalogueRef,

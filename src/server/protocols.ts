@@ -11,7 +11,8 @@ export interface StreamWriter {
 
 export interface IngressProtocol {
   readonly name: 'openai' | 'anthropic';
-  parseRequest(body: unknown): CanonicalRequest;
+  /** Validates a decoded body. JSON text embedded in it (tool arguments) is held to `maxJsonDepth` (default 64). */
+  parseRequest(body: unknown, maxJsonDepth?: number): CanonicalRequest;
   responseBody(res: CanonicalResponse, publicModel: string, created: number): string;
   errorBody(err: GatewayError): string;
   streamWriter(id: string, publicModel: string, created: number, includeUsage: boolean): StreamWriter;
@@ -35,3 +36,20 @@ export const ANTHROPIC: IngressProtocol = {
   streamWriter: (id, model) => new anthropic.StreamSerializer(id, model),
   responseId: (requestId) => `msg_${requestId.replace(/-/g, '')}`,
 };
+
+const bound = new Map<string, IngressProtocol>();
+
+/**
+ * The protocol with `maxJsonDepth` bound into parseRequest, for a request path that calls it with the body alone.
+ * One object per (protocol, limit), made on first use, so the hot path allocates nothing.
+ */
+export function withJsonDepth(protocol: IngressProtocol, maxJsonDepth: number): IngressProtocol {
+  const key = `${protocol.name}:${maxJsonDepth}`;
+  let p = bound.get(key);
+  if (!p) {
+    const parse = protocol.parseRequest;
+    p = { ...protocol, parseRequest: (body) => parse(body, maxJsonDepth) };
+    bound.set(key, p);
+  }
+  return p;
+}
