@@ -26,6 +26,11 @@ const USAGE = `usage:
   gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json]
 `;
 
+/** `--help` text for `gatehouse abuse …` and `gatehouse simulate …` (main.ts prints it). */
+export function help(): string {
+  return USAGE;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {

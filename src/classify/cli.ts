@@ -188,6 +188,30 @@ async function cmdEval(argv: string[]): Promise<number> {
   return 0;
 }
 
+const HELP: Record<string, string> = {
+  train: `usage: gatehouse train [--data DIR] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
+  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA), trains deterministically, writes
+  the artefact (default: the embedded models/classifier/default.bin) and prints dev/test metrics.
+`,
+  calibrate: `usage: gatehouse calibrate --config FILE --target-fpr label=rate,… [--dev FILE|default] [--tier T]… [--model FILE] [--data DIR] [--dry-run]
+  Chooses per-label thresholds reaching the target false-positive rates on the dev set and writes them into the
+  classify: section of --config (--dry-run prints the change instead).
+`,
+  classify: `usage: gatehouse classify [--in FILE | --text TEXT] [--tier T] [--config FILE] [--model FILE]
+  Reads JSONL {"id","text"} or {"id","messages"} from stdin or --in and prints one JSON line of scores and the
+  action for the tier (default general) per input.
+`,
+  eval: `usage: gatehouse eval [--in FILE|default-test] [--tier T] [--config FILE] [--model FILE] [--data DIR] [--html FILE]
+  Per-label precision, recall and false-positive rate with 95% intervals and a confusion matrix on labelled JSONL;
+  --html also writes precision/recall curves.
+`,
+};
+
+/** `--help` text for `gatehouse train|calibrate|classify|eval` (main.ts prints it). */
+export function help(argv: string[]): string {
+  return HELP[argv[0] ?? ''] ?? Object.values(HELP).join('\n');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {

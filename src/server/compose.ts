@@ -20,7 +20,6 @@ import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
-import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
@@ -47,6 +46,7 @@ import { openDb, redactUrl } from '../store/open.ts';
 import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
+import { validateConfigFile } from './validate.ts';
 
 export interface ComposeOptions {
   configPath: string;
@@ -70,7 +70,8 @@ function publicModels(config: GatewayConfig): string[] {
 
 export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const env = opts.env ?? process.env;
-  const initial: GatewayConfig = loadConfigFile(opts.configPath);
+  // Everything `gatehouse config check` checks, reported all at once (ConfigError) before anything starts.
+  const initial: GatewayConfig = await validateConfigFile(opts.configPath, env);
   const baseDir = dirname(opts.configPath);
   const logger = opts.logger ?? createLogger(initial.server.logLevel);
   const storeUrl = env.DATABASE_URL || initial.store.url;
@@ -209,7 +210,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           first = false;
           return;
         }
-        // Build everything that can fail before applying anything.
+        // Build everything that can fail before applying anything; the file gets the same checks as at start.
+        await validateConfigFile(opts.configPath, env);
         const nextClassifier = config.classify && config.classify.enabled !== false ? await classifierCapability(config.classify, env, onShadow) : null;
         const result = access.reload({ policy: config.policy, directives: config.directives }, publicModels(config));
         if (!result.ok) throw result.error;
