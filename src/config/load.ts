@@ -36,15 +36,22 @@ export function formatProblem(p: ConfigProblem): string {
 export interface LoadedConfig {
   config: GatewayConfig;
   file: string;
+  /** Cross-reference problems (unknown provider, fallback or route target): the file parsed but cannot be used. */
+  problems: ConfigProblem[];
   /** Position of the YAML node at `path` (or its closest existing ancestor). */
   locate(path: readonly PropertyKey[]): { line: number; column: number };
 }
 
 export function loadConfigFile(file: string): GatewayConfig {
-  return readConfigFile(file).config;
+  const loaded = readConfigFile(file);
+  if (loaded.problems.length) throw new ConfigError(loaded.problems);
+  return loaded.config;
 }
 
-/** Reads, validates and cross-checks a config file; relative paths in it are resolved against its directory. */
+/**
+ * Reads and validates a config file; relative paths in it are resolved against its directory. Throws ConfigError
+ * for YAML and schema problems; cross-reference problems are returned, so a caller can add its own and report all.
+ */
 export function readConfigFile(file: string): LoadedConfig {
   let text: string;
   try {
@@ -59,7 +66,9 @@ export function readConfigFile(file: string): LoadedConfig {
 
 /** Parses config text (paths are left as written: there is no file to resolve them against). */
 export function parseConfig(text: string, file = '<config>'): GatewayConfig {
-  return parseConfigText(text, file).config;
+  const loaded = parseConfigText(text, file);
+  if (loaded.problems.length) throw new ConfigError(loaded.problems);
+  return loaded.config;
 }
 
 function parseConfigText(text: string, file: string): LoadedConfig {
@@ -89,8 +98,7 @@ function parseConfigText(text: string, file: string): LoadedConfig {
     const { line, column } = locate(path);
     problems.push({ file, line, column, path: formatPath(path), message });
   });
-  if (problems.length) throw new ConfigError(problems);
-  return { config, file, locate };
+  return { config, file, locate, problems };
 }
 
 /**
