@@ -6,11 +6,14 @@
  * What the capabilities themselves check (policy files, classifier artefacts, keys) is added by
  * server/validate.ts, which both `serve` and `config check` go through.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../protocol/validate.ts';
+import { resolveAbusePaths } from '../abuse/config.ts';
+import { resolveAuditPaths } from '../audit/config.ts';
+import { resolveClassifyPaths } from '../classify/config.ts';
 import { resolveStoreUrlPath } from '../store/config.ts';
 import { configSchema, type GatewayConfig } from './schema.ts';
 
@@ -111,30 +114,11 @@ export function resolveConfigPaths(config: GatewayConfig, baseDir: string): Gate
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const out: GatewayConfig = { ...config, store: { ...config.store, url: resolveStoreUrlPath(config.store.url, baseDir) } };
   out.policy = { ...config.policy, file: config.policy.file ? at(config.policy.file) : config.policy.file, countryGroupFiles: config.policy.countryGroupFiles.map(at) };
-  if (config.audit) {
-    const a = config.audit;
-    out.audit = { ...a, path: at(a.path), retention: { ...a.retention, dir: at(a.retention.dir) } };
-    if (a.signingKey !== undefined) out.audit.signingKey = signingKeyPath(a.signingKey, baseDir);
-  }
-  if (config.classify) {
-    const c = config.classify;
-    out.classify = {
-      ...c,
-      model: c.model === 'default' ? c.model : at(c.model),
-      cascade: c.cascade.map((s) => (s.type === 'onnx' ? { ...s, path: at(s.path) } : s)),
-    };
-  }
-  if (config.abuse?.snapshotFile) out.abuse = { ...config.abuse, snapshotFile: at(config.abuse.snapshotFile) };
+  // Each capability knows which of its keys are paths (its CLI, reading only its own section, resolves them the same way).
+  if (config.audit) out.audit = resolveAuditPaths(config.audit, baseDir);
+  if (config.classify) out.classify = resolveClassifyPaths(config.classify, baseDir);
+  if (config.abuse) out.abuse = resolveAbusePaths(config.abuse, baseDir);
   return out;
-}
-
-/** A signing key is PEM text, base64 DER or a path: resolve it when it is a file beside the config or cannot be base64. */
-function signingKeyPath(spec: string, baseDir: string): string {
-  const t = spec.trim();
-  if (t.startsWith('-----BEGIN') || isAbsolute(t)) return spec;
-  const candidate = resolve(baseDir, t);
-  if (existsSync(candidate) || !/^[A-Za-z0-9+/=\s]+$/.test(t)) return candidate;
-  return spec;
 }
 
 function crossCheck(config: GatewayConfig, report: (path: (string | number)[], message: string) => void): void {
