@@ -22,7 +22,7 @@ export interface AuditAdminDeps {
 const MAX_LIMIT = 10_000;
 
 function badRequest(message: string) {
-  return { error: { type: 'invalid_request_error', message } };
+  return { error: { type: 'invalid_request', message } };
 }
 
 export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminDeps): void {
@@ -52,7 +52,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { records: [], truncated: false };
-      return reply.code(500).send({ error: { type: 'api_error', message: `audit log cannot be read: ${(e as Error).message}` } });
+      return reply.code(500).send({ error: { type: 'internal', message: `audit log cannot be read: ${(e as Error).message}` } });
     }
   });
 
@@ -60,7 +60,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     const { requestId } = req.params as { requestId: string };
     const q = req.query as Record<string, string | string[] | undefined>;
     if (!deps.vault) {
-      return reply.code(404).send({ error: { type: 'not_found_error', message: 'Text retention is off (audit.retention.enabled: false): no request text is kept.' } });
+      return reply.code(404).send({ error: { type: 'not_found', message: 'Text retention is off (audit.retention.enabled: false): no request text is kept.' } });
     }
     for (const k of Object.keys(q)) if (k !== 'time') return reply.code(400).send(badRequest(`query.${k}: unknown parameter`));
     let time: number | undefined;
@@ -75,10 +75,10 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
       text = await deps.vault.read(requestId, time);
     } catch (e) {
       deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: false, error: (e as Error).message });
-      return reply.code(500).send({ error: { type: 'api_error', message: (e as Error).message } });
+      return reply.code(500).send({ error: { type: 'internal', message: (e as Error).message } });
     }
     deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: text !== null });
-    if (!text) return reply.code(404).send({ error: { type: 'not_found_error', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
+    if (!text) return reply.code(404).send({ error: { type: 'not_found', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
     return { requestId, ...text };
   });
 }
