@@ -19,6 +19,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   devDependencies: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 };
 const hide = join(root, 'test/support/hide-packages.mjs');
 
@@ -44,6 +45,13 @@ test('onnxruntime-node is an optional dependency that no module imports statical
     const text = readFileSync(f, 'utf8');
     assert.doesNotMatch(text, /(from|import\()\s*['"]onnxruntime-node['"]/, `${f} imports onnxruntime-node directly`);
   }
+});
+
+test('install scripts: the SQLite driver builds; onnxruntime-node\'s download of GPU libraries never runs', () => {
+  // npm 11.16+ reads allowScripts (npm 12 blocks unlisted scripts): better-sqlite3 needs its build, onnxruntime-node
+  // ships its CPU runtime in the package and only fetches CUDA libraries (unused, and unreachable offline) in its script.
+  assert.equal(pkg.allowScripts?.['better-sqlite3'], true);
+  assert.equal(pkg.allowScripts?.['onnxruntime-node'], false);
 });
 
 test('without onnxruntime-node the demo config passes and a config with an ONNX stage names the package to install', () => {

@@ -15,7 +15,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, type AuditConfig } from './config.ts';
+import { configSchema, resolveAuditPaths, type AuditConfig } from './config.ts';
 import { describeBad, verifyAudit } from './verify.ts';
 import { auditRecords, CSV_COLUMNS, matches, parseTime, toCsvRow, type AuditFilter } from './query.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -71,7 +71,7 @@ function auditConfig(configFile: string | undefined): AuditConfig {
   const doc = (parseYaml(readFileSync(configFile, 'utf8')) ?? {}) as { audit?: unknown };
   const r = configSchema.safeParse(doc.audit ?? {});
   if (!r.success) throw new Error(`${configFile}: audit: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
-  return r.data;
+  return resolveAuditPaths(r.data, dirname(resolve(configFile)));
 }
 
 /** `--help` text for `gatehouse audit …` (main.ts prints it). */

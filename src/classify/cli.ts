@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ConversationText } from '../core/canonical.ts';
 import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.ts';
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
-import { parseClassifyConfig, type ClassifyConfig } from './config.ts';
+import { parseClassifyConfig, resolveClassifyPaths, type ClassifyConfig } from './config.ts';
 import { buildExamples, readLabelled, splitOfExample, type Example } from './dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { htmlReport } from './report-html.ts';
@@ -32,7 +32,7 @@ function defaultDataDir(): string {
 function loadConfig(path: string | undefined): ClassifyConfig {
   if (!path) return parseClassifyConfig({});
   const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-  return parseClassifyConfig(doc?.classify ?? {});
+  return resolveClassifyPaths(parseClassifyConfig(doc?.classify ?? {}), dirname(resolve(path)));
 }
 
 function modelFor(config: ClassifyConfig, override?: string): Classifier {

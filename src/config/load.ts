@@ -6,11 +6,14 @@
  * What the capabilities themselves check (policy files, classifier artefacts, keys) is added by
  * server/validate.ts, which both `serve` and `config check` go through.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../protocol/validate.ts';
+import { resolveAbusePaths } from '../abuse/config.ts';
+import { resolveAuditPaths } from '../audit/config.ts';
+import { resolveClassifyPaths } from '../classify/config.ts';
 import { resolveStoreUrlPath } from '../store/config.ts';
 import { configSchema, type GatewayConfig } from './schema.ts';
 
@@ -36,15 +39,22 @@ export function formatProblem(p: ConfigProblem): string {
 export interface LoadedConfig {
   config: GatewayConfig;
   file: string;
+  /** Cross-reference problems (unknown provider, fallback or route target): the file parsed but cannot be used. */
+  problems: ConfigProblem[];
   /** Position of the YAML node at `path` (or its closest existing ancestor). */
   locate(path: readonly PropertyKey[]): { line: number; column: number };
 }
 
 export function loadConfigFile(file: string): GatewayConfig {
-  return readConfigFile(file).config;
+  const loaded = readConfigFile(file);
+  if (loaded.problems.length) throw new ConfigError(loaded.problems);
+  return loaded.config;
 }
 
-/** Reads, validates and cross-checks a config file; relative paths in it are resolved against its directory. */
+/**
+ * Reads and validates a config file; relative paths in it are resolved against its directory. Throws ConfigError
+ * for YAML and schema problems; cross-reference problems are returned, so a caller can add its own and report all.
+ */
 export function readConfigFile(file: string): LoadedConfig {
   let text: string;
   try {
@@ -59,7 +69,9 @@ export function readConfigFile(file: string): LoadedConfig {
 
 /** Parses config text (paths are left as written: there is no file to resolve them against). */
 export function parseConfig(text: string, file = '<config>'): GatewayConfig {
-  return parseConfigText(text, file).config;
+  const loaded = parseConfigText(text, file);
+  if (loaded.problems.length) throw new ConfigError(loaded.problems);
+  return loaded.config;
 }
 
 function parseConfigText(text: string, file: string): LoadedConfig {
@@ -89,8 +101,7 @@ function parseConfigText(text: string, file: string): LoadedConfig {
     const { line, column } = locate(path);
     problems.push({ file, line, column, path: formatPath(path), message });
   });
-  if (problems.length) throw new ConfigError(problems);
-  return { config, file, locate };
+  return { config, file, locate, problems };
 }
 
 /**
@@ -103,30 +114,11 @@ export function resolveConfigPaths(config: GatewayConfig, baseDir: string): Gate
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const out: GatewayConfig = { ...config, store: { ...config.store, url: resolveStoreUrlPath(config.store.url, baseDir) } };
   out.policy = { ...config.policy, file: config.policy.file ? at(config.policy.file) : config.policy.file, countryGroupFiles: config.policy.countryGroupFiles.map(at) };
-  if (config.audit) {
-    const a = config.audit;
-    out.audit = { ...a, path: at(a.path), retention: { ...a.retention, dir: at(a.retention.dir) } };
-    if (a.signingKey !== undefined) out.audit.signingKey = signingKeyPath(a.signingKey, baseDir);
-  }
-  if (config.classify) {
-    const c = config.classify;
-    out.classify = {
-      ...c,
-      model: c.model === 'default' ? c.model : at(c.model),
-      cascade: c.cascade.map((s) => (s.type === 'onnx' ? { ...s, path: at(s.path) } : s)),
-    };
-  }
-  if (config.abuse?.snapshotFile) out.abuse = { ...config.abuse, snapshotFile: at(config.abuse.snapshotFile) };
+  // Each capability knows which of its keys are paths (its CLI, reading only its own section, resolves them the same way).
+  if (config.audit) out.audit = resolveAuditPaths(config.audit, baseDir);
+  if (config.classify) out.classify = resolveClassifyPaths(config.classify, baseDir);
+  if (config.abuse) out.abuse = resolveAbusePaths(config.abuse, baseDir);
   return out;
-}
-
-/** A signing key is PEM text, base64 DER or a path: resolve it when it is a file beside the config or cannot be base64. */
-function signingKeyPath(spec: string, baseDir: string): string {
-  const t = spec.trim();
-  if (t.startsWith('-----BEGIN') || isAbsolute(t)) return spec;
-  const candidate = resolve(baseDir, t);
-  if (existsSync(candidate) || !/^[A-Za-z0-9+/=\s]+$/.test(t)) return candidate;
-  return spec;
 }
 
 function crossCheck(config: GatewayConfig, report: (path: (string | number)[], message: string) => void): void {

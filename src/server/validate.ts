@@ -28,7 +28,7 @@ import { formatPath } from '../protocol/validate.ts';
 /** Loads and fully validates a config file; throws ConfigError listing every problem. */
 export async function validateConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
   const loaded = readConfigFile(file);
-  const problems = await capabilityProblems(loaded, env);
+  const problems = [...loaded.problems, ...(await capabilityProblems(loaded, env))];
   if (problems.length) throw new ConfigError(problems);
   return loaded.config;
 }
@@ -59,7 +59,10 @@ async function capabilityProblems(loaded: LoadedConfig, env: NodeJS.ProcessEnv):
   try {
     configKeyEntries(config.identity, env);
   } catch (err) {
-    at(['identity', 'keys'], (err as Error).message);
+    // The message names the key as `identity.keys[i].field: …`: point at that key.
+    const m = /^identity\.keys\[(\d+)\](?:\.(\w+))?: (.*)$/s.exec((err as Error).message);
+    if (m) at(['identity', 'keys', Number(m[1]), ...(m[2] ? [m[2]] : [])], m[3]!);
+    else at(['identity', 'keys'], (err as Error).message);
   }
 
   if (config.classify && config.classify.enabled !== false) {
