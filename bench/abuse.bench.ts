@@ -107,7 +107,7 @@ peak = Math.max(afterIngest, mem());
 const n = sim.eventCount;
 const ingestRate = n / (ingestNs / 1e9);
 const baselineRate = n / (baselineNs / 1e9);
-// Per CPU-second of this thread: what one dedicated core does, less distorted by the other agents' load.
+// Per CPU-second of this thread: what one dedicated core does, less distorted by other load on the machine.
 const ingestCpuRate = n / (ingestCpuUs / 1e6);
 const baselineCpuRate = n / (baselineCpuUs / 1e6);
 const load1 = os.loadavg()[0];
@@ -186,7 +186,7 @@ if (!quick) {
   const hnOk = Object.values(q.worstHardNegative).every((a) => a !== 'suspend');
   const md = `# Abuse detection benchmark
 
-Command: \`node --import tsx bench/abuse.bench.ts\` (writes this file). Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, shared with other agents, so timings are noisy (expect ±30%).
+Command: \`node --import tsx bench/abuse.bench.ts\` (writes this file). Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, shared with other workloads, so timings are noisy (expect ±30%).
 
 ## Issue scale: ${sim.eventCount.toLocaleString('en')} events, ${sim.accounts.length.toLocaleString('en')} accounts (1,000,000 benign requests from 100,000 accounts incl. hard negatives + a 2,500-account ring at stealth 0.5)
 

@@ -5,6 +5,7 @@
  * at every step, and each change must be enforced by all 3 replicas within 1 s of the admin call returning.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -37,14 +38,20 @@ before(async () => {
   const keys = new KeyRepository(store.db);
   for (const n of NAMES) secrets[n] = (await keys.create(PRINCIPALS[n])).secret;
   const dir = tempDir('gh-policy-e2e-');
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, ['version: 1', 'default: allow', 'rules:', '  - id: alias-to-cyber', '    models: [cyber-alias]', '    action: route', '    to: frontier-cyber', ''].join('\n'));
   const config = (i: number) => writeConfig(dir, {
     server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
     store: { url: store.url },
-    providers: { sim: { type: 'simulator', replyTokens: 4 } },
+    providers: { sim: { type: 'simulator', replyTokens: 4 }, 'sim-down': { type: 'simulator', failStatus: 503 } },
     models: [
       { name: 'frontier', provider: 'sim', upstreamModel: 'sim-frontier' },
       { name: 'frontier-cyber', provider: 'sim', upstreamModel: 'sim-cyber' },
+      // A model that always fails over to frontier-cyber, and an alias the policy routes to frontier-cyber.
+      { name: 'flaky', provider: 'sim-down', upstreamModel: 'x', fallbacks: ['frontier-cyber'] },
+      { name: 'cyber-alias', provider: 'sim', upstreamModel: 'x' },
     ],
+    policy: { file: policyFile },
     directives: { pollIntervalMs: 250, staleAfterMs: 5000 },
     audit: { path: join(dir, `audit-${i}`, 'audit.jsonl') },
   }, `gatehouse-${i}.yaml`);
@@ -162,4 +169,46 @@ test('emergency directive scenario across 3 replicas, through both SDKs', async 
   assert.deepEqual(history.history.map((h) => h.action), ['issue', 'amend', 'lift']);
   t.diagnostic(`propagation lags (admin call start → enforced by all 3 replicas): ${lags.join(', ')} ms`);
   assert.ok(Math.max(...lags) <= 1000, `propagation lags ${lags.join(', ')} ms`);
+});
+
+/** The model that served a request on one replica ('' when refused), with the status. */
+async function served(replica: ServeProcess, who: Name, model: string, stream: boolean): Promise<string> {
+  const r = await fetch(`${replica.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secrets[who]}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'x' }] }),
+  });
+  const text = await r.text();
+  if (r.status !== 200) {
+    const g = (JSON.parse(text) as { error: { gatehouse?: { code?: string; skipped?: Array<{ model: string; code: string }> } } }).error.gatehouse ?? {};
+    return `${r.status}:${g.code}${g.skipped ? `:skipped=${g.skipped.map((x) => `${x.model}/${x.code}`).join(',')}` : ''}`;
+  }
+  return `200:${r.headers.get('x-gatehouse-served-model')}`;
+}
+
+test('a directive holds for fallback and route targets on every replica, streaming and not', async () => {
+  const t0 = Date.now();
+  await admin(replicas[0]!, 'POST', '/directives', { id: 'D3', models: ['frontier-cyber'], population: { nationality: { noneOf: ['US'] } }, effect: 'suspend', authority: 'US Department of Commerce', reference: 'Emergency order 2026-18', ...BY });
+  await propagated('cnInUs', 'frontier-cyber', 403, t0);
+  for (const [i, r] of replicas.entries()) {
+    for (const stream of [false, true]) {
+      // Reached as a fallback: served to the US national, never to anyone the directive covers.
+      assert.equal(await served(r, 'us', 'flaky', stream), '200:frontier-cyber', `replica ${i} us flaky`);
+      assert.equal(await served(r, 'cnInUs', 'flaky', stream), '503:upstream_overloaded:skipped=frontier-cyber/directive_suspended', `replica ${i} cnInUs flaky`);
+      assert.equal(await served(r, 'ukStaff', 'flaky', stream), '503:upstream_overloaded:skipped=frontier-cyber/directive_suspended', `replica ${i} ukStaff flaky`);
+      // Reached as a policy route target.
+      assert.equal(await served(r, 'us', 'cyber-alias', stream), '200:frontier-cyber', `replica ${i} us alias`);
+      assert.equal(await served(r, 'cnInUs', 'cyber-alias', stream), '403:directive_suspended', `replica ${i} cnInUs alias`);
+    }
+    // And through the SDKs (Anthropic for the defender): the refusal of the route target names the directive.
+    assert.equal(await call(r, 'defender', 'cyber-alias'), S('D3'));
+    assert.equal(await call(r, 'cnInUs', 'cyber-alias'), S('D3'));
+  }
+  const t1 = Date.now();
+  await admin(replicas[2]!, 'POST', '/directives/D3/lift', BY);
+  await propagated('cnInUs', 'frontier-cyber', 200, t1);
+  for (const [i, r] of replicas.entries()) {
+    assert.equal(await served(r, 'cnInUs', 'flaky', false), '200:frontier-cyber', `replica ${i} after lift`);
+    assert.equal(await call(r, 'defender', 'flaky'), 'allow');
+  }
 });

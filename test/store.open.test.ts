@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openDb, resolveStoreUrl, redactUrl, DEFAULT_STORE_URL } from '../src/store/open.ts';
 import { TEST_PG_URL } from '../src/store/testing.ts';
 
-test('resolveStoreUrl: flag > DATABASE_URL > store.url in config > default', () => {
+test('resolveStoreUrl: flag > DATABASE_URL > store.url in config (relative to the config file) > default', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-open-'));
   try {
     const withStore = join(dir, 'a.yaml');
@@ -16,8 +16,12 @@ test('resolveStoreUrl: flag > DATABASE_URL > store.url in config > default', () 
     const env = { DATABASE_URL: 'postgres://env/db' };
     assert.equal(resolveStoreUrl({ flag: 'sqlite:flag.db', configPath: withStore, env }), 'sqlite:flag.db');
     assert.equal(resolveStoreUrl({ configPath: withStore, env }), 'postgres://env/db');
-    assert.equal(resolveStoreUrl({ configPath: withStore, env: {} }), 'sqlite:from-config.db');
-    assert.equal(resolveStoreUrl({ configPath: without, env: {} }), DEFAULT_STORE_URL);
+    // A relative sqlite path in a config file (and the default, for a file without one) means beside that file,
+    // whichever directory the command runs from — the same database `serve` opens.
+    assert.equal(resolveStoreUrl({ configPath: withStore, env: {} }), `sqlite:${join(dir, 'from-config.db')}`);
+    assert.equal(resolveStoreUrl({ configPath: without, env: {} }), `sqlite:${join(dir, DEFAULT_STORE_URL.slice('sqlite:'.length))}`);
+    writeFileSync(withStore, 'store:\n  url: postgres://db.example/x\n');
+    assert.equal(resolveStoreUrl({ configPath: withStore, env: {} }), 'postgres://db.example/x');
     assert.equal(resolveStoreUrl({ env: {} }), 'sqlite:data/gatehouse.db');
     assert.throws(() => resolveStoreUrl({ configPath: join(dir, 'missing.yaml'), env: {} }), /cannot read config file .*missing\.yaml: ENOENT/);
     const badUrl = join(dir, 'c.yaml');

@@ -6,9 +6,10 @@
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { abuseConfig, configSchema, type AbuseConfig } from './config.ts';
+import { abuseConfig, configSchema, resolveAbusePaths, type AbuseConfig } from './config.ts';
 import { AbuseDetector } from './detector.ts';
 import { decideActions, type AccountAction } from './gate.ts';
 import { DEFAULT_SIM, evaluate, simulate, type Label } from './simulate.ts';
@@ -25,6 +26,11 @@ const USAGE = `usage:
         [--truth FILE] [--config FILE] [--json]
   gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json]
 `;
+
+/** `--help` text for `gatehouse abuse …` and `gatehouse simulate …` (main.ts prints it). */
+export function help(): string {
+  return USAGE;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -109,7 +115,7 @@ async function loadConfig(file: string | undefined): Promise<AbuseConfig> {
   const doc = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown> | null;
   const r = configSchema.safeParse(doc?.abuse ?? {});
   if (!r.success) throw new Error(`${file}: ${r.error.issues.map((i) => `$.abuse.${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return r.data;
+  return resolveAbusePaths(r.data, dirname(resolve(file)));
 }
 
 async function detectCmd(argv: string[], ringsOnly: boolean): Promise<number> {

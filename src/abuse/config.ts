@@ -1,4 +1,5 @@
 /** The `abuse:` section of the gateway YAML. Every key has a default; an absent section means defaults. */
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 const thresholds = z
@@ -55,4 +56,10 @@ export function abuseConfig(input: unknown = {}): AbuseConfig {
   const r = configSchema.safeParse(input ?? {});
   if (!r.success) throw new Error(r.error.issues.map((i) => `$.abuse.${i.path.join('.')}: ${i.message}`).join('; '));
   return r.data;
+}
+
+/** Paths in a config file are relative to it: `snapshotFile`. */
+export function resolveAbusePaths(config: AbuseConfig, baseDir: string): AbuseConfig {
+  const f = config.snapshotFile;
+  return f && !isAbsolute(f) ? { ...config, snapshotFile: resolve(baseDir, f) } : config;
 }

@@ -22,7 +22,7 @@ export interface AuditAdminDeps {
 const MAX_LIMIT = 10_000;
 
 function badRequest(message: string) {
-  return { error: { type: 'invalid_request_error', message } };
+  return { error: { type: 'invalid_request', message } };
 }
 
 export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminDeps): void {
@@ -61,7 +61,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     const { requestId } = req.params as { requestId: string };
     const q = req.query as Record<string, string | string[] | undefined>;
     if (!deps.vault) {
-      return reply.code(404).send({ error: { type: 'not_found_error', message: 'Text retention is off (audit.retention.enabled: false): no request text is kept.' } });
+      return reply.code(404).send({ error: { type: 'not_found', message: 'Text retention is off (audit.retention.enabled: false): no request text is kept.' } });
     }
     for (const k of Object.keys(q)) if (k !== 'time') return reply.code(400).send(badRequest(`query.${k}: unknown parameter`));
     let time: number | undefined;
@@ -79,7 +79,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
       throw new Error(`retained text cannot be read: ${(e as Error).message}`, { cause: e });
     }
     deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: text !== null });
-    if (!text) return reply.code(404).send({ error: { type: 'not_found_error', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
+    if (!text) return reply.code(404).send({ error: { type: 'not_found', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
     return { requestId, ...text };
   });
 }

@@ -5,14 +5,17 @@
  *   query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N]
  *   text   <requestId> [--time T] --config C               decrypt one request's retained text (retention on)
  *   purge-text --config C                                   delete retained text older than retention.days now
+ *   keygen --out FILE [--force]                             new Ed25519 signing key for checkpoints (FILE, FILE.pub)
  * The file defaults to `audit.path` from --config, else data/audit/audit.jsonl. The public key defaults to
  * $GATEHOUSE_AUDIT_PUBLIC_KEY, else the public half of `audit.signingKey` from --config.
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, type AuditConfig } from './config.ts';
+import { configSchema, resolveAuditPaths, type AuditConfig } from './config.ts';
 import { describeBad, verifyAudit } from './verify.ts';
 import { auditRecords, CSV_COLUMNS, matches, parseTime, toCsvRow, type AuditFilter } from './query.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -24,14 +27,56 @@ const USAGE = `usage:
   gatehouse audit query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N] [--config C]
   gatehouse audit text   <requestId> [--time T] --config C
   gatehouse audit purge-text --config C
+  gatehouse audit keygen --out FILE [--force]
+
+  keygen writes a new Ed25519 private key for signed checkpoints to FILE (PEM, mode 0600) and its public half to
+  FILE.pub, and prints the public key. Set audit.signingKey to FILE (relative paths resolve against the config
+  file); give the public key to verifiers (audit verify --public-key or GATEHOUSE_AUDIT_PUBLIC_KEY).
+  With --config, paths in the audit section resolve relative to that file.
 `;
+
+/** `audit keygen`: the private key never goes to stdout, only to a file only its owner can read. */
+function keygen(outFile: string | undefined, force: boolean): number {
+  if (!outFile) {
+    process.stderr.write(`gatehouse audit keygen: --out FILE is required (the private key is written there, never printed)\n${USAGE}`);
+    return 2;
+  }
+  if (!force && (existsSync(outFile) || existsSync(`${outFile}.pub`))) {
+    process.stderr.write(`gatehouse audit keygen: ${outFile} (or ${outFile}.pub) already exists; pass --force to replace it\n`);
+    return 1;
+  }
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pub = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  try {
+    mkdirSync(dirname(resolve(outFile)), { recursive: true });
+    // 'wx' refuses to replace an existing key (checkpoints signed with it could no longer be verified by its successor).
+    writeFileSync(outFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: force ? 'w' : 'wx' });
+    writeFileSync(`${outFile}.pub`, publicKey.export({ type: 'spki', format: 'pem' }), { flag: force ? 'w' : 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    process.stderr.write(`gatehouse audit keygen: ${code === 'EEXIST' ? `${outFile} (or ${outFile}.pub) already exists; pass --force to replace it` : (e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `wrote the private key to ${outFile} (keep it secret) and the public key to ${outFile}.pub\n` +
+      `config:     audit: { signingKey: ${outFile} }   # relative paths resolve against the config file\n` +
+      `public key: ${pub}\n` +
+      `verify:     gatehouse audit verify --config FILE --public-key ${outFile}.pub\n`,
+  );
+  return 0;
+}
 
 function auditConfig(configFile: string | undefined): AuditConfig {
   if (!configFile) return configSchema.parse({});
   const doc = (parseYaml(readFileSync(configFile, 'utf8')) ?? {}) as { audit?: unknown };
   const r = configSchema.safeParse(doc.audit ?? {});
   if (!r.success) throw new Error(`${configFile}: audit: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
-  return r.data;
+  return resolveAuditPaths(r.data, dirname(resolve(configFile)));
+}
+
+/** `--help` text for `gatehouse audit …` (main.ts prints it). */
+export function help(): string {
+  return USAGE;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         file: { type: 'string' }, config: { type: 'string' }, 'public-key': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         format: { type: 'string' }, principal: { type: 'string' }, account: { type: 'string' }, model: { type: 'string' }, action: { type: 'string' },
-        limit: { type: 'string' }, time: { type: 'string' },
+        limit: { type: 'string' }, time: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: sub === 'text',
@@ -59,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     err(`gatehouse audit: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  if (sub === 'keygen') return keygen(values.out, values.force !== undefined);
   let cfg: AuditConfig;
   try {
     cfg = auditConfig(values.config);

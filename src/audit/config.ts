@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { retentionSchema } from './retention.ts';
 
@@ -34,3 +36,18 @@ export const configSchema = z
 
 export type AuditConfig = z.infer<typeof configSchema>;
 export type AuditConfigInput = z.input<typeof configSchema>;
+
+/**
+ * Paths in a config file are relative to it: `path`, `retention.dir`, and `signingKey` when it names a file (a key
+ * can also be PEM text or base64 DER; a relative spec is a path when that file exists or it cannot be base64).
+ */
+export function resolveAuditPaths(config: AuditConfig, baseDir: string): AuditConfig {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const out: AuditConfig = { ...config, path: at(config.path), retention: { ...config.retention, dir: at(config.retention.dir) } };
+  const key = config.signingKey?.trim();
+  if (key !== undefined && !key.startsWith('-----BEGIN') && !isAbsolute(key)) {
+    const candidate = resolve(baseDir, key);
+    if (existsSync(candidate) || !/^[A-Za-z0-9+/=\s]+$/.test(key)) out.signingKey = candidate;
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
  * (HMAC-SHA256) so a known text can be matched later without the log disclosing it.
  */
 import { createHmac } from 'node:crypto';
-import type { DecisionRef, Outcome, RequestEvent } from '../core/types.ts';
+import type { DecisionRef, Outcome, RequestEvent, SkippedModel } from '../core/types.ts';
 
 export interface RequestAuditRecord {
   kind: 'request';
@@ -29,6 +29,8 @@ export interface RequestAuditRecord {
   latencyMs: number;
   promptHash?: string;
   responseHash?: string;
+  /** Fallback models decided against for this principal and skipped (never tried). */
+  skipped?: SkippedModel[];
 }
 
 export type AdminAction =
@@ -57,7 +59,7 @@ export interface AdminAuditRecord {
 export function actionOf(event: RequestEvent): string {
   if (event.outcome === 'refused' || event.outcome === 'moderated') return 'refuse';
   if (event.outcome === 'invalid') return 'invalid';
-  if (event.outcome === 'upstream_error' || event.outcome === 'stream_error') return 'error';
+  if (event.outcome === 'upstream_error' || event.outcome === 'stream_error' || event.outcome === 'internal_error') return 'error';
   if (event.modelServed && event.modelServed !== event.modelRequested) return 'route';
   return 'allow';
 }
@@ -84,6 +86,7 @@ export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?
     requestId: event.requestId,
     requestTime: event.time,
     responseHash: extra.responseHash,
+    skipped: event.skipped,
     status: event.status,
     stream: event.stream,
     usageEstimated: event.usageEstimated,

@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ConversationText } from '../core/canonical.ts';
 import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.ts';
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
-import { parseClassifyConfig, type ClassifyConfig } from './config.ts';
+import { parseClassifyConfig, resolveClassifyPaths, type ClassifyConfig } from './config.ts';
 import { buildExamples, readLabelled, splitOfExample, type Example } from './dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { htmlReport } from './report-html.ts';
@@ -32,7 +32,7 @@ function defaultDataDir(): string {
 function loadConfig(path: string | undefined): ClassifyConfig {
   if (!path) return parseClassifyConfig({});
   const doc = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-  return parseClassifyConfig(doc?.classify ?? {});
+  return resolveClassifyPaths(parseClassifyConfig(doc?.classify ?? {}), dirname(resolve(path)));
 }
 
 function modelFor(config: ClassifyConfig, override?: string): Classifier {
@@ -186,6 +186,30 @@ async function cmdEval(argv: string[]): Promise<number> {
     process.stderr.write(`wrote ${values.html}\n`);
   }
   return 0;
+}
+
+const HELP: Record<string, string> = {
+  train: `usage: gatehouse train [--data DIR] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
+  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA), trains deterministically, writes
+  the artefact (default: the embedded models/classifier/default.bin) and prints dev/test metrics.
+`,
+  calibrate: `usage: gatehouse calibrate --config FILE --target-fpr label=rate,… [--dev FILE|default] [--tier T]… [--model FILE] [--data DIR] [--dry-run]
+  Chooses per-label thresholds reaching the target false-positive rates on the dev set and writes them into the
+  classify: section of --config (--dry-run prints the change instead).
+`,
+  classify: `usage: gatehouse classify [--in FILE | --text TEXT] [--tier T] [--config FILE] [--model FILE]
+  Reads JSONL {"id","text"} or {"id","messages"} from stdin or --in and prints one JSON line of scores and the
+  action for the tier (default general) per input.
+`,
+  eval: `usage: gatehouse eval [--in FILE|default-test] [--tier T] [--config FILE] [--model FILE] [--data DIR] [--html FILE]
+  Per-label precision, recall and false-positive rate with 95% intervals and a confusion matrix on labelled JSONL;
+  --html also writes precision/recall curves.
+`,
+};
+
+/** `--help` text for `gatehouse train|calibrate|classify|eval` (main.ts prints it). */
+export function help(argv: string[]): string {
+  return HELP[argv[0] ?? ''] ?? Object.values(HELP).join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@
  * Absent section = the defaults below (refuse offensive security, bio-chem and clear other harm for general users,
  * graded access for higher tiers).
  */
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ALL_LABELS } from './labels.ts';
 
@@ -118,4 +119,14 @@ export function parseClassifyConfig(section: unknown): ClassifyConfig {
     throw new Error(msg);
   }
   return res.data;
+}
+
+/** Paths in a config file are relative to it: `model` (unless `default`) and ONNX stages' `path`. */
+export function resolveClassifyPaths(config: ClassifyConfig, baseDir: string): ClassifyConfig {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    model: config.model === 'default' ? config.model : at(config.model),
+    cascade: config.cascade.map((s) => (s.type === 'onnx' ? { ...s, path: at(s.path) } : s)),
+  };
 }

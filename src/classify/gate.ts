@@ -41,9 +41,42 @@ async function buildStage(s: StageConfig, env: NodeJS.ProcessEnv): Promise<Casca
   return { ...common, stage: createGuardStage({ name: s.name, baseUrl: s.baseUrl, model: s.model, format: s.format, apiKey, labels: s.labels, categoryMap: s.categoryMap }) };
 }
 
+/** A problem that would stop createClassifyGate, with its path inside the `classify:` section. */
+export interface ClassifyProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Every problem createClassifyGate would fail on (artefact unreadable or corrupt, a cascade stage that cannot be
+ * built: ONNX model missing or invalid, onnxruntime-node not installed, guard key variable unset), all of them
+ * rather than the first. The same loaders as createClassifyGate, so a config that passes starts.
+ */
+export async function classifyProblems(section: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ClassifyProblem[]> {
+  const config = parseClassifyConfig(section);
+  const problems: ClassifyProblem[] = [];
+  try {
+    loadClassifier(modelPath(config));
+  } catch (e) {
+    problems.push({ path: ['model'], message: (e as Error).message });
+  }
+  for (const [i, s] of config.cascade.entries()) {
+    try {
+      await buildStage(s, env);
+    } catch (e) {
+      problems.push({ path: ['cascade', i], message: (e as Error).message });
+    }
+  }
+  return problems;
+}
+
+function modelPath(config: ClassifyConfig): string {
+  return config.model === 'default' ? DEFAULT_MODEL_PATH : config.model;
+}
+
 export async function createClassifyGate(section: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ClassifyGate> {
   const config = parseClassifyConfig(section);
-  const classifier = loadClassifier(config.model === 'default' ? DEFAULT_MODEL_PATH : config.model);
+  const classifier = loadClassifier(modelPath(config));
   const steps: CascadeStep[] = [];
   for (const s of config.cascade) steps.push(await buildStage(s, env));
   const shadow = config.shadow ? createShadow(config, config.shadow.tiers) : null;

@@ -5,26 +5,56 @@
  * can own several top-level commands (e.g. classify/ owns `train` and `calibrate`).
  * Modules are imported lazily so `gatehouse keys list` never loads the HTTP server or the classifier.
  */
-const COMMANDS: Record<string, { module: string; summary: string }> = {
+import { readFileSync } from 'node:fs';
+
+export interface CommandEntry {
+  module: string;
+  summary: string;
+  /** Subcommands, for `--help` listings and the test that every one of them answers `--help`. */
+  subcommands?: readonly string[];
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
   serve: { module: './serve.ts', summary: 'run the gateway (--config FILE)' },
-  config: { module: '../config/cli.ts', summary: 'config check FILE' },
-  keys: { module: '../identity/cli.ts', summary: 'keys create|list|show|update|revoke' },
-  policy: { module: '../policy/cli.ts', summary: 'policy explain|test|check' },
-  directives: { module: '../directives/cli.ts', summary: 'directives issue|list|show|amend|lift' },
-  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke' },
+  config: { module: './config.ts', summary: 'config check FILE', subcommands: ['check'] },
+  keys: { module: '../identity/cli.ts', summary: 'keys create|list|show|update|revoke', subcommands: ['create', 'list', 'show', 'update', 'revoke'] },
+  policy: { module: '../policy/cli.ts', summary: 'policy explain|test|check', subcommands: ['explain', 'test', 'check'] },
+  directives: { module: '../directives/cli.ts', summary: 'directives issue|list|show|amend|lift', subcommands: ['issue', 'list', 'show', 'amend', 'lift'] },
+  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke', subcommands: ['grant', 'list', 'show', 'revoke'] },
   train: { module: '../classify/cli.ts', summary: 'train the embedded classifier from JSONL datasets' },
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },
   eval: { module: '../classify/cli.ts', summary: 'evaluate the classifier on labelled JSONL' },
   usage: { module: '../meter/cli.ts', summary: 'usage report (per key/account/org/model/day)' },
-  audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text' },
-  abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect' },
-  simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)' },
+  audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text|keygen', subcommands: ['verify', 'export', 'query', 'text', 'purge-text', 'keygen'] },
+  abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect', subcommands: ['detect', 'rings'] },
+  simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)', subcommands: ['abuse'] },
 };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`);
-  return `usage: gatehouse <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: gatehouse <command> [options]\n       gatehouse <command> --help\n       gatehouse --version\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+/** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** `--help` or `-h` anywhere before a `--` (after it, arguments are data). */
+function wantsHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  /** Modules whose own argument parsing does not handle --help export their usage text here. */
+  help?(argv: string[]): string;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,12 +63,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return command ? 0 : 2;
   }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`gatehouse ${version()}\n`);
+    return 0;
+  }
   const entry = COMMANDS[command];
   if (!entry) {
     process.stderr.write(`gatehouse: unknown command '${command}'\n\n${usage()}`);
     return 2;
   }
-  const mod = (await import(entry.module)) as { run(argv: string[]): Promise<number> };
+  const mod = (await import(entry.module)) as CommandModule;
+  if (mod.help && wantsHelp(argv.slice(1))) {
+    process.stdout.write(mod.help(argv));
+    return 0;
+  }
   return mod.run(argv);
 }
 

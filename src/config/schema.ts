@@ -107,6 +107,17 @@ export const configSchema = z
       })
       .strict()
       .default({ tokenEnv: 'GATEHOUSE_ADMIN_TOKEN' }),
+    overload: z
+      .object({
+        /** Chat requests this process handles at once; beyond it a request gets 503 `overloaded` with retry-after. */
+        maxInFlight: z.number().int().min(1).default(1024),
+        /** The retry-after (seconds) sent with that 503. */
+        retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
+        /** /readyz says not ready while the event loop's p99 delay over the last 5 s exceeds this. */
+        readyMaxEventLoopDelayMs: z.number().min(1).default(500),
+      })
+      .strict()
+      .prefault({}),
     store: storeSection,
     identity: identitySection,
     redis: z.object({ url: z.string().optional() }).strict().default({}),

@@ -19,6 +19,11 @@ export interface GateInput {
  */
 export interface RequestGate {
   readonly name: string;
+  /**
+   * True for gates that admit or charge (quotas, rate limits) rather than only decide. They are skipped when a
+   * decision is only being explained (e.g. which fallbacks a refused request could have reached).
+   */
+  readonly admits?: boolean;
   check(input: GateInput): Verdict | Promise<Verdict>;
 }
 

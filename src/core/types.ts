@@ -68,7 +68,14 @@ export type Outcome =
   | 'upstream_error' // every attempt failed (502/503/504)
   | 'client_closed' // caller went away mid-request
   | 'stream_error' // upstream broke after the first byte
-  | 'moderated'; // output moderation ended the response
+  | 'moderated' // output moderation ended the response
+  | 'internal_error'; // the gateway itself failed (a bug): 500, logged with the request id
+
+/** A model of the attempt plan decided against for this request, so never tried. */
+export interface SkippedModel {
+  model: string;
+  code: string;
+}
 
 /** One event per request, emitted once the request has ended. Consumed by meter/, audit/ and abuse/. */
 export interface RequestEvent {
@@ -88,6 +95,11 @@ export interface RequestEvent {
   /** The refusal / route code, if any. */
   code?: string;
   ref?: DecisionRef;
+  /**
+   * Fallback models of the plan that the request was not allowed to reach (a directive, a policy rule or a
+   * safeguard refused them for this principal), with the refusal code: they were skipped, never tried.
+   */
+  skipped?: SkippedModel[];
   /** Classifier label scores, when classification ran. */
   labels?: Record<string, number>;
   inputTokens: number;

@@ -27,6 +27,7 @@ export function limitsGate(limiter: RateLimiter): { gate: RequestGate; sink: Eve
   const admitted = new Map<string, number>();
   const gate: RequestGate = {
     name: 'limits',
+    admits: true,
     check(input) {
       const prior = input.memo.get(MEMO_KEY) as Verdict | undefined;
       if (prior) return prior;

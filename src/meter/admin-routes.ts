@@ -19,7 +19,7 @@ const PARAMS = ['from', 'to', 'account', 'org', 'key', 'model', 'groupBy', 'form
 export function registerUsageAdminRoutes(app: FastifyInstance, deps: UsageAdminDeps): void {
   app.get('/admin/v1/usage', async (req, reply) => {
     const q = req.query as Record<string, string | string[] | undefined>;
-    const bad = (message: string) => reply.code(400).send({ error: { type: 'invalid_request_error', message } });
+    const bad = (message: string) => reply.code(400).send({ error: { type: 'invalid_request', message } });
     for (const k of Object.keys(q)) if (!(PARAMS as readonly string[]).includes(k)) return bad(`query.${k}: unknown parameter (expected one of ${PARAMS.join(', ')})`);
     const f: UsageFilter = {};
     let format = 'json';

@@ -21,6 +21,11 @@ function table(rows: UsageRow[], groups: string[]): string {
   return [fmt(head), ...body.map(fmt)].join('\n') + '\n';
 }
 
+/** `--help` / `-h` text (main.ts prints it). */
+export function help(): string {
+  return USAGE;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {

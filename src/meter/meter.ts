@@ -91,6 +91,10 @@ export class Meter {
 
   /** Buffer one request's usage. Synchronous; never touches the store. */
   record(event: RequestEvent): void {
+    // Usage is what keys did with models: a request without a valid key, or one rejected as invalid before any
+    // decision (unknown model, malformed body), names no account or no real model and makes no row. The audit
+    // log still records it.
+    if (event.keyId === null || event.outcome === 'invalid') return;
     const model = event.modelServed ?? event.modelRequested;
     const day = this.dayOf(event.time);
     const keyId = event.keyId ?? '';

@@ -49,6 +49,12 @@ export class GatewayMetrics {
     labelNames: ['from', 'to'] as const,
     registers: [this.registry],
   });
+  readonly fallbacksSkipped = new Counter({
+    name: 'gatehouse_fallbacks_skipped_total',
+    help: 'Fallback models skipped because a directive, policy rule or safeguard refused them for the principal',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
   readonly configReloads = new Counter({
     name: 'gatehouse_config_reloads_total',
     help: 'Config reload attempts by result',

@@ -41,7 +41,23 @@ export interface AccessControlDeps {
   now?: () => number;
   /** Set by the CLI: directive and licence changes then reach the audit log through the store's audit inbox. */
   auditActor?: string;
+  /**
+   * A model's fallbacks, in the order the gateway attempts them. With it, `explain` shows the decision for every
+   * model of the attempt plan (fallbacks are decided for the principal before they are tried).
+   */
+  fallbacksOf?: (model: string) => readonly string[];
 }
+
+/** One model of an attempt plan and the access decision for it. */
+export interface PlanDecision {
+  model: string;
+  decision: 'allow' | 'refuse' | 'route';
+  code?: string;
+  to?: string;
+  decidedBy: string;
+}
+
+const MAX_EXPLAINED_ROUTES = 4;
 
 export class AccessControl {
   private snap: AccessSnapshot;
@@ -122,11 +138,38 @@ export class AccessControl {
     return snap.decide(p, model, now);
   }
 
-  explain(p: Principal, model: string, now: number = this.now()): Explanation & { stale?: boolean } {
-    const ex = this.snap.explain(p, model, now);
+  explain(p: Principal, model: string, now: number = this.now()): Explanation & { stale?: boolean; plan?: PlanDecision[] } {
+    const ex: Explanation & { stale?: boolean; plan?: PlanDecision[] } = this.snap.explain(p, model, now);
     const verdict = this.decide(p, model, now);
-    if (verdict === STALE) return { ...ex, verdict, decidedBy: 'fail-closed: directives view is stale', stale: true };
-    return ex;
+    const out = verdict === STALE ? { ...ex, verdict, decidedBy: 'fail-closed: directives view is stale', stale: true } : ex;
+    if (this.deps.fallbacksOf) out.plan = this.explainPlan(p, model, now);
+    return out;
+  }
+
+  /**
+   * The access decision for every model that may serve a request for `model`: the model itself (following its
+   * routes), then the fallbacks of the model that serves, each decided on its own as the gateway does before
+   * trying it.
+   */
+  private explainPlan(p: Principal, model: string, now: number): PlanDecision[] {
+    const plan: PlanDecision[] = [];
+    const entry = (m: string): PlanDecision => {
+      const v = this.decide(p, m, now);
+      const decidedBy = v === STALE ? 'fail-closed: directives view is stale' : this.snap.explain(p, m, now).decidedBy;
+      if (v.action === 'allow') return { model: m, decision: 'allow', decidedBy };
+      if (v.action === 'route') return { model: m, decision: 'route', to: v.model, code: v.code, decidedBy };
+      return { model: m, decision: 'refuse', code: v.code, decidedBy };
+    };
+    let serving = model;
+    for (let hops = 0; ; hops++) {
+      const e = entry(serving);
+      plan.push(e);
+      if (e.decision !== 'route' || hops >= MAX_EXPLAINED_ROUTES) break;
+      serving = e.to!;
+    }
+    if (plan[plan.length - 1]!.decision === 'refuse') return plan;
+    for (const f of this.deps.fallbacksOf!(serving)) plan.push(entry(f));
+    return plan;
   }
 
   syncStatus() {

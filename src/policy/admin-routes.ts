@@ -28,7 +28,7 @@ const code = z.string().superRefine((v, ctx) => {
   const problem = countryCodeProblem(v);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-const explainSchema = z
+export const explainSchema = z
   .strictObject({
     keyId: z.string().min(1).optional(),
     principal: z

@@ -6,7 +6,7 @@
  */
 import { KeyRepository, type KeyRecord } from '../identity/keys.ts';
 import type { Principal } from '../core/types.ts';
-import { AccessControl } from './access-control.ts';
+import { AccessControl, type PlanDecision } from './access-control.ts';
 import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
 import { loadPolicyFile } from './compile.ts';
 import { describeVerdict, runExpectationsFile } from './expectations.ts';
@@ -78,7 +78,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
             key = (await keys.list({ accountId: values.account as string, status: 'active' }))[0];
             if (!key) throw new CommandError(`account '${values.account}' has no active key`);
           }
-          const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir });
+          const access = new AccessControl({ db, config: { policy: cfg.policy, directives: cfg.directives }, models: cfg.models, baseDir: cfg.baseDir, fallbacksOf: (m) => cfg.fallbacks.get(m) ?? [] });
           try {
             await access.start();
             const ex = access.explain(principalOf(key), values.model as string, at);
@@ -99,7 +99,7 @@ export function principalOf(k: KeyRecord): Principal {
   return { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff };
 }
 
-export function formatExplanation(ex: Explanation, revoked = false): string {
+export function formatExplanation(ex: Explanation & { plan?: PlanDecision[] }, revoked = false): string {
   const p = ex.principal;
   const out: string[] = [];
   out.push(`model ${ex.model} at ${ex.at}`);
@@ -112,5 +112,9 @@ export function formatExplanation(ex: Explanation, revoked = false): string {
   for (const r of ex.rules) out.push(`  ${r.matched ? '●' : '○'} ${r.id} (#${r.index}, ${r.action}) ${r.reasons.join('; ')}`);
   out.push(`licences held (${ex.licences.length}):`);
   for (const l of ex.licences) out.push(`  ${l.covers ? '●' : '○'} ${l.why}`);
+  if (ex.plan && ex.plan.length > 1) {
+    out.push(`attempt plan (${ex.plan.length} models, each decided before it is tried):`);
+    for (const e of ex.plan) out.push(`  ${e.decision === 'refuse' ? '✗' : '✓'} ${e.model}: ${e.decision}${e.to ? ` → ${e.to}` : ''}${e.code ? ` (${e.code})` : ''} — ${e.decidedBy}`);
+  }
   return out.join('\n') + '\n';
 }

@@ -2,9 +2,13 @@ import { z } from 'zod';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Epoch milliseconds, or an ISO 8601 time with an explicit offset; one precise message for anything else. */
+/**
+ * Epoch milliseconds, an ISO 8601 time with an explicit offset, or `"now"` (the time the request is validated — the
+ * same words the CLI's time flags take); one precise message for anything else.
+ */
 export const epochOrIso = z.unknown().transform((v, ctx): number => {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 8.64e15) return v;
+  if (v === 'now') return Date.now();
   if (typeof v === 'string' && ISO.test(v)) {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms)) return ms;

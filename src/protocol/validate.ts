@@ -1,10 +1,12 @@
 import type { z } from 'zod';
+import { truncateEcho } from '../core/echo.ts';
 import { invalid, type GatewayError } from './errors.ts';
 
 /** Turns the first zod issue into a precise 400: JSON path, what was expected, what was found. */
 export function zodToError(error: z.ZodError, input: unknown): GatewayError {
   const issue = error.issues[0]!;
-  const path = formatPath(issue.path);
+  // Paths, keys and values come from the client: each echo is bounded.
+  const path = truncateEcho(formatPath(issue.path));
   const found = describe(valueAt(input, issue.path));
   let message: string;
   switch (issue.code) {
@@ -15,10 +17,10 @@ export function zodToError(error: z.ZodError, input: unknown): GatewayError {
           : `Invalid type for '${path}': expected ${issue.expected}, but got ${found}.`;
       break;
     case 'invalid_value':
-      message = `Invalid value for '${path}': expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, but got ${JSON.stringify(valueAt(input, issue.path))}.`;
+      message = `Invalid value for '${path}': expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, but got ${echoValue(valueAt(input, issue.path))}.`;
       break;
     case 'unrecognized_keys':
-      message = `Unrecognized parameter${issue.keys.length > 1 ? 's' : ''} at '${path || '(root)'}': ${issue.keys.join(', ')}.`;
+      message = `Unrecognized parameter${issue.keys.length > 1 ? 's' : ''} at '${path || '(root)'}': ${truncateEcho(issue.keys.join(', '))}.`;
       break;
     default:
       message = `Invalid value for '${path || '(root)'}': ${issue.message}.`;
@@ -33,6 +35,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(p)}` : String(p);
   }
   return out;
+}
+
+function echoValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(truncateEcho(v));
+  try {
+    return truncateEcho(JSON.stringify(v) ?? String(v));
+  } catch {
+    return typeof v; // too deeply nested to print
+  }
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

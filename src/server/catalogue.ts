@@ -63,6 +63,14 @@ export function createProvider(name: string, p: ProviderConfig, env: NodeJS.Proc
   }
 }
 
+/** A model's fallbacks as they are attempted: those in the catalogue, capped by routing.maxAttempts. */
+export function attemptedFallbacks(config: GatewayConfig, model: string): string[] {
+  const m = config.models.find((x) => x.name === model);
+  if (!m) return [];
+  const known = new Set(config.models.map((x) => x.name));
+  return m.fallbacks.filter((n) => known.has(n)).slice(0, Math.max(0, config.routing.maxAttempts - 1));
+}
+
 /**
  * Builds a catalogue, reusing provider instances (and their connection pools) from `previous` whose config
  * did not change. Returns the providers that are no longer used so the caller can close them after draining.
@@ -93,7 +101,7 @@ export function buildCatalogue(config: GatewayConfig, env: NodeJS.ProcessEnv, pr
     });
   }
   for (const m of config.models) {
-    const names = [m.name, ...m.fallbacks].filter((n) => byName.has(n)).slice(0, config.routing.maxAttempts);
+    const names = [m.name, ...attemptedFallbacks(config, m.name)];
     (models.get(m.name) as unknown as { plan: CatalogueModel[] }).plan = names.map((n) => models.get(n)!);
   }
   const modelsListBody = modelsList([...models.values()].filter((m) => !m.config.hidden));

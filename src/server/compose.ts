@@ -20,7 +20,6 @@ import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
-import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
@@ -44,8 +43,10 @@ import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openDb, redactUrl } from '../store/open.ts';
+import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
+import { validateConfigFile } from './validate.ts';
 
 export interface ComposeOptions {
   configPath: string;
@@ -69,7 +70,8 @@ function publicModels(config: GatewayConfig): string[] {
 
 export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const env = opts.env ?? process.env;
-  const initial: GatewayConfig = loadConfigFile(opts.configPath);
+  // Everything `gatehouse config check` checks, reported all at once (ConfigError) before anything starts.
+  const initial: GatewayConfig = await validateConfigFile(opts.configPath, env);
   const baseDir = dirname(opts.configPath);
   const logger = opts.logger ?? createLogger(initial.server.logLevel);
   const storeUrl = env.DATABASE_URL || initial.store.url;
@@ -120,6 +122,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed'), ...auditActor });
   closers.push(() => identity.stop());
 
+  let current = initial;
   const access = new AccessControl({
     db,
     config: { policy: initial.policy, directives: initial.directives },
@@ -127,6 +130,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     watcher,
     baseDir,
     logger,
+    fallbacksOf: (model) => attemptedFallbacks(current, model),
     ...auditActor,
   });
   await access.start();
@@ -209,13 +213,15 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           first = false;
           return;
         }
-        // Build everything that can fail before applying anything.
+        // Build everything that can fail before applying anything; the file gets the same checks as at start.
+        await validateConfigFile(opts.configPath, env);
         const nextClassifier = config.classify && config.classify.enabled !== false ? await classifierCapability(config.classify, env, onShadow) : null;
         const result = access.reload({ policy: config.policy, directives: config.directives }, publicModels(config));
         if (!result.ok) throw result.error;
         identity.applyConfig(config.identity, env);
         classifier = nextClassifier;
         gates = buildGates();
+        current = config;
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       admin: async (app: FastifyInstance) => {

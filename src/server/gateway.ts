@@ -13,6 +13,7 @@ import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { applyConnectionLimits, buildApp } from './app.ts';
 import { buildCatalogue, type Catalogue } from './catalogue.ts';
+import { OverloadMonitor } from './overload.ts';
 import { RequestPath, type KeyLookup, type StreamModerator } from './request-path.ts';
 
 export interface Capabilities {
@@ -55,6 +56,7 @@ export class Gateway {
   private readonly metrics: GatewayMetrics;
   private app!: FastifyInstance;
   private path!: RequestPath;
+  private overload: OverloadMonitor | undefined;
   private closing: Promise<void> | undefined;
   readonly logger: Logger;
   url = '';
@@ -104,7 +106,9 @@ export class Gateway {
       ...(this.caps.fingerprint ? { fingerprint: this.caps.fingerprint } : {}),
       ...(this.caps.moderator ? { moderator: this.caps.moderator } : {}),
       ...(this.caps.tokens ? { tokens: this.caps.tokens } : {}),
+      overload: () => this.catalogueRef.config.overload,
     }));
+    this.overload = new OverloadMonitor(() => this.catalogueRef.config.overload, () => path.inFlight, this.metrics.registry);
     const configReadiness = { name: 'config', check: () => ({ ok: true, detail: `${this.catalogueRef.models.size} models` }) };
     this.app = await buildApp({
       logger: this.logger,
@@ -116,7 +120,7 @@ export class Gateway {
       ...(this.caps.modelAccess ? { modelAccess: this.caps.modelAccess } : {}),
       metrics: this.metrics,
       catalogue: () => this.catalogueRef,
-      readiness: () => [configReadiness, ...(this.caps.readiness?.() ?? [])],
+      readiness: () => [configReadiness, this.overload!.readiness, ...(this.caps.readiness?.() ?? [])],
       ...(this.caps.admin ? { admin: this.caps.admin } : {}),
       ...(this.caps.adminAbsolute ? { adminAbsolute: this.caps.adminAbsolute } : {}),
       adminToken: () => env[this.catalogueRef.config.admin.tokenEnv] || undefined,
@@ -166,6 +170,7 @@ export class Gateway {
       while (this.path.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       server.closeAllConnections();
       await this.app.close();
+      this.overload?.close();
       await this.caps.close?.();
       await Promise.allSettled([...this.catalogueRef.providers.values()].map((p) => p.close()));
       this.logger.flush?.();

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../core/canonical.ts';
 import type { DurableSink, EventSink, GateInput, RequestGate } from '../core/gates.ts';
-import type { Outcome, Principal, RequestEvent, Verdict } from '../core/types.ts';
+import type { Outcome, Principal, RequestEvent, SkippedModel, Verdict } from '../core/types.ts';
+import { truncateEcho } from '../core/echo.ts';
 import { GatewayError, kindForStatus } from '../protocol/errors.ts';
 import { UpstreamFailure } from '../providers/types.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
@@ -38,6 +39,8 @@ export interface RequestPathDeps {
   moderator?(input: GateInput): StreamModerator | null;
   /** Counts tokens when an upstream reports no usage (default: characters / 4). */
   tokens?: TokenCounter;
+  /** Requests handled at once before new ones are answered 503 overloaded, and the retry-after sent then. */
+  overload?: () => { maxInFlight: number; retryAfterSeconds: number };
 }
 
 /** Incremental output moderation: text goes out only as `release` says; a verdict ends the stream. */
@@ -47,6 +50,19 @@ export interface StreamModerator {
 }
 
 const MAX_REROUTES = 4;
+
+type ModelDecision =
+  | { ok: true; model: CatalogueModel; routeCode: string; routeRef: RequestEvent['ref'] }
+  | { ok: false; verdict: Extract<Verdict, { action: 'refuse' }>; error?: undefined }
+  | { ok: false; verdict?: undefined; error: GatewayError };
+
+/** One model of a refused request's plan and what was decided for it (shown in the refusal body). */
+interface PlanEntry {
+  model: string;
+  decision: 'allow' | 'refuse' | 'route';
+  code?: string;
+  to?: string;
+}
 
 interface RequestState {
   requestId: string;
@@ -71,12 +87,20 @@ interface RequestState {
   promptSketch?: string;
   netPrefix?: string;
   userAgent?: string;
+  /** Scratch space the gates share across the decisions of one request (classifier scores, admitted limits). */
+  memo?: Map<string, unknown>;
+  /** Fallbacks decided against for this principal, skipped. */
+  skipped?: SkippedModel[];
   /** The event as made durable; emitted as is (with the final latency) so audit and sinks see the same record. */
   event?: RequestEvent;
   /** Parsed request, kept for the durable sink when it wants the text. */
   request?: CanonicalRequest;
   /** The reply's text as it passes, collected only when the durable sink wants text; null otherwise. */
   responseText: string | null;
+  /** The stream writer once a stream has started (its error event ends a stream that fails unexpectedly). */
+  writer?: ReturnType<IngressProtocol['streamWriter']>;
+  /** Set once the request's event went to the sinks: it is never emitted twice. */
+  emitted?: boolean;
 }
 
 const AUDIT_UNAVAILABLE_MESSAGE = 'The gateway could not record this request and refuses to serve unaudited ones. Try again later.';
@@ -111,7 +135,14 @@ function verdictError(v: Extract<Verdict, { action: 'refuse' }>): GatewayError {
   });
 }
 
-function failureError(f: UpstreamFailure | null): GatewayError {
+/** The error for a request whose every allowed attempt failed; skipped fallbacks are named in its detail. */
+function failureError(f: UpstreamFailure | null, skipped?: SkippedModel[]): GatewayError {
+  const err = upstreamFailureError(f);
+  if (!skipped) return err;
+  return new GatewayError({ status: err.status, kind: err.kind, code: err.code, message: `${err.message} Fallbacks not allowed for this key were skipped: ${skipped.map((s) => s.model).join(', ')}.`, detail: { code: err.code, skipped } });
+}
+
+function upstreamFailureError(f: UpstreamFailure | null): GatewayError {
   if (!f) return new GatewayError({ status: 502, kind: 'upstream', code: 'upstream_unavailable', message: 'No upstream attempt could be made.' });
   if (f.kind === 'timeout') return new GatewayError({ status: 504, kind: 'timeout', code: 'upstream_timeout', message: 'Every upstream attempt timed out.' });
   if (f.kind === 'status' && f.status !== undefined && f.status < 500 && f.status !== 408 && f.status !== 429) {
@@ -160,15 +191,55 @@ export class RequestPath {
 
   async handle(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     this.inFlight++;
+    const state = this.newState(protocol, raw);
     try {
-      await this.handleRequest(protocol, raw, res, body);
+      const overload = this.deps.overload?.();
+      if (overload && this.inFlight > overload.maxInFlight) {
+        // Shed at once rather than queue: every queued request would wait behind the backlog and time out anyway.
+        state.outcome = 'refused';
+        return await this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'overloaded', message: 'The gateway is handling too many requests right now. Retry shortly.', retryAfter: overload.retryAfterSeconds }));
+      }
+      await this.handleRequest(state, raw, res, body);
+    } catch (err) {
+      // The reply was taken over from the framework: nobody else would answer, log or record this request.
+      await this.failUnexpectedly(state, res, err);
     } finally {
       this.inFlight--;
     }
   }
 
-  private async handleRequest(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    const state = this.newState(protocol, raw);
+  /**
+   * Last resort for an exception anywhere on the request path: a log line with the request id, the caller's
+   * protocol error (500, or the stream's error event once a stream has started), and the request's audit record.
+   */
+  private async failUnexpectedly(state: RequestState, res: ServerResponse, err: unknown): Promise<void> {
+    try {
+      const e = err as Error;
+      this.deps.logger.error({ requestId: state.requestId, err: { type: e?.name, message: e?.message, stack: e?.stack } }, 'request failed unexpectedly');
+      if (state.emitted) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      state.outcome = 'internal_error';
+      state.code = 'internal_error';
+      const error = new GatewayError({ status: 500, kind: 'internal', code: 'internal_error', message: `The gateway failed to handle this request (request id ${state.requestId}).` });
+      state.status = 500;
+      if (res.headersSent) {
+        // Mid-stream: the stream ends with the protocol's error event instead of its stop event.
+        await this.durableAppend(state);
+        if (state.writer && !res.destroyed && !res.writableEnded) res.end(state.writer.error(error));
+        else if (!res.writableEnded) res.destroy();
+        return this.emit(state);
+      }
+      return await this.finishWithError(state, res, error);
+    } catch (again) {
+      this.deps.logger.error({ requestId: state.requestId, err: (again as Error)?.message }, 'request failure could not be reported');
+      if (!res.writableEnded) res.destroy();
+    }
+  }
+
+  private async handleRequest(state: RequestState, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const protocol = state.protocol;
     const auth = this.deps.keys.lookup(bearerOrApiKey(raw));
     if (!auth.ok) {
       state.outcome = 'invalid';
@@ -187,16 +258,16 @@ export class RequestPath {
       req = protocol.parseRequest(body);
     } catch (err) {
       state.outcome = 'invalid';
-      if (body && typeof body === 'object' && typeof (body as { model?: unknown }).model === 'string') state.modelRequested = (body as { model: string }).model;
+      if (body && typeof body === 'object' && typeof (body as { model?: unknown }).model === 'string') state.modelRequested = truncateEcho((body as { model: string }).model);
       return this.finishWithError(state, res, err instanceof GatewayError ? err : new GatewayError({ status: 400, kind: 'invalid_request', code: 'invalid_request', message: 'Invalid request.' }));
     }
-    state.modelRequested = req.model;
+    state.modelRequested = truncateEcho(req.model);
     state.stream = req.stream;
     const catalogue = this.deps.catalogue();
     let model = catalogue.models.get(req.model);
     if (!model || model.config.hidden) {
       state.outcome = 'invalid';
-      return this.finishWithError(state, res, new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or you do not have access to it.` }));
+      return this.finishWithError(state, res, new GatewayError({ status: 404, kind: 'not_found', code: 'model_not_found', param: 'model', message: `The model '${state.modelRequested}' does not exist or you do not have access to it.` }));
     }
     if (this.deps.fingerprint) Object.assign(state, this.deps.fingerprint(req));
 
@@ -212,35 +283,27 @@ export class RequestPath {
 
     // Gates: a route restarts the gate chain on the new model, so every gate sees the model that will serve.
     const memo = new Map<string, unknown>();
-    const gates = this.deps.gates();
-    let reroutes = 0;
-    gateLoop: for (;;) {
-      const input: GateInput = { requestId: state.requestId, principal: auth.principal, model: model.config.name, request: req, now: state.time, memo };
-      for (const gate of gates) {
-        let v = gate.check(input);
-        if (v instanceof Promise) v = await v;
-        if (v.action === 'allow') continue;
-        if (v.action === 'refuse') {
-          state.outcome = 'refused';
-          state.code = v.code;
-          if (v.ref) state.verdictRef = v.ref;
-          this.collectLabels(state, memo);
-          return this.finishWithError(state, res, verdictError(v));
-        }
-        // route; a route to the model already chosen (a gate re-checking after an earlier route) is an allow
-        if (v.model === model.config.name) continue;
-        const target = catalogue.models.get(v.model);
-        if (!target || ++reroutes > MAX_REROUTES) {
-          state.outcome = 'refused';
-          state.code = 'route_failed';
-          return this.finishWithError(state, res, new GatewayError({ status: 503, kind: 'overloaded', code: 'route_failed', message: `The request was routed to '${v.model}', which cannot serve it.` }));
-        }
-        state.code = v.code;
-        if (v.ref) state.verdictRef = v.ref;
-        model = target;
-        continue gateLoop;
+    state.memo = memo;
+    const decision = await this.decideModel(state, req, model, false);
+    if (!decision.ok) {
+      this.collectLabels(state, memo);
+      if (decision.verdict) {
+        state.outcome = 'refused';
+        state.code = decision.verdict.code;
+        if (decision.verdict.ref) state.verdictRef = decision.verdict.ref;
+        const err = verdictError(decision.verdict);
+        // The refusal says what was decided for every model the request could have been served by.
+        if (model.plan.length > 1) (err.detail as Record<string, unknown>).plan = await this.explainPlan(state, req, model, decision.verdict);
+        return this.finishWithError(state, res, err);
       }
-      break;
+      state.outcome = 'refused';
+      state.code = decision.error.code;
+      return this.finishWithError(state, res, decision.error);
+    }
+    if (decision.model !== model) {
+      state.code = decision.routeCode;
+      if (decision.routeRef) state.verdictRef = decision.routeRef;
+      model = decision.model;
     }
     this.collectLabels(state, memo);
 
@@ -260,6 +323,66 @@ export class RequestPath {
     }
   }
 
+  /**
+   * Runs the gate chain for `start` and follows routes (bounded), so the decision is for the model that would
+   * serve. `explainOnly` skips gates that admit or charge (limits): used when a decision is reported, not acted on.
+   */
+  private async decideModel(state: RequestState, req: CanonicalRequest, start: CatalogueModel, explainOnly: boolean): Promise<ModelDecision> {
+    const catalogue = this.deps.catalogue();
+    const principal = state.principal!;
+    const memo = state.memo!;
+    let model = start;
+    let reroutes = 0;
+    let routeCode = '';
+    let routeRef: RequestEvent['ref'];
+    gateLoop: for (;;) {
+      const input: GateInput = { requestId: state.requestId, principal, model: model.config.name, request: req, now: state.time, memo };
+      for (const gate of this.deps.gates()) {
+        if (explainOnly && gate.admits) continue;
+        let v = gate.check(input);
+        if (v instanceof Promise) v = await v;
+        if (v.action === 'allow') continue;
+        if (v.action === 'refuse') return { ok: false, verdict: v };
+        // route; a route to the model already chosen (a gate re-checking after an earlier route) is an allow
+        if (v.model === model.config.name) continue;
+        const target = catalogue.models.get(v.model);
+        if (!target || ++reroutes > MAX_REROUTES) {
+          return { ok: false, error: new GatewayError({ status: 503, kind: 'overloaded', code: 'route_failed', message: `The request was routed to '${truncateEcho(v.model)}', which cannot serve it.` }) };
+        }
+        routeCode = v.code;
+        routeRef = v.ref;
+        model = target;
+        continue gateLoop;
+      }
+      return { ok: true, model, routeCode, routeRef };
+    }
+  }
+
+  /**
+   * Decides a fallback of the plan for this principal before it is tried: the model that may serve in its place
+   * (itself, or where a gate routes it), or null when it is refused — then it is recorded as skipped, never tried.
+   */
+  private async admitFallback(state: RequestState, req: CanonicalRequest, target: CatalogueModel, tried: readonly CatalogueModel[]): Promise<CatalogueModel | null> {
+    const d = await this.decideModel(state, req, target, false);
+    if (d.ok) return tried.includes(d.model) ? null : d.model;
+    (state.skipped ??= []).push({ model: target.config.name, code: d.verdict ? d.verdict.code : d.error.code });
+    this.deps.metrics.fallbacksSkipped.labels(state.modelRequested, target.config.name).inc();
+    return null;
+  }
+
+  /** The decision for every model of a refused request's plan (the refused one first), for the refusal body. */
+  private async explainPlan(state: RequestState, req: CanonicalRequest, requested: CatalogueModel, refusal: Extract<Verdict, { action: 'refuse' }>): Promise<PlanEntry[]> {
+    const out: PlanEntry[] = [{ model: requested.config.name, decision: 'refuse', code: refusal.code }];
+    for (const m of requested.plan) {
+      if (m === requested) continue;
+      const d = await this.decideModel(state, req, m, true);
+      if (!d.ok) out.push({ model: m.config.name, decision: 'refuse', code: d.verdict ? d.verdict.code : d.error.code });
+      else if (d.model !== m) out.push({ model: m.config.name, decision: 'route', to: d.model.config.name, code: d.routeCode });
+      else out.push({ model: m.config.name, decision: 'allow' });
+    }
+    return out;
+  }
+
   private collectLabels(state: RequestState, memo: Map<string, unknown>): void {
     const labels = memo.get('labels');
     if (labels && typeof labels === 'object') state.labels = labels as Record<string, number>;
@@ -268,7 +391,16 @@ export class RequestPath {
   private async complete(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal, moderator: StreamModerator | null): Promise<void> {
     let lastFailure: UpstreamFailure | null = null;
     const deadlineAt = state.started + this.deps.catalogue().config.routing.deadlineMs;
-    for (const target of model.plan) {
+    let tried: CatalogueModel[] | null = null; // only once a fallback is reached: the common path allocates nothing
+    for (const planned of model.plan) {
+      if (deadlineAt - performance.now() <= 0 || signal.aborted) break;
+      let target: CatalogueModel | null = model;
+      if (planned !== model) {
+        tried ??= [model];
+        target = await this.admitFallback(state, req, planned, tried);
+        if (!target) continue;
+        tried.push(target);
+      }
       const remaining = deadlineAt - performance.now();
       if (remaining <= 0 || signal.aborted) break;
       const t0 = performance.now();
@@ -299,7 +431,7 @@ export class RequestPath {
       return this.emit(state);
     }
     state.outcome = 'upstream_error';
-    return this.finishWithError(state, res, failureError(lastFailure));
+    return this.finishWithError(state, res, failureError(lastFailure, state.skipped));
   }
 
   private async stream(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, signal: AbortSignal, moderator: StreamModerator | null): Promise<void> {
@@ -312,7 +444,16 @@ export class RequestPath {
     let usageOut: number | undefined;
     let moderatedStop: Verdict | undefined;
 
-    for (const target of model.plan) {
+    let tried: CatalogueModel[] | null = null; // only once a fallback is reached: the common path allocates nothing
+    for (const planned of model.plan) {
+      if (deadlineAt - performance.now() <= 0 || signal.aborted) break;
+      let target: CatalogueModel | null = model;
+      if (planned !== model) {
+        tried ??= [model];
+        target = await this.admitFallback(state, req, planned, tried);
+        if (!target) continue;
+        tried.push(target);
+      }
       const remaining = deadlineAt - performance.now();
       if (remaining <= 0 || signal.aborted) break;
       const t0 = performance.now();
@@ -354,6 +495,7 @@ export class RequestPath {
           state.modelServed = target.config.name;
           if (target !== model) this.deps.metrics.fallbacks.labels(model.config.name, target.config.name).inc();
           writer = state.protocol.streamWriter(state.protocol.responseId(state.requestId), target.config.name, created, req.includeUsage);
+          state.writer = writer;
           res.writeHead(200, {
             'content-type': 'text/event-stream; charset=utf-8',
             'cache-control': 'no-cache',
@@ -442,7 +584,7 @@ export class RequestPath {
       return this.emit(state);
     }
     state.outcome = 'upstream_error';
-    return this.finishWithError(state, res, failureError(lastFailure));
+    return this.finishWithError(state, res, failureError(lastFailure, state.skipped));
   }
 
   /**
@@ -566,6 +708,7 @@ export class RequestPath {
     };
     if (state.code) ev.code = state.code;
     if (state.verdictRef) ev.ref = state.verdictRef;
+    if (state.skipped) ev.skipped = state.skipped;
     if (state.labels) ev.labels = state.labels;
     if (state.promptHash) ev.promptHash = state.promptHash;
     if (state.promptSketch) ev.promptSketch = state.promptSketch;
@@ -611,6 +754,8 @@ export class RequestPath {
   }
 
   private emit(state: RequestState): void {
+    if (state.emitted) return;
+    state.emitted = true;
     const ev = state.event ?? this.toEvent(state);
     ev.latencyMs = performance.now() - state.started;
     const { metrics } = this.deps;

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** YAML section `store:`. DATABASE_URL overrides `url` (see resolveStoreUrl). */
@@ -12,3 +13,11 @@ export const configSchema = z
   .prefault({});
 
 export type StoreConfig = z.infer<typeof configSchema>;
+
+/** `sqlite:relative/path` → `sqlite:<baseDir>/relative/path` (paths in a config file are relative to it); other URLs unchanged. */
+export function resolveStoreUrlPath(url: string, baseDir: string): string {
+  if (!url.startsWith('sqlite:')) return url;
+  const path = url.slice('sqlite:'.length);
+  if (path === '' || path === ':memory:' || isAbsolute(path)) return url;
+  return `sqlite:${resolve(baseDir, path)}`;
+}

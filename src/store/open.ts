@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { resolveStoreUrlPath } from './config.ts';
 import type { Db } from './db.ts';
 import { SqliteDb } from './sqlite.ts';
 import { PostgresDb, checkSchemaName } from './postgres.ts';
@@ -63,14 +64,17 @@ export interface StoreUrlSources {
   env?: NodeJS.ProcessEnv;
 }
 
-/** flag > env DATABASE_URL > `store.url` in the YAML config > sqlite:data/gatehouse.db. */
+/**
+ * flag > env DATABASE_URL > `store.url` in the YAML config (a relative sqlite: path, or the default when the file has
+ * none, resolves against the config file's directory, as `serve` does) > sqlite:data/gatehouse.db.
+ */
 export function resolveStoreUrl(sources: StoreUrlSources = {}): string {
   if (sources.flag) return sources.flag;
   const env = sources.env ?? process.env;
   if (env.DATABASE_URL) return env.DATABASE_URL;
   if (sources.configPath) {
     const fromConfig = readStoreUrlFromConfig(sources.configPath);
-    if (fromConfig) return fromConfig;
+    return resolveStoreUrlPath(fromConfig ?? DEFAULT_STORE_URL, dirname(resolve(sources.configPath)));
   }
   return DEFAULT_STORE_URL;
 }
