@@ -70,7 +70,15 @@ export async function startHarness(opts: {
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const composed = await composeGateway({ configPath, port: 0, logger, env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream-test', ...(opts.env ?? {}) } });
+  let composed: Awaited<ReturnType<typeof composeGateway>>;
+  try {
+    composed = await composeGateway({ configPath, port: 0, logger, env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream-test', ...(opts.env ?? {}) } });
+  } catch (err) {
+    // A gateway that cannot start must not leave the simulator and the store open: the test process would never exit.
+    await sim.close();
+    await store.cleanup();
+    throw err;
+  }
   return {
     url: composed.gateway.url,
     gateway: composed.gateway,
