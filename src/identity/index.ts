@@ -49,7 +49,9 @@ export async function startIdentity(opts: {
   });
   // Each revision the registry applies is reported, so a writer elsewhere (the CLI) can wait until this gateway
   // answers with its change before it returns (read-your-writes across processes; replicas.ts).
-  const reporter = new ReplicaReporter(opts.db, opts.replicaId ?? newReplicaId(), opts.onError);
+  const reporter = new ReplicaReporter(opts.db, opts.replicaId ?? newReplicaId(), (err) =>
+    opts.onError?.(new Error(`could not report the applied key revision (key changes made elsewhere wait for it): ${err.message}`)),
+  );
   registry = new KeyRegistry(repository, {
     ...(opts.onError ? { onError: opts.onError } : {}),
     onLoad: () => void reporter.applied(registry!.revision ?? 0),
