@@ -114,7 +114,7 @@ describe('a request nested thousands of levels deep in tool-call arguments', () 
   let auditPath: string;
   before(async () => {
     auditPath = join(tempDir(), 'audit', 'audit.jsonl');
-    h = await startHarness({ backend: 'sqlite', extra: { audit: { path: auditPath }, abuse: { enabled: true }, server: { host: '127.0.0.1', port: 0, logLevel: 'info', bodyLimitBytes: 1024 * 1024 } } });
+    h = await startHarness({ backend: 'sqlite', extra: { audit: { path: auditPath }, abuse: { enabled: true, degradedModel: 'lite' }, server: { host: '127.0.0.1', port: 0, logLevel: 'info', bodyLimitBytes: 1024 * 1024 } } });
   });
   after(() => h.close());
 
