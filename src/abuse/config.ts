@@ -28,10 +28,16 @@ export const configSchema = z
     linkThreshold: z.number().min(0).max(1).default(0.3),
     minRingSize: z.number().int().min(2).default(3),
     signupBurstWindowMs: z.number().int().min(1).default(72 * 3_600_000),
-    explainedOrgDamping: z.number().min(0).max(1).default(0.4),
+    explainedOrgDamping: z.number().min(0).max(1).default(0.85),
+    /** Summed pairwise evidence (key weights × purity, cohort, sync) needed to link two suspects. */
+    linkScore: z.number().min(0.1).max(10).default(1),
+    /** Ring score at which KYC-verified members are no longer capped at verifiedMaxAction (strong evidence). */
+    verifiedOverrideScore: z.number().min(0).max(1).default(0.6),
     maxRings: z.number().int().min(1).default(1000),
     maxSuspects: z.number().int().min(1).default(50_000),
     harvestFloorTokens: z.number().min(1).default(2000),
+    /** An answer with at least this many output tokens is long-form (the harvest signal). */
+    longFormTokens: z.number().int().min(1).default(1000),
     thresholds,
     /** Model served to accounts under `degrade`. */
     degradedModel: z.string().default('degraded'),

@@ -71,6 +71,7 @@ function parseRequest(o: Record<string, unknown>): Parsed {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return skip('malformed_field', `$.${k}: expected a non-negative number`);
   }
   if (o.promptSketch !== undefined && o.promptSketch !== null && !isSketch(o.promptSketch)) return skip('malformed_field', '$.promptSketch: expected 16 lowercase hex chars');
+  if (o.promptShape !== undefined && o.promptShape !== null && !isSketch(o.promptShape)) return skip('malformed_field', '$.promptShape: expected 16 lowercase hex chars');
   for (const k of REQUEST_STRINGS) {
     if (optString(o, k) === '\u0000bad') return skip('malformed_field', `$.${k}: expected a string of at most 256 chars`);
   }
