@@ -60,6 +60,8 @@ export interface Analysis {
 const DAY = 86_400_000;
 /** Candidate pairs per block member: each suspect is compared with the next PAIRS_PER_BLOCK holders of each key. */
 const PAIRS_PER_BLOCK = 8;
+/** Suspects in components smaller than this are offered to the rings at least this large (attachment). */
+const ATTACH_TO_SIZE = 10;
 /** Keys per suspect: card, device, org, UA, shape, sign-up prefix, PFX_K prefixes, TEMPLATE_SLOTS bands, ITEM_K items. */
 export const KEYS_PER_SUSPECT = 6 + PFX_K + TEMPLATE_SLOTS + ITEM_K;
 
@@ -263,8 +265,8 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
     }
   }
 
-  // Attachment: a suspect left outside every ring is compared with each candidate ring as a whole (keys held by
-  // any member, the ring's diurnal profile and start window). A careful ring's members each share little with any
+  // Attachment: a suspect outside every large ring (alone or in a fragment) is compared with each candidate ring
+  // as a whole (keys held by any member, the ring's diurnal profile and start window). A careful ring's members each share little with any
   // one other member — a proxy /24 here, a structure there — but much with the ring.
   attach(t, cfg, sus, uf, purity, edgeSum, edgeCount);
 
@@ -313,12 +315,15 @@ function attach(
     const r = uf.find(i);
     size.set(r, (size.get(r) ?? 0) + 1);
   }
+  // Fixed before any attachment: unions below can change a ring's root, so roots are not looked up again.
+  const inRing = new Uint8Array(sus.length);
+  for (let i = 0; i < sus.length; i++) inRing[i] = size.get(uf.find(i))! >= ATTACH_TO_SIZE ? 1 : 0;
   // Keys (no items) held by members of components already at ring size: key → component → holders.
   const held = new Map<number, Map<number, number>>();
   const profile = new Map<number, { hours: Float64Array; firsts: number[] }>();
   for (let i = 0; i < sus.length; i++) {
+    if (!inRing[i]) continue;
     const r = uf.find(i);
-    if (size.get(r)! < cfg.minRingSize) continue;
     for (const k of sus[i].keys) {
       if (Math.floor(k / TWO32) === F_ITEM) continue;
       let m = held.get(k);
@@ -340,7 +345,7 @@ function attach(
   const ch = new Float64Array(C);
   const bestCh = new Float64Array(C);
   for (let i = 0; i < sus.length; i++) {
-    if (size.get(uf.find(i))! >= cfg.minRingSize) continue;
+    if (inRing[i]) continue;
     const x = sus[i];
     const cands = new Map<number, number>();
     for (const k of x.keys) {
