@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AbuseDetector, memoryBoundBytes } from '../src/abuse/detector.ts';
+import { ANALYSIS_BYTES_PER_ACCOUNT, ANALYSIS_BYTES_PER_SUSPECT, AbuseDetector, memoryBoundBytes } from '../src/abuse/detector.ts';
 import { decideActions } from '../src/abuse/gate.ts';
 import { HARD_NEGATIVE_LABELS, evaluate, simulate, type Simulation } from '../src/abuse/simulate.ts';
 import { sketchPrompt } from '../src/abuse/sketch.ts';
@@ -209,7 +209,7 @@ Per action level at issue scale:
 |---|---|---|---|
 ${Object.entries(q.at).map(([a, r]) => `| ≥ ${a} | ${r.precision.toFixed(4)} | ${r.recall.toFixed(4)} | ${r.fp} ${JSON.stringify(r.falsePositivesByLabel)} |`).join('\n')}
 
-Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + 48) + RecentIds.bytesFor(dedupCapacity) (≤ 44 bytes/id) + maxSuspects × ${2320} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
+Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + ${ANALYSIS_BYTES_PER_ACCOUNT}) + RecentIds.bytesFor(dedupCapacity) (≤ 44 bytes/id) + maxSuspects × ${ANALYSIS_BYTES_PER_SUSPECT} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
 
 ## Precision and recall as stealth rises (250-account ring, 10,000 benign accounts / 100,000 requests, hard negatives at 0.1×)
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { AbuseDetector } from '../src/abuse/detector.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
 
@@ -90,7 +91,28 @@ describe('abuse: a distillation ring through the gateway', () => {
     assert.equal(await servedModel(ordinary, 'one more question about git', ORDINARY_UA), 'frontier');
 
     await new Promise((r) => setTimeout(r, 50));
-    const actions = readFileSync(auditPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'admin' && r.actor === 'abuse-detector');
+    const log = readFileSync(auditPath, 'utf8').trimEnd().split('\n');
+    const actions = log.map((l) => JSON.parse(l)).filter((r) => r.kind === 'admin' && r.actor === 'abuse-detector');
     assert.deepEqual(actions.map((a) => a.target).sort(), Array.from({ length: RING_SIZE }, (_, i) => `harvest-${i}`));
+
+    // The audit record keeps every non-secret signal the detector uses, and account metadata is in the log too:
+    // replaying the log into a fresh detector gives exactly the live analysis.
+    const requests = log.map((l) => JSON.parse(l)).filter((r) => r.kind === 'request' && r.principal?.accountId?.startsWith('harvest-'));
+    assert.ok(requests.length >= RING_SIZE * 8);
+    for (const r of requests) {
+      assert.match(r.promptSketch, /^[0-9a-f]{16}$/);
+      assert.match(r.promptShape, /^[0-9a-f]{16}$/);
+      assert.equal(typeof r.netPrefix, 'string');
+      assert.equal(typeof r.userAgent, 'string');
+      assert.equal(typeof r.reasoningRequested, 'boolean');
+    }
+    assert.ok(requests.filter((r) => r.reasoningRequested === true).length >= RING_SIZE * 8, 'the gateway sends reasoningRequested');
+    await h.abuse!.analyseNow();
+    const live = h.abuse!.rings();
+    const replay = new AbuseDetector(h.abuse!.cfg);
+    for (const line of log) replay.ingestLine(line);
+    assert.deepEqual(replay.stats().skipped, {}, JSON.stringify(replay.stats().lastSkipDetail));
+    assert.equal(replay.stats().accepted, h.abuse!.detector.stats().accepted);
+    assert.deepEqual(replay.analyse().rings, live);
   });
 });

@@ -25,19 +25,26 @@ function hexWord(v: string, at: number): number {
 const MAX_ID = 256;
 const SNAPSHOT_VERSION = 3;
 
-/** Transient bytes per suspect during analyse(): features object, union–find, ≤ 2 + C(8,2) = 30 key entries. */
-export const ANALYSIS_BYTES_PER_SUSPECT = 400 + 30 * 64;
+/**
+ * Transient bytes per suspect during analyse(): the suspect record and its key list (≤ KEYS_PER_SUSPECT = 30
+ * numbers), its normalised hour profile, its share of the key-purity index (≤ 30 entries), of the candidate
+ * blocks (≤ 27 entries) and of the attachment index, union–find and per-channel edge sums. Measured ≈ 3–4 KB;
+ * the bound takes 8 KB.
+ */
+export const ANALYSIS_BYTES_PER_SUSPECT = 8192;
+/** Transient bytes per tracked account during analyse(): features pass, population quantiles, suspect flags. */
+export const ANALYSIS_BYTES_PER_ACCOUNT = 96;
 
 /**
  * Upper bound on detector memory in bytes, as a formula of the configured capacities:
  *   accountCapacity × bytesPerAccount(256)            per-account slot, strings at their 256-char cap
  * + RecentIds.bytesFor(dedupCapacity) ≤ dedupCapacity × 44   recent request ids as 64-bit hashes
- * + accountCapacity × 48                              analyse(): slot list and suspicion pass
- * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): features, union–find, composite-key index
+ * + accountCapacity × ANALYSIS_BYTES_PER_ACCOUNT      analyse(): slot list, quantiles, suspect flags
+ * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): keys, purity index, blocks, union–find, edges
  * + maxRings-bounded ring output (members ≤ maxSuspects ids, already counted in the account strings)
  */
 export function memoryBoundBytes(cfg: Pick<AbuseConfig, 'accountCapacity' | 'dedupCapacity' | 'maxSuspects'>, maxIdLength = MAX_ID): number {
-  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 48) + RecentIds.bytesFor(cfg.dedupCapacity) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
+  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + ANALYSIS_BYTES_PER_ACCOUNT) + RecentIds.bytesFor(cfg.dedupCapacity) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
 }
 
 export interface DetectorStats {

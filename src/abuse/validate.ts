@@ -37,6 +37,10 @@ export function parseRecord(rec: unknown): Parsed {
   const o = rec as Record<string, unknown>;
   const kind = o.kind;
   if (kind === 'account') return parseAccount(o);
+  // The gateway's audit log carries account metadata as an admin record (see server/compose.ts).
+  if (kind === 'admin' && o.action === 'abuse.account') {
+    return typeof o.details === 'object' && o.details !== null && !Array.isArray(o.details) ? parseAccount(o.details as Record<string, unknown>) : skip('malformed_field', '$.details: expected the account metadata object');
+  }
   if (kind !== undefined && kind !== 'request') {
     // Other audit-log records (admin actions, decisions) are legitimately present in the stream.
     return typeof kind === 'string' ? { kind: 'ignore' } : skip('malformed_field', '$.kind: expected a string');
