@@ -138,8 +138,13 @@ test('service restart restores state from the snapshot file and reinstalls verdi
   }
 });
 
-test('admin routes: list, filter, fetch one, account action, precise errors', async () => {
-  const ring: Ring = { id: 'ring-a', members: ['a', 'b', 'c'], score: 0.8, evidence: [], firstSeen: 1, lastSeen: 2, explainedByOrg: null };
+test('admin routes: list, filter, fetch one, explain, account action, precise errors', async () => {
+  const ring: Ring = {
+    id: 'ring-a', members: ['a', 'b', 'c'], score: 0.8, firstSeen: 1, lastSeen: 2, explainedByOrg: null,
+    evidence: [{ signal: 'collective_coverage', strength: 0.9, detail: 'one structure, disjoint items', exampleRequestIds: ['r1'] }],
+    links: [{ signal: 'shared_network_prefix', weight: 0.7 }, { signal: 'signup_cohort', weight: 0.3 }],
+    timeline: [{ day: '2026-10-05', signedUp: 3, started: 2, lastActive: 0 }],
+  };
   const low: Ring = { ...ring, id: 'ring-b', score: 0.2 };
   const app = Fastify();
   const gate = new AbuseGate(cfg);
@@ -157,6 +162,15 @@ test('admin routes: list, filter, fetch one, account action, precise errors', as
   assert.equal((await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings?minScore=abc' })).statusCode, 400);
   const one = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/ring-a' });
   assert.equal(one.json().ring.id, 'ring-a');
+  const explain = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/ring-a/explain' });
+  assert.equal(explain.statusCode, 200);
+  const text = explain.json().explanation.join('\n');
+  assert.match(text, /shared_network_prefix\s+0\.700/);
+  assert.match(text, /collective_coverage\s+0\.900\s+one structure, disjoint items\s+e\.g\. r1/);
+  assert.match(text, /2026-10-05\s+3 \/\s+2 \/\s+0/);
+  assert.match(text, /a \[suspend\]/);
+  assert.deepEqual(explain.json().ring.links, ring.links);
+  assert.equal((await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/nope/explain' })).statusCode, 404);
   const missing = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/nope' });
   assert.equal(missing.statusCode, 404);
   assert.match(missing.json().error.message, /\$\.params\.id/);

@@ -10,8 +10,10 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { abuseConfig, configSchema, type AbuseConfig } from './config.ts';
 import { AbuseDetector } from './detector.ts';
+import { explainRing } from './explain.ts';
 import { decideActions, type AccountAction } from './gate.ts';
 import { DEFAULT_SIM, evaluate, simulate, type Label } from './simulate.ts';
+import { DEFAULT_POPULATION, generatePopulation, isRing } from './population/generate.ts';
 import { consumeRedisStream, ingestJsonlFile } from './stream.ts';
 import { ACTION_ORDER, type Ring } from './types.ts';
 
@@ -23,14 +25,16 @@ const USAGE = `usage:
         [--benign-requests N] [--ring-size N] [--ring-requests N] [--stealth 0..1] [--days N] [--no-hard-negatives]
   gatehouse abuse detect (--events FILE | --redis-stream KEY [--redis URL] [--follow]) [--state FILE]
         [--truth FILE] [--config FILE] [--json]
-  gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json]
+  gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json] [--explain RING]
+  gatehouse simulate population --out EVENTS.jsonl --truth TRUTH.jsonl [--seed N] [--scale S] [--days N]
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     if (command === 'simulate') {
-      if (sub !== 'abuse') return usage(`unknown simulation '${sub ?? ''}' (expected 'abuse')`);
+      if (sub === 'population') return await populationCmd(rest);
+      if (sub !== 'abuse') return usage(`unknown simulation '${sub ?? ''}' (expected 'abuse' or 'population')`);
       return await simulateCmd(rest);
     }
     if (command === 'abuse') {
@@ -87,6 +91,22 @@ async function simulateCmd(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function populationCmd(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, truth: { type: 'string' }, seed: { type: 'string' }, scale: { type: 'string' }, days: { type: 'string' } }, strict: true });
+  if (!values.out || !values.truth) return usage('simulate population: --out and --truth are required');
+  const pop = generatePopulation({
+    seed: num(values.seed, 'seed', DEFAULT_POPULATION.seed, 0, 2 ** 32 - 1),
+    scale: num(values.scale, 'scale', DEFAULT_POPULATION.scale, 0.001, 10),
+    days: num(values.days, 'days', DEFAULT_POPULATION.days, 1, 90),
+  });
+  await writeLines(values.out, pop.records());
+  await writeLines(values.truth, (function* () {
+    for (const a of pop.accounts) yield { accountId: a.meta.accountId, label: isRing(a.label) ? 'ring' : a.label, population: a.label, group: a.group };
+  })());
+  err(`simulate population: ${pop.eventCount} events, ${pop.accounts.length} accounts → ${values.out}; labels → ${values.truth}\n`);
+  return 0;
+}
+
 async function writeLines(file: string, records: Iterable<unknown>): Promise<void> {
   const ws = createWriteStream(file);
   const failed = once(ws, 'error').then(([e]) => {
@@ -118,6 +138,7 @@ async function detectCmd(argv: string[], ringsOnly: boolean): Promise<number> {
     options: {
       events: { type: 'string' }, 'redis-stream': { type: 'string' }, redis: { type: 'string' }, follow: { type: 'boolean' },
       state: { type: 'string' }, truth: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' },
+      explain: { type: 'string' },
     },
     strict: true,
   });
@@ -162,6 +183,16 @@ async function detectCmd(argv: string[], ringsOnly: boolean): Promise<number> {
     }
     const lvl = new Map([...actions].map(([id, a]) => [id, ACTION_ORDER.indexOf(a.action)]));
     quality = Object.fromEntries(['flag', 'require-kyc', 'degrade', 'suspend'].map((a) => [a, evaluate(lvl, labels, ACTION_ORDER.indexOf(a as never))]));
+  }
+  if (values.explain !== undefined) {
+    const ring = analysis.rings.find((r) => r.id === values.explain);
+    if (!ring) {
+      err(`abuse rings: no ring '${values.explain}' (rings: ${analysis.rings.slice(0, 10).map((r) => r.id).join(', ') || 'none'})\n`);
+      return 1;
+    }
+    if (values.json) out(JSON.stringify({ ring, explanation: explainRing(ring, (id) => actions.get(id)) }, null, 2) + '\n');
+    else out(explainRing(ring, (id) => actions.get(id)).join('\n') + '\n');
+    return 0;
   }
   const rings = analysis.rings.slice(0, limit);
   if (values.json) {
