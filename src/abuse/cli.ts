@@ -26,6 +26,8 @@ const USAGE = `usage:
   gatehouse abuse detect (--events FILE | --redis-stream KEY [--redis URL] [--follow]) [--state FILE]
         [--truth FILE] [--config FILE] [--json]
   gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json] [--explain RING]
+  gatehouse abuse serve --config FILE --checkpoint FILE [--consumer NAME] [--analyse-ms N]
+        the fleet's detector: consumes the event stream (abuse.fleet), checkpoints, publishes verdicts to the store
   gatehouse simulate population --out EVENTS.jsonl --truth TRUTH.jsonl [--seed N] [--scale S] [--days N]
 `;
 
@@ -40,7 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     if (command === 'abuse') {
       if (sub === 'detect') return await detectCmd(rest, false);
       if (sub === 'rings') return await detectCmd(rest, true);
-      return usage(`unknown subcommand 'abuse ${sub ?? ''}' (expected detect or rings)`);
+      if (sub === 'serve') return await serveCmd(rest);
+      return usage(`unknown subcommand 'abuse ${sub ?? ''}' (expected detect, rings or serve)`);
     }
     return usage(`unknown command '${command}'`);
   } catch (e) {
@@ -88,6 +91,59 @@ async function simulateCmd(argv: string[]): Promise<number> {
     for (const a of sim.accounts) yield { accountId: a.meta.accountId, label: a.label };
   })());
   err(`simulate abuse: ${sim.eventCount} events, ${sim.accounts.length} accounts → ${values.out}; labels → ${values.truth}\n`);
+  return 0;
+}
+
+async function serveCmd(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, checkpoint: { type: 'string' }, consumer: { type: 'string' }, 'analyse-ms': { type: 'string' } }, strict: true });
+  if (!values.config || !values.checkpoint) return usage('abuse serve: --config and --checkpoint are required');
+  const doc = (parseYaml(await readFile(values.config, 'utf8')) ?? {}) as { store?: { url?: string }; redis?: { url?: string }; abuse?: unknown };
+  const cfg = await loadConfig(values.config);
+  const storeUrl = process.env.DATABASE_URL || doc.store?.url || 'sqlite:data/gatehouse.db';
+  const redisUrl = process.env.REDIS_URL || doc.redis?.url;
+  if (!redisUrl) return usage('abuse serve: a Redis URL is required (redis.url in the config or REDIS_URL)');
+  const { openDb } = await import('../store/open.ts');
+  const { migrate } = await import('../store/migrate.ts');
+  const { ALL_MIGRATIONS } = await import('../store/all-migrations.ts');
+  const { ChangeWatcher } = await import('../store/changes.ts');
+  const { DetectorRunner, RedisStreamConsumer } = await import('./fleet.ts');
+  const { Redis } = await import('ioredis');
+  const db = await openDb(storeUrl);
+  await migrate(db, ALL_MIGRATIONS);
+  const watcher = new ChangeWatcher(db, { intervalMs: 0, listen: false, redisUrl, onError: (e) => err(`abuse serve: ${e.message}\n`) });
+  await watcher.start();
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (e: Error) => err(`abuse serve: redis: ${e.message}\n`));
+  const consumerName = values.consumer ?? 'detector-1';
+  const det = new AbuseDetector(cfg);
+  const runner = new DetectorRunner(cfg, det, new RedisStreamConsumer(redis, cfg.fleet.stream, cfg.fleet.group, consumerName), db, {
+    checkpointFile: values.checkpoint,
+    checkpointEvery: cfg.fleet.checkpointEvery,
+    checkpointMs: cfg.fleet.checkpointMs,
+    analyseIntervalMs: num(values['analyse-ms'], 'analyse-ms', cfg.analyseIntervalMs, 10, 86_400_000),
+    batch: cfg.batchSize,
+    blockMs: 200,
+    watcher,
+    onAnalysis: (i) => out(JSON.stringify({ msg: 'analysis', ...i, accepted: det.stats().accepted, skipped: det.stats().skipped }) + '\n'),
+    onError: (e) => err(`abuse serve: ${e.message}\n`),
+  });
+  await runner.start();
+  out(JSON.stringify({ msg: 'abuse serve: consuming', stream: cfg.fleet.stream, group: cfg.fleet.group, consumer: consumerName, accepted: det.stats().accepted }) + '\n');
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await runner.run(ac.signal);
+    await runner.analyse();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await watcher.stop();
+    redis.disconnect();
+    await db.close();
+  }
+  out(JSON.stringify({ msg: 'abuse serve: stopped', entries: runner.entries, checkpoints: runner.checkpoints, accepted: det.stats().accepted, skipped: det.stats().skipped }) + '\n');
   return 0;
 }
 

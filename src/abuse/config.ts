@@ -51,6 +51,23 @@ export const configSchema = z
     analyseIntervalMs: z.number().int().min(1000).default(60_000),
     snapshotFile: z.string().nullable().default(null),
     kycUrl: z.string().default('/account/verify'),
+    /**
+     * One detector for the fleet. `local`: this process detects on its own traffic. `publish`: this replica sends its
+     * events to the stream and takes verdicts from the store (written by `gatehouse abuse serve`).
+     */
+    fleet: z
+      .object({
+        role: z.enum(['local', 'publish']).default('local'),
+        stream: z.string().min(1).default('gatehouse:abuse:events'),
+        /** Approximate stream length kept (XADD MAXLEN ~): must exceed the detector's worst backlog. */
+        maxLen: z.number().int().min(1000).default(2_000_000),
+        group: z.string().min(1).default('abuse-detector'),
+        /** Detector service: checkpoint (then acknowledge) after this many entries or ms. */
+        checkpointEvery: z.number().int().min(1).default(20_000),
+        checkpointMs: z.number().int().min(10).default(1000),
+      })
+      .strict()
+      .prefault({}),
   })
   .prefault({});
 

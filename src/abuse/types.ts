@@ -113,7 +113,8 @@ export type SkipReason =
   | 'clock_skew'
   | 'duplicate'
   | 'replay'
-  | 'unknown_kind';
+  | 'unknown_kind'
+  | 'stream_gap';
 
 /** A ring worth a human look, handed to whoever runs incidents (the lead decides where it goes). */
 export interface IncidentCandidate {

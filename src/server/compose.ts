@@ -146,7 +146,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limiter instanceof MemoryLimiter) await seedSpendFromMeter(limiter, db);
 
   const abuse = initial.abuse && initial.abuse.enabled !== false
-    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
+    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error'), db, watcher, ...(redisUrl ? { redisUrl } : {}) })
     : null;
   if (abuse) {
     await abuse.start();
