@@ -112,3 +112,17 @@ test('rings are explained: members, linking signals with weights, a timeline; th
   // Research groups inside verified organisations re-run public benchmarks: never flagged.
   for (const [id, l] of labels) if (l === 'research') assert.equal(actions.get(id), undefined, id);
 });
+
+test('the service reports the shell company as an incident candidate naming its verified organisation', async () => {
+  const { AbuseService } = await import('../src/abuse/service.ts');
+  const incidents: { summary: string; ringId: string }[] = [];
+  const svc = new AbuseService({ accountCapacity: 20_000, batchSize: 100_000 }, { onIncidentCandidate: (c) => incidents.push(c), now: NOW });
+  const { pop, labels } = run(4);
+  for (const r of pop.records()) svc.submit(r as never);
+  const analysis = await svc.analyseNow();
+  const shell = analysis.rings.find((r) => r.members.some((m) => labels.get(m) === 'ring-shell'))!;
+  const c = incidents.find((i) => i.ringId === shell.id);
+  assert.ok(c, JSON.stringify(incidents.map((i) => i.summary)));
+  assert.match(c.summary, /inside verified organisation org-nimbus-analytics/);
+  await svc.stop();
+});

@@ -113,12 +113,14 @@ export class AbuseService {
       const prev = this.reported.get(r.id) ?? 'none';
       const rank = (a: AbuseActionKind) => ACTION_ORDER.indexOf(a);
       next.set(r.id, rank(severity) > rank(prev) ? severity : prev);
-      if (rank(severity) < rank('require-kyc') || rank(severity) <= rank(prev)) continue;
+      // A verified organisation behaving like a ring is worth a human look from the flag band on.
+      const floor = r.review ? rank('flag') : rank('require-kyc');
+      if (rank(severity) < floor || rank(severity) <= rank(prev)) continue;
       const top = r.evidence.slice(0, 3).map((e) => `${e.signal} ${e.strength}`).join(', ');
       this.deps.onIncidentCandidate?.({
         kind: 'incident.candidate', source: 'abuse', ringId: r.id, severity, score: r.score, members: r.members.length,
         firstSeen: r.firstSeen, lastSeen: r.lastSeen, evidence: r.evidence,
-        summary: `Suspected ring of ${r.members.length} accounts (score ${r.score}, ${severity}); strongest signals: ${top}`,
+        summary: `Suspected ring of ${r.members.length} accounts${r.review && r.explainedByOrg ? ` inside verified organisation ${r.explainedByOrg}` : ''} (score ${r.score}, ${severity}); strongest signals: ${top}`,
       });
     }
     this.reported = next;
