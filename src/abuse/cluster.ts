@@ -82,6 +82,7 @@ export const LINK_WEIGHTS = {
   signup_cohort: 0.3,
   synchronised_start: 0.2,
   diurnal_shape: 0.15,
+  collective_coverage: 0.5,
 } as const;
 type Channel = keyof typeof LINK_WEIGHTS;
 const CHANNELS = Object.keys(LINK_WEIGHTS) as Channel[];
@@ -128,6 +129,8 @@ interface Suspect {
   f: AccountFeatures;
   keys: number[];
   hours: Float64Array;
+  /** Main prompt structure key (topShape), or -1. */
+  shape: number;
 }
 
 export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
@@ -135,7 +138,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
   let sus: Suspect[] = [];
   for (const s of t.slots()) {
     const f = accountFeatures(t, s, cfg.minRequests, pop);
-    if (f.suspicion >= cfg.linkThreshold) sus.push({ slot: s, f, keys: [], hours: new Float64Array(0) });
+    if (f.suspicion >= cfg.linkThreshold) sus.push({ slot: s, f, keys: [], hours: new Float64Array(0), shape: topShape(t, s) });
   }
   if (sus.length > cfg.maxSuspects) {
     sus.sort((a, b) => b.f.suspicion - a.f.suspicion || a.slot - b.slot);
@@ -187,6 +190,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
     const i = index.get(k);
     return i === undefined ? 0 : susCount[i] / allCount[i];
   };
+  const coverage = coverageByStructure(t, sus, purity);
 
   // Pairwise evidence between two suspects, per channel (each already × purity where it applies).
   const ch = new Float64Array(CHANNELS.length);
@@ -222,6 +226,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
     let dot = 0;
     for (let h = 0; h < HOURS; h++) dot += a.hours[h] * b.hours[h];
     if (dot >= 0.85) ch[9] = LINK_WEIGHTS.diurnal_shape;
+    if (a.shape !== -1 && a.shape === b.shape) ch[10] = LINK_WEIGHTS.collective_coverage * (coverage.get(a.shape) ?? 0);
     let sum = 0;
     for (let i = 0; i < ch.length; i++) sum += ch[i];
     return sum;
@@ -268,7 +273,7 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
   // Attachment: a suspect outside every large ring (alone or in a fragment) is compared with each candidate ring
   // as a whole (keys held by any member, the ring's diurnal profile and start window). A careful ring's members each share little with any
   // one other member — a proxy /24 here, a structure there — but much with the ring.
-  attach(t, cfg, sus, uf, purity, edgeSum, edgeCount);
+  attach(t, cfg, sus, uf, purity, coverage, edgeSum, edgeCount);
 
   const comps = new Map<number, number[]>();
   for (let i = 0; i < sus.length; i++) {
@@ -301,12 +306,52 @@ export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
   return { rings, members, suspects: sus.length };
 }
 
+/**
+ * Collective coverage per prompt structure: suspects whose main structure is S, if S is used mostly by suspects
+ * (purity), by at least COVERAGE_MIN_GROUP of them, whose sampled items barely overlap and who rarely repeat an
+ * item — many accounts each asking new things in one systematic form, together sweeping a task space. Returns
+ * S → strength in [0,1] (only groups that qualify). A class re-asking one assignment or labs re-running one
+ * benchmark overlap; a structure most ordinary users also write is impure.
+ */
+const COVERAGE_MIN_GROUP = 10;
+function coverageByStructure(t: AccountTable, sus: readonly Suspect[], purity: (k: number) => number): Map<number, number> {
+  const groups = new Map<number, Suspect[]>();
+  for (const x of sus) {
+    if (x.shape === -1) continue;
+    let g = groups.get(x.shape);
+    if (!g) groups.set(x.shape, (g = []));
+    g.push(x);
+  }
+  const out = new Map<number, number>();
+  for (const [shape, g] of groups) {
+    if (g.length < COVERAGE_MIN_GROUP) continue;
+    const p = purity(key(F_SHAPE, shape));
+    if (p < 0.5) continue;
+    const items = new Set<number>();
+    let sampled = 0;
+    let diversity = 0;
+    for (const x of g) {
+      diversity += x.f.itemDiversity;
+      for (let i = x.slot * ITEM_K; i < (x.slot + 1) * ITEM_K; i++) {
+        if (t.itemBot[i] === 0xffffffff) continue;
+        sampled++;
+        items.add(t.itemBot[i]);
+      }
+    }
+    const disjoint = sampled > 0 ? items.size / sampled : 0;
+    const strength = p * Math.max(0, (disjoint - 0.8) / 0.2) * (diversity / g.length);
+    if (strength > 0.2) out.set(shape, Math.min(1, strength));
+  }
+  return out;
+}
+
 function attach(
   t: AccountTable,
   cfg: AnalysisConfig,
   sus: Suspect[],
   uf: UnionFind,
   purity: (k: number) => number,
+  coverage: ReadonlyMap<number, number>,
   edgeSum: Float64Array,
   edgeCount: Uint32Array,
 ): void {
@@ -368,7 +413,10 @@ function attach(
           case F_ORG: ch[2] = LINK_WEIGHTS.shared_organisation * p; break;
           case F_PFX: pfx += LINK_WEIGHTS.shared_network_prefix * p; break;
           case F_TPL: tpl += LINK_WEIGHTS.shared_prompt_template * p; break;
-          case F_SHAPE: ch[5] = LINK_WEIGHTS.shared_prompt_structure * p; break;
+          case F_SHAPE:
+            ch[5] = LINK_WEIGHTS.shared_prompt_structure * p;
+            if (x.shape !== -1 && k === key(F_SHAPE, x.shape)) ch[10] = LINK_WEIGHTS.collective_coverage * (coverage.get(x.shape) ?? 0);
+            break;
           case F_UA: ch[6] = LINK_WEIGHTS.shared_user_agent * p; break;
         }
       }

@@ -39,6 +39,11 @@ export interface PopulationOptions {
   startTime: number;
   /** Ring sizes at scale 1 (crude and careful scale with `scale`; small and shell with 5 × scale, capped at 1). */
   rings: { crude: number; careful: number; small: number; shell: number };
+  /**
+   * Stress variant (not part of the standard population): careful-ring accounts each use a few residential /24s of
+   * their own instead of drawing from one shared proxy pool, removing the ring's strongest infrastructure link.
+   */
+  carefulPrivateProxies?: boolean;
 }
 
 export const DEFAULT_POPULATION: PopulationOptions = {
@@ -440,6 +445,7 @@ export function generatePopulation(partial: Partial<PopulationOptions> = {}): Po
     for (let k = 0; k < N; k++) {
       // Sign-ups trickle in over two months; activation ramps up over the first week of the campaign.
       const a = add('ring-careful', 'careful', { createdAt: T0 - r.next() * 60 * DAY, paymentFingerprint: card(), clientFingerprint: device(), netPrefix: pop.prefixes[r.pick(pool)], kyc: r.next() < 0.3 ? 'basic' : 'none' }, r.pick(BROWSER_UAS));
+      const own = o.carefulPrivateProxies ? [0, 1, 2].map(() => pop.prefixId(homePrefix())) : null;
       const start = T0 + (k / N) * 6 * DAY + r.next() * DAY;
       const n = 70 + r.int(60);
       let t = start;
@@ -451,7 +457,7 @@ export function generatePopulation(partial: Partial<PopulationOptions> = {}): Po
           t = T0 + day * DAY + (8 + 3 * r.next() - tz) * HOUR + (local > 23 ? DAY : 0);
           continue;
         }
-        const proxy = r.pick(pool);
+        const proxy = own ? r.pick(own) : r.pick(pool);
         const len = 2 + r.int(6);
         for (let j = 0; j < len && i < n; j++, i++) {
           const [s1, s2, s3] = cellOf(gridOrder[cell++ % CELLS]);
