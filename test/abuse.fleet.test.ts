@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
@@ -136,7 +136,9 @@ test('three gateway processes, one ring spread over all three, one detector: ver
     thresholds: { flag: 0.1, requireKyc: 0.15, degrade: 0.2, suspend: 0.99 },
     fleet: { role: 'publish', stream: key, group: 'detector', checkpointMs: 50 },
   };
-  const configPath = writeConfig(dir, standardConfig({ simUrl: 'http://127.0.0.1:1', storeUrl: store.url, extra: { redis: { url: REDIS_URL }, abuse } }));
+  // One config per replica: each keeps its own audit log.
+  const configFor = (g: number) => writeConfig(dir, standardConfig({ simUrl: 'http://127.0.0.1:1', storeUrl: store.url, extra: { redis: { url: REDIS_URL }, abuse, audit: { path: join(dir, `audit-${g}.jsonl`) } } }), `gatehouse-${g}.yaml`);
+  const configPath = configFor(0);
   const gws: ServeProcess[] = [];
   let det: Detector | null = null;
   try {
@@ -145,7 +147,7 @@ test('three gateway processes, one ring spread over all three, one detector: ver
     const ring: string[] = [];
     for (let i = 0; i < 6; i++) ring.push((await keys.create({ accountId: `fleet-harvest-${i}`, accountCreatedAt: signedUp + i * 60_000, paymentFingerprint: 'card-fleet' })).secret);
     const ordinary = (await keys.create({ accountId: 'fleet-ordinary', accountCreatedAt: Date.now() - 400 * 86_400_000, paymentFingerprint: 'card-own' })).secret;
-    for (let g = 0; g < 3; g++) gws.push(await serve(configPath, { GATEHOUSE_ADMIN_TOKEN: ADMIN, REDIS_URL }));
+    for (let g = 0; g < 3; g++) gws.push(await serve(configFor(g), { GATEHOUSE_ADMIN_TOKEN: ADMIN, REDIS_URL }));
     const served = async (gw: ServeProcess, secret: string, content: string, ua?: string) => {
       const openai = new OpenAI({ apiKey: secret, baseURL: `${gw.url}/v1`, maxRetries: 0, ...(ua ? { defaultHeaders: { 'user-agent': ua } } : {}) });
       const { response } = await openai.chat.completions.create({ model: 'frontier', messages: [{ role: 'user', content }] }).withResponse();
@@ -184,6 +186,13 @@ test('three gateway processes, one ring spread over all three, one detector: ver
     // And the gate acts on every replica.
     for (let g = 0; g < 3; g++) assert.equal(await served(gws[g]!, ring[g]!, 'Think step by step: one more task.'), 'lite');
     assert.equal(await served(gws[0]!, ordinary, 'one more question about git', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0'), 'frontier');
+    // The detector's action changes reach an audit log through the store's audit inbox (whichever replica drains it).
+    const auditActions = () => [0, 1, 2].flatMap((g) => {
+      const f = join(dir, `audit-${g}.jsonl`);
+      return existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.kind === 'admin' && r.action === 'abuse.action') : [];
+    });
+    await waitFor(() => new Set(auditActions().map((r) => r.target)).size === 6, 10_000);
+    assert.deepEqual([...new Set(auditActions().map((r) => r.target))].sort(), ring.map((_, i) => `fleet-harvest-${i}`));
   } finally {
     if (det && det.proc.exitCode === null) det.proc.kill('SIGKILL');
     await Promise.all(gws.map((g) => g.stop('SIGKILL')));
