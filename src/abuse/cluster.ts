@@ -11,9 +11,10 @@
  *    against that index.
  * 3. Pairwise evidence on candidate pairs (blocked by shared keys and by sign-up / first-seen day): card,
  *    device, organisation, shared prefixes (residential proxies rotate over many /24s, each reused by several
- *    members), template bands, structure, user agent — each × purity — plus sign-up cohort, synchronised start
- *    and diurnal shape. Pairs whose summed weight reaches `linkScore` are joined (union–find). No single weak
- *    signal can reach it; no shared key is required.
+ *    members), template bands, structure, user agent — each × purity — plus sign-up cohort, synchronised start,
+ *    diurnal shape and collective coverage (a structure used mostly by suspects whose items barely overlap).
+ *    Pairs whose summed weight reaches `linkScore` are joined (union–find). No single weak signal can reach it;
+ *    no shared key is required. Then attachment: loners and fragments are compared with each large ring whole.
  * 4. Each component of ≥ `minRingSize` is scored from member behaviour, link strength, collective coverage
  *    (members share a prompt structure but ask disjoint items — a sweep, not a class re-asking one assignment or
  *    a lab re-running one benchmark), sign-up cohort and synchronised activity, scaled by size and harvest, and

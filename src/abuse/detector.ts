@@ -28,7 +28,7 @@ const SNAPSHOT_VERSION = 3;
 /**
  * Transient bytes per suspect during analyse(): the suspect record and its key list (≤ KEYS_PER_SUSPECT = 30
  * numbers), its normalised hour profile, its share of the key-purity index (≤ 30 entries), of the candidate
- * blocks (≤ 27 entries) and of the attachment index, union–find and per-channel edge sums. Measured ≈ 3–4 KB;
+ * blocks (≤ 27 entries) and of the attachment index, union–find and per-channel edge sums: estimated ≈ 3–4 KB;
  * the bound takes 8 KB.
  */
 export const ANALYSIS_BYTES_PER_SUSPECT = 8192;
