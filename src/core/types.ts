@@ -115,4 +115,8 @@ export interface RequestEvent {
   /** Client network prefix (/24 for IPv4, /48 for IPv6) and user agent, for abuse detection. */
   netPrefix?: string;
   userAgent?: string;
+  /** Prompt shape (structure + item key, 16 hex chars, see abuse/sketch.ts promptShape); never the text. */
+  promptShape?: string;
+  /** The prompt asks for a reasoning trace / step-by-step working (a lexical test; abuse detection). */
+  reasoningRequested?: boolean;
 }

@@ -150,13 +150,14 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limiter instanceof MemoryLimiter) await seedSpendFromMeter(limiter, db);
 
   const abuse = initial.abuse && initial.abuse.enabled !== false
-    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
+    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error'), db, watcher, ...(redisUrl ? { redisUrl } : {}) })
     : null;
   if (abuse) {
     await abuse.start();
     closers.push(() => abuse.stop());
   }
-  const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse) : null;
+  // Account metadata goes to the audit log too, so replaying the log reproduces live verdicts.
+  const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse, (meta) => recordAdmin('abuse.account', 'gateway', meta.accountId, meta as unknown as Record<string, unknown>)) : null;
 
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
@@ -185,8 +186,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
 
   const fingerprint = (req: CanonicalRequest) => {
     const text = promptText(conversationText(req));
-    const out: { promptHash?: string; promptSketch?: string } = {};
-    if (abuse) out.promptSketch = promptSignals(text).promptSketch;
+    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
+    if (abuse) Object.assign(out, promptSignals(text));
     if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
     return out;
   };
@@ -263,7 +264,7 @@ const MAX_ACCOUNTS_ANNOUNCED = 1_000_000;
  * org — the key registry's attributes). Sent the first time an account is seen and again whenever its principal
  * changes (a key update or reload gives a new principal object), so the hot path pays one Map lookup.
  */
-function accountAwareAbuseGate(abuse: AbuseService): RequestGate {
+function accountAwareAbuseGate(abuse: AbuseService, onAccount: (meta: AccountMeta) => void): RequestGate {
   const announced = new Map<string, Principal>();
   return {
     name: 'abuse',
@@ -276,6 +277,7 @@ function accountAwareAbuseGate(abuse: AbuseService): RequestGate {
         if (p.accountCreatedAt !== undefined) meta.createdAt = p.accountCreatedAt;
         if (p.paymentFingerprint !== undefined) meta.paymentFingerprint = p.paymentFingerprint;
         abuse.submitAccount(meta);
+        onAccount(meta);
       }
       return abuse.check(p);
     },

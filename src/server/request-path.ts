@@ -34,7 +34,7 @@ export interface RequestPathDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   /** Optional prompt hashing/sketching for audit and abuse (keyed hash; never the text). */
-  fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string };
+  fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean };
   /** Optional hook to wrap streamed text (output moderation). */
   moderator?(input: GateInput): StreamModerator | null;
   /** Counts tokens when an upstream reports no usage (default: characters / 4). */
@@ -85,6 +85,8 @@ interface RequestState {
   labels?: Record<string, number>;
   promptHash?: string;
   promptSketch?: string;
+  promptShape?: string;
+  reasoningRequested?: boolean;
   netPrefix?: string;
   userAgent?: string;
   /** Scratch space the gates share across the decisions of one request (classifier scores, admitted limits). */
@@ -712,6 +714,8 @@ export class RequestPath {
     if (state.labels) ev.labels = state.labels;
     if (state.promptHash) ev.promptHash = state.promptHash;
     if (state.promptSketch) ev.promptSketch = state.promptSketch;
+    if (state.promptShape) ev.promptShape = state.promptShape;
+    if (state.reasoningRequested !== undefined) ev.reasoningRequested = state.reasoningRequested;
     if (state.netPrefix) ev.netPrefix = state.netPrefix;
     if (state.userAgent) ev.userAgent = state.userAgent;
     return ev;
