@@ -39,6 +39,8 @@ import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
+import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
+import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
@@ -226,6 +228,11 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
+        registerReplayAdminRoutes(app, {
+          auditPath: audit?.path ?? null,
+          baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir }),
+          principals: async () => (await identity.repository.list()).map(principalFromKey),
+        });
         // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
