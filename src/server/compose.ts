@@ -39,6 +39,7 @@ import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
+import { registerOcsfAdminRoutes } from '../ocsf/admin-routes.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
@@ -242,6 +243,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
         if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
+        registerOcsfAdminRoutes(app, { auditPath: audit?.path ?? null });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
