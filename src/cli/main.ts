@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text' },
   abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect' },
   simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)' },
+  incidents: { module: '../incidents/cli.ts', summary: 'incidents open|list|show|transition|regimes' },
   ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL' },
   replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };

@@ -40,6 +40,10 @@ import { GatewayMetrics } from '../observability/metrics.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
 import { registerOcsfAdminRoutes } from '../ocsf/admin-routes.ts';
+import { registerIncidentAdminRoutes } from '../incidents/admin-routes.ts';
+import { checkRegimeIds, loadRegimes } from '../incidents/regimes.ts';
+import { IncidentRepository } from '../incidents/repository.ts';
+import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
@@ -173,7 +177,14 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   }, 2000);
   storeProbe.unref();
 
+  // Incidents: opened by hand (admin API, CLI) and by triggers watching the request events.
+  const regimes = loadRegimes();
+  const incidents = new IncidentRepository(db, { ...auditActor, validateRegimes: (ids) => checkRegimeIds(regimes, ids) });
+  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, audit ? { auditActor: 'incident-trigger' } : {}), triggersConfigSchema.parse(undefined), (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
+  closers.push(() => incidentTriggers.flush());
+
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
+  sinkList.push(incidentTriggers.sink);
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
@@ -229,6 +240,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
+        registerIncidentAdminRoutes(app, { repo: incidents, regimes });
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir }),
