@@ -4,8 +4,9 @@
  * suspend directive, lowered classifier thresholds) against 10,000 principals. Baseline measured in the same run:
  * reading and JSON-parsing every line of the same log and nothing else — the floor for any replay of a JSONL log.
  *
- *   node --import tsx bench/replay.bench.ts [--records N] [--keep]
+ *   node --import tsx bench/replay.bench.ts [--records N] [--with-limits] [--keep]
  *
+ * `--with-limits` adds a limits draft (key rpm/tpm, account budget): limits are then replayed on both sides.
  * Prints records/s for both, the replay's seconds per million records, and the ratio replay ÷ parse.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -19,13 +20,13 @@ import { compilePolicyObject } from '../src/policy/compile.ts';
 import { shippedGroups } from '../src/policy/groups.ts';
 import { LicenceIndex } from '../src/policy/licences.ts';
 import { AccessSnapshot } from '../src/policy/snapshot.ts';
-import { baselineScenario, buildDraft, type Baseline } from '../src/replay/draft.ts';
+import { buildDraft, type Baseline } from '../src/replay/draft.ts';
 import { ReplayEngine } from '../src/replay/engine.ts';
 import { principalIndex } from '../src/replay/principals.ts';
 import { readLines } from '../src/replay/reader.ts';
 import { runReplay } from '../src/replay/run.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { records: { type: 'string' }, keep: { type: 'boolean' }, 'with-limits': { type: 'boolean' } } });
 const N = Number(values.records ?? 1_000_000);
 
 let seed = 7;
@@ -128,13 +129,16 @@ try {
     policy: { value: rules([{ id: 'new', models: ['m1', 'm2'], when: { nationality: { anyOf: ['CN', 'RU', 'IR'] } }, action: 'deny' }]), name: 'draft' },
     directives: [{ value: { models: ['m3'], population: { nationality: { anyOf: ['RU', 'IR'] } }, effect: 'suspend', authority: 'bench', reference: 'bench' }, name: 'directive' }],
     classify: { value: { tiers: { general: { 'other-harm': { action: 'refuse', threshold: 0.45 } } } }, name: 'classify' },
+    ...(values['with-limits'] ? { limits: { value: { defaults: { key: { rpm: 30, tpm: 20_000 }, account: { monthlyBudgetUsd: 50 } } }, name: 'limits' } } : {}),
   });
-  const engine = new ReplayEngine({ baseline: baselineScenario(baseline), draft: draft.scenario, principals: principalIndex(principals) });
+  const engine = new ReplayEngine({ baseline: draft.baseline, draft: draft.scenario, principals: principalIndex(principals) });
   t0 = performance.now();
   const { report } = await runReplay(files, engine);
   const replayMs = performance.now() - t0;
+  await draft.close();
 
   const changed = Object.values(report.changes).reduce((s, g) => s + g.count, 0);
+  console.log(`draft: ${draft.summary.join('; ')}`);
   console.log(`records: ${parsed.toLocaleString()} parsed; replayed ${report.records.replayed.toLocaleString()}, changed ${changed.toLocaleString()} (served→refused ${report.changes['served→refused'].count}, refused→served ${report.changes['refused→served'].count})`);
   console.log(`baseline (read + JSON.parse only): ${(parseMs / 1000).toFixed(2)} s, ${Math.round((N / parseMs) * 1000).toLocaleString()} records/s`);
   console.log(`replay (parse + baseline and draft decisions + report): ${(replayMs / 1000).toFixed(2)} s, ${Math.round((N / replayMs) * 1000).toLocaleString()} records/s, ${((replayMs / N) * 1e6 / 1000).toFixed(1)} s per million`);

@@ -118,6 +118,22 @@ describe('replay against a gateway’s recorded traffic', () => {
     assert.equal(none.report.unchanged, 5);
   });
 
+  test('a limits draft is replayed request by request in recorded order', async () => {
+    const limits = join(dir, 'limits.yaml');
+    writeFileSync(limits, 'limits:\n  defaults:\n    key: { rpm: 2 }\n');
+    const r = JSON.parse((await cli(['--config', h.configPath, '--store', h.storeUrl, '--limits', limits, '--json'])).out);
+    const g = r.report.changes['served→refused'];
+    // Two requests fit the key's burst; the next three (made within seconds) do not.
+    assert.equal(g.count, 3);
+    assert.deepEqual(g.byReason, { rate_limit_rpm_key: 3 });
+    assert.deepEqual([...g.examples].sort(), [ids.frontier![2]!, ...ids.lite!].sort());
+    assert.match(r.draft[0], /^limits: key rpm 2/);
+    writeFileSync(limits, 'limits:\n  defaults:\n    key: { rpm: 0 }\n');
+    const bad = await cli(['--config', h.configPath, '--store', h.storeUrl, '--limits', limits]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /limits\.yaml:3:\d+: limits\.defaults\.key\.rpm/);
+  });
+
   test('corrupt and truncated logs: reported as file:line, continue or stop as asked', async () => {
     const copy = join(dir, 'copy.jsonl');
     copyFileSync(auditPath, copy);

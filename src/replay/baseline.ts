@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseClassifyConfig, type ClassifyConfig } from '../classify/config.ts';
+import { configSchema as limitsSchema, type LimitsConfig } from '../limits/config.ts';
 import type { Principal } from '../core/types.ts';
 import { compileDirective, type CompiledDirective } from '../directives/model.ts';
 import { DirectiveRepository } from '../directives/repository.ts';
@@ -62,6 +63,12 @@ export async function loadBaseline(configPath: string | undefined, db: Db | null
   const policy = cap.policy.file
     ? loadPolicyFile(resolve(cap.baseDir, cap.policy.file), { models: cap.models, groups, ...(cap.policy.default ? { defaultAction: cap.policy.default } : {}) })
     : new CompiledPolicy([], groups, cap.policy.default ?? 'allow', new Map(), '(none)', cap.models);
+  let limits: LimitsConfig | null = null;
+  if (doc.limits !== undefined && doc.limits !== null) {
+    const r = limitsSchema.safeParse(doc.limits);
+    if (!r.success) throw new CommandError(`${configPath}: limits: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
+    limits = r.data;
+  }
   let classify: ClassifyConfig | null = null;
   const section = doc.classify as { enabled?: unknown } | undefined;
   if (section && section.enabled !== false) {
@@ -91,7 +98,7 @@ export async function loadBaseline(configPath: string | undefined, db: Db | null
   const auditSection = doc.audit as { path?: unknown } | undefined;
   const auditPath = typeof auditSection?.path === 'string' ? auditSection.path : 'data/audit/audit.jsonl';
   return {
-    baseline: { access, classify, models: cap.models, groups, licences: licenceRecords, ...(cap.policy.default ? { policyDefault: cap.policy.default } : {}) },
+    baseline: { access, classify, limits, models: cap.models, groups, licences: licenceRecords, ...(cap.policy.default ? { policyDefault: cap.policy.default } : {}) },
     principals,
     auditPath,
     warnings,

@@ -7,7 +7,7 @@ import { resolveStoreUrl } from '../store/open.ts';
 import { defaultIo, parseFlags, runCommand, UsageError, type Io } from '../policy/cli-common.ts';
 import { parseTime } from '../audit/query.ts';
 import { loadBaseline, openStoreReadOnly } from './baseline.ts';
-import { baselineScenario, buildDraft, type DraftInput } from './draft.ts';
+import { buildDraft, type DraftInput } from './draft.ts';
 import { ReplayEngine, TRANSITIONS, type ReplayReport } from './engine.ts';
 import { principalIndex, principalsFromJsonl } from './principals.ts';
 import { auditLogFiles, type SourceFile } from './reader.ts';
@@ -20,6 +20,8 @@ draft (any combination; none replays the baseline against itself):
   --directive FILE       a directive (JSON or YAML, the admin API's shape; a list is allowed), repeatable;
                          no effectiveAt = in force over the whole recording; an existing id is replaced
   --lift ID              an active directive lifted, repeatable
+  --limits FILE          a limits section (rpm, tpm, monthly budgets) replacing the configured one; limits are then
+                         replayed on both sides, request by request in recorded order
   --classify FILE        classifier thresholds: a classify section fragment (tiers.<tier>.<label>: {action, threshold}),
                          merged over the configured one label by label
 source (default: the audit log at audit.path of --config):
@@ -50,6 +52,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       directive: { type: 'string', multiple: true },
       lift: { type: 'string', multiple: true },
       classify: { type: 'string' },
+      limits: { type: 'string' },
       log: { type: 'string' },
       sample: { type: 'string' },
       principals: { type: 'string' },
@@ -99,6 +102,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     if (values.directive) draftInput.directives = (values.directive as string[]).map((path) => ({ path }));
     if (values.lift) draftInput.lift = values.lift as string[];
     if (values.classify) draftInput.classify = { path: values.classify as string };
+    if (values.limits) draftInput.limits = { path: values.limits as string };
     const draft = buildDraft(loaded.baseline, draftInput);
     warnings.push(...draft.warnings);
     const principals = principalIndex(values.principals ? principalsFromJsonl(values.principals as string) : loaded.principals);
@@ -106,11 +110,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const files: SourceFile[] = values.sample ? [{ path: values.sample as string, limit: null }] : await auditLogFiles((values.log as string | undefined) ?? loaded.auditPath).catch((err: Error) => {
       throw new UsageError(`cannot read the audit log: ${err.message}`);
     });
-    const engine = new ReplayEngine({ baseline: baselineScenario(loaded.baseline), draft: draft.scenario, principals, at, ...(num('examples') !== undefined ? { examples: num('examples')! } : {}) });
-    const result = await runReplay(files, engine, { onError, ...optional('from', time('from')), ...optional('to', time('to')), ...optional('limit', num('limit')) }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new UsageError(`cannot read ${err.path ?? 'the source'}: no such file`);
-      throw err;
-    });
+    const engine = new ReplayEngine({ baseline: draft.baseline, draft: draft.scenario, principals, at, ...(num('examples') !== undefined ? { examples: num('examples')! } : {}) });
+    const result = await runReplay(files, engine, { onError, ...optional('from', time('from')), ...optional('to', time('to')), ...optional('limit', num('limit')) })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw new UsageError(`cannot read ${err.path ?? 'the source'}: no such file`);
+        throw err;
+      })
+      .finally(() => draft.close());
     if (values.json) io.out(JSON.stringify({ draft: draft.summary, warnings, ...result }, null, 2) + '\n');
     else io.out(formatReport(result.report, draft.summary, warnings, result.truncated));
     if (result.stoppedAt) {

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tierRulesSchema, type ClassifyConfig, type TierRules } from '../classify/config.ts';
+import { configSchema as limitsSchema, type LimitsConfig } from '../limits/config.ts';
 import { compileDirective, issueSchema, type CompiledDirective, type DirectiveRecord } from '../directives/model.ts';
 import { CompiledPolicy, compilePolicyObject, compilePolicyText } from '../policy/compile.ts';
 import type { GroupTable } from '../policy/groups.ts';
@@ -16,6 +17,7 @@ import { LicenceIndex, type LicenceRecord } from '../policy/licences.ts';
 import { AccessSnapshot } from '../policy/snapshot.ts';
 import { jsonSink, PolicyValidationError, prefixed, YamlSource, zodIssues, type IssueSink } from '../policy/source.ts';
 import type { Scenario } from './engine.ts';
+import { replayLimits } from './limits.ts';
 
 /** What is in force, with the parts a draft may need to recompile against its own groups. */
 export interface Baseline {
@@ -28,6 +30,8 @@ export interface Baseline {
   policyDefault?: 'allow' | 'deny';
   /** Licence records, so licences can be re-indexed against a draft policy's groups. */
   licences?: readonly LicenceRecord[];
+  /** The configured `limits:` section (null or absent: no limits). Replayed only when a draft changes limits. */
+  limits?: LimitsConfig | null;
 }
 
 /** A source given as a file path or as already-parsed data (admin API), with a name for messages. */
@@ -38,10 +42,16 @@ export interface DraftInput {
   directives?: Input[];
   lift?: string[];
   classify?: Input;
+  /** A whole `limits:` section (or a file with `limits:` in it) replacing the configured one. */
+  limits?: Input;
 }
 
 export interface Draft {
   scenario: Scenario;
+  /** The baseline to compare with: as given, plus its own limits replayed when the draft changes limits. */
+  baseline: Scenario;
+  /** Release what the scenarios hold (the replayed limiters' timers). */
+  close(): Promise<void>;
   /** Human-readable summary of what the draft changes. */
   summary: string[];
   warnings: string[];
@@ -184,5 +194,33 @@ export function buildDraft(b: Baseline, input: DraftInput): Draft {
     summary.push(...m.changed.map((c) => `classify ${c}`));
   }
   const access = new AccessSnapshot(policy, [...kept, ...drafts], licences, b.models);
-  return { scenario: { access, classify, models: new Set(b.models) }, summary, warnings };
+  const scenario: Scenario = { access, classify, models: new Set(b.models) };
+  const baseline = baselineScenario(b);
+  const closers: Array<() => Promise<void>> = [];
+  if (input.limits) {
+    const { value, sink } = load(input.limits);
+    const section = value !== null && typeof value === 'object' && !Array.isArray(value) && 'limits' in value ? (value as { limits: unknown }).limits : value;
+    const r = limitsSchema.safeParse(section ?? {});
+    if (!r.success) throw new PolicyValidationError(zodIssues(r.error, section === value ? sink : prefixed(sink, ['limits'])));
+    const draftLimits = replayLimits(r.data);
+    const baseLimits = replayLimits(b.limits ?? limitsSchema.parse({ enabled: false }));
+    scenario.limits = draftLimits;
+    baseline.limits = baseLimits;
+    closers.push(draftLimits.close, baseLimits.close);
+    summary.push(`limits: ${describeLimits(r.data)} (replayed for baseline and draft)`);
+  }
+  return { scenario, baseline, summary, warnings, close: async () => void (await Promise.all(closers.map((c) => c()))) };
+}
+
+function describeLimits(c: LimitsConfig): string {
+  if (!c.enabled) return 'off';
+  const parts: string[] = [];
+  for (const scope of ['key', 'account', 'org'] as const) {
+    const d = c.defaults[scope];
+    const set = Object.entries(d).map(([k, v]) => `${k} ${v}`);
+    if (set.length) parts.push(`${scope} ${set.join(', ')}`);
+    const n = Object.keys(c.overrides[scope]).length;
+    if (n) parts.push(`${n} ${scope} override${n > 1 ? 's' : ''}`);
+  }
+  return parts.length ? parts.join('; ') : 'none set';
 }

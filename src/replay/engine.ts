@@ -15,6 +15,15 @@ import { decideAction } from '../classify/decide.ts';
 import type { ClassifyConfig } from '../classify/config.ts';
 import type { AccessSnapshot } from '../policy/snapshot.ts';
 
+/**
+ * Limits replayed over the recording (a `limits:` draft): the limiter's own admit/settle (limits/memory.ts) driven by
+ * a replay clock, so each request is admitted against what the requests before it used up.
+ */
+export interface ReplayLimits {
+  admit(p: Principal, model: string, estimatedTokens: number, now: number): Verdict;
+  settle(p: Principal, tokens: number, costUsd: number, admittedTokens: number, now: number): void;
+}
+
 /** The same bound as the gateway's request path: a chain of routes longer than this is a misconfiguration. */
 export const MAX_REROUTES = 4;
 
@@ -24,6 +33,8 @@ export interface Scenario {
   classify: ClassifyConfig | null;
   /** Public model names that can serve; a route to anything else fails as in the gateway (`route_failed`). */
   models: ReadonlySet<string>;
+  /** Limits replayed (null: a recorded limit refusal is carried over as recorded). */
+  limits?: ReplayLimits | null;
 }
 
 /** What a request would get. `undetermined`: the decision needs something the record does not hold. */
@@ -45,6 +56,9 @@ export interface ReplayRecord {
   code?: string;
   ref?: Record<string, string>;
   labels?: Record<string, number>;
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
 }
 
 /** Finds the principal a record stands for (attributes are not in the audit log). */
@@ -130,7 +144,15 @@ function refusedBy(v: Extract<Verdict, { action: 'refuse' }>): string {
  * The gate chain for one request under one scenario. `start` is the model the chain begins with; `carried` is a
  * recorded refusal of a gate replay does not re-decide (limits), applied when the replayed gates all allow.
  */
-export function decideRequest(s: Scenario, p: Principal, start: string, labels: Record<string, number> | undefined, now: number, carriedLimit: Decision | null): Decision {
+export function decideRequest(
+  s: Scenario,
+  p: Principal,
+  start: string,
+  labels: Record<string, number> | undefined,
+  now: number,
+  carriedLimit: Decision | null,
+  usage?: { inputTokens: number; outputTokens: number; costUsd: number },
+): Decision {
   let model = start;
   let reroutes = 0;
   let code: string | undefined;
@@ -163,7 +185,11 @@ export function decideRequest(s: Scenario, p: Principal, start: string, labels: 
     }
     break;
   }
-  if (carriedLimit) return carriedLimit;
+  if (s.limits) {
+    const v = s.limits.admit(p, model, usage?.inputTokens ?? 0, now);
+    if (v.action === 'refuse') return { kind: 'refused', code: v.code, status: v.status, by: 'limits' };
+    if (usage) s.limits.settle(p, usage.inputTokens + usage.outputTokens, usage.costUsd, usage.inputTokens, now);
+  } else if (carriedLimit) return carriedLimit;
   return code === undefined ? { kind: 'served', model } : { kind: 'served', model, code };
 }
 
@@ -233,8 +259,10 @@ export class ReplayEngine {
       else if (r.modelServed) start = r.modelServed;
     }
     const limit: Decision | null = r.outcome === 'refused' && (r.status === 429 || r.ref?.limit !== undefined) ? { kind: 'refused', code: r.code ?? 'rate_limited', status: r.status ?? 429, by: 'limits' } : null;
-    const base = fixed ?? decideRequest(this.opts.baseline, p, start, r.labels, now, limit);
-    const draft = fixed ?? decideRequest(this.opts.draft, p, start, r.labels, now, limit);
+    // What the request used, as recorded (a request refused in the recording used nothing: it is charged its input only).
+    const usage = { inputTokens: num(r.inputTokens), outputTokens: num(r.outputTokens), costUsd: num(r.costUsd) };
+    const base = fixed ?? decideRequest(this.opts.baseline, p, start, r.labels, now, limit, usage);
+    const draft = fixed ?? decideRequest(this.opts.draft, p, start, r.labels, now, limit, usage);
     if (base.kind === 'undetermined' && draft.kind === 'undetermined') return this.skip(`undetermined: ${base.why}`);
     rep.records.replayed++;
     this.fidelity(r, base);
@@ -308,6 +336,10 @@ function reason(t: Transition, base: Decision, draft: Decision): string {
     default:
       return draft.kind === 'undetermined' ? `draft: ${draft.why}` : `baseline: ${(base as { why: string }).why}`;
   }
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
 }
 
 function shapeProblem(rec: Record<string, unknown>): string | null {

@@ -25,16 +25,17 @@ export async function auditLogFiles(path: string): Promise<SourceFile[]> {
   return files;
 }
 
-const CHUNK = 1 << 20;
+/** Large chunks for the CLI (throughput); a gateway replaying in the background reads smaller ones so each burst of work between yields stays short. */
+export const CLI_CHUNK = 1 << 20;
 
 /**
  * Feeds every line of `files` to `sink`, in order. A last line without its newline is passed with
  * `truncated = true` (a log cut short by a crash or a copy). Returns false when the sink stopped early.
  */
-export async function readLines(files: readonly SourceFile[], sink: LineSink): Promise<boolean> {
+export async function readLines(files: readonly SourceFile[], sink: LineSink, chunkBytes: number = CLI_CHUNK): Promise<boolean> {
   for (const f of files) {
     if (f.limit === 0) continue;
-    const input = createReadStream(f.path, { encoding: 'utf8', highWaterMark: CHUNK, ...(f.limit === null ? {} : { end: f.limit - 1 }) });
+    const input = createReadStream(f.path, { encoding: 'utf8', highWaterMark: chunkBytes, ...(f.limit === null ? {} : { end: f.limit - 1 }) });
     let rest = '';
     let lineNo = 0;
     try {

@@ -12,6 +12,8 @@ export interface RunOptions {
   to?: number;
   /** Most request records to replay (the rest are not read). */
   limit?: number;
+  /** Bytes read per chunk; the event loop is yielded between chunks (default 1 MiB). */
+  chunkBytes?: number;
 }
 
 export interface RunResult {
@@ -68,6 +70,6 @@ export async function runReplay(files: readonly SourceFile[], engine: ReplayEngi
       }
       return true;
     },
-  });
+  }, opts.chunkBytes);
   return { report: engine.result(), truncated, ...(stoppedAt ? { stoppedAt } : {}) };
 }

@@ -243,7 +243,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerIncidentAdminRoutes(app, { repo: incidents, regimes });
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
-          baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir }),
+          baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
         // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
