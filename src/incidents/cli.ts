@@ -3,7 +3,11 @@
  * deadlines. Every change is attributed (--by) and audited (the audit inbox, as `cli:<user>@<host>`).
  * Exit: 0 ok, 1 failure (not found, lost a concurrent change, transition not allowed), 2 invalid input.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { cliActor } from '../audit/inbox.ts';
+import { configSchema as auditConfigSchema } from '../audit/config.ts';
+import { exportIncidentBundle } from './bundle.ts';
 import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io, type Values } from '../policy/cli-common.ts';
 import type { Incident } from './model.ts';
 import { checkRegimeIds, deadlinesFor, formatTimeLeft, loadRegimes, renderReport, DEFAULT_REGIMES_FILE, type RegimeSet } from './regimes.ts';
@@ -17,6 +21,8 @@ const USAGE = `usage: gatehouse incidents <open|list|show|transition|regimes> [o
   incidents list [--state STATE] [--json]
   incidents show ID [--json] [--report REGIME]      (timeline, deadlines and time left; --report fills in the regime's template)
   incidents transition ID --to STATE --by WHO --why TEXT [--version N] [--regime ID]… [--fact F]… [--report-ref TEXT]
+  incidents export ID --out FILE --by WHO [--audit-file F]   (an evidence bundle: verify it offline with
+                                                    gatehouse audit verify --bundle FILE --public-key K)
   incidents regimes [--json]                       (the reporting regimes in force)
   incidents regimes check FILE                     (validate a regimes file: file:line:col for every problem)
 
@@ -45,6 +51,8 @@ const OPTIONS = {
   'report-ref': { type: 'string' },
   report: { type: 'string' },
   state: { type: 'string' },
+  out: { type: 'string' },
+  'audit-file': { type: 'string' },
 } as const;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -72,8 +80,8 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       else for (const g of set.regimes) io.out(`${g.id.padEnd(18)} ${g.name}\n${' '.repeat(19)}${g.deadlines.map((d) => `${d.within}${d.when ? ` if ${d.when.join(' or ')}` : ''}`).join('; ')} — ${g.source} (as of ${g.asOf})\n`);
       return 0;
     }
-    const needsId = sub === 'show' || sub === 'transition';
-    if (!['open', 'list', 'show', 'transition'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}'`);
+    const needsId = sub === 'show' || sub === 'transition' || sub === 'export';
+    if (!['open', 'list', 'show', 'transition', 'export'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}'`);
     if (needsId && positionals.length !== 1) throw new UsageError(`expected one incident ID, got ${positionals.length}`);
     if (!needsId && positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const regimes = loadRegimes((values.regimes as string | undefined) ?? DEFAULT_REGIMES_FILE);
@@ -97,6 +105,17 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
             if (values['report-ref']) body.reportRef = values['report-ref'];
             const inc = await repo.transition(positionals[0]!, body);
             return print(io, values, withDeadlines(inc, regimes, now), `incident ${inc.id} is now ${inc.state} (version ${inc.version})`);
+          }
+          case 'export': {
+            if (typeof values.out !== 'string') throw new UsageError('--out FILE is required');
+            if (typeof values.by !== 'string' || !values.by.trim()) throw new UsageError('--by WHO is required (the export is audited)');
+            const audit = auditSection(values.config as string | undefined);
+            const { bundle, unproven } = await exportIncidentBundle(db, positionals[0]!, { auditPath: (values['audit-file'] as string | undefined) ?? audit.path, signingKey: audit.signingKey ?? null, by: values.by, auditActor: cliActor() });
+            writeFileSync(values.out, JSON.stringify(bundle, null, 1) + '\n');
+            const records = bundle.segments.reduce((n, s) => n + s.lines.length, 0);
+            io.out(`wrote ${values.out}: ${bundle.segments.length} segment(s), ${records} audit records${bundle.publicKey ? '' : ' (no signing key in the config: the bundle carries no public key)'}\n`);
+            if (unproven.length) io.err(`warning: ${unproven.length} linked record(s) not in the audit log, listed in the bundle as notInLog: ${unproven.slice(0, 5).join(', ')}${unproven.length > 5 ? ', …' : ''}\n`);
+            return 0;
           }
           case 'list': {
             const list = await repo.list(values.state ? { state: values.state as Incident['state'] } : {});
@@ -137,6 +156,15 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       }
     });
   });
+}
+
+/** The `audit:` section of the config (path and signing key), defaults without one. */
+function auditSection(configPath: string | undefined): { path: string; signingKey?: string } {
+  if (!configPath) return auditConfigSchema.parse({});
+  const doc = (parseYaml(readFileSync(configPath, 'utf8')) ?? {}) as { audit?: unknown };
+  const r = auditConfigSchema.safeParse(doc.audit ?? {});
+  if (!r.success) throw new CommandError(`${configPath}: audit: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
+  return r.data;
 }
 
 function openBody(v: Values): Record<string, unknown> {
