@@ -13,6 +13,8 @@ import { run as incidentsCli } from '../src/incidents/cli.ts';
 import { checkRegimeIds, deadlinesFor, formatTimeLeft, loadRegimes, parseRegimes, renderReport } from '../src/incidents/regimes.ts';
 import { IncidentConflictError, IncidentRepository } from '../src/incidents/repository.ts';
 import { IncidentTriggers, triggersConfigSchema } from '../src/incidents/triggers.ts';
+import { OverdueWatch, overdueMessage } from '../src/incidents/overdue.ts';
+import { Registry } from 'prom-client';
 import type { Incident } from '../src/incidents/model.ts';
 import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
@@ -118,6 +120,54 @@ for (const backend of BACKENDS) {
       for (let i = 30; i < 33; i++) triggers.sink.onEvent(ev(i, { outcome: 'refused', status: 403, code: 'classifier_security_offensive', ref: { classifier: 'security-offensive' }, modelServed: null }));
       await triggers.flush();
       assert.equal((await repo.list()).filter((i) => i.trigger === 'refusal-burst' && i.principals.includes('account:acct-m')).length, 2);
+    });
+
+    test('rings reaching suspend, failing safeguard stages and audit-log problems open incidents', async () => {
+      const repo = new IncidentRepository(t.db);
+      const triggers = new IncidentTriggers(repo, triggersConfigSchema.parse(undefined));
+      const action = (accountId: string, next: string) => ({ accountId, ringId: 'ring-77', previous: 'flag', next, score: 0.97, reasons: ['shared payment fingerprint'] });
+      triggers.ringAction(action('acct-r1', 'degrade')); // not a configured action
+      triggers.ringAction(action('acct-r1', 'suspend'));
+      triggers.ringAction(action('acct-r2', 'suspend'));
+      triggers.auditProblem('start-up verification failed: record seq 41 hash does not match; segment quarantined');
+      triggers.sink.onEvent({ requestId: 'rq-fail', time: 1, keyId: 'k', accountId: 'acct-f', orgId: null, protocol: 'openai', stream: false, modelRequested: 'frontier', modelServed: null, outcome: 'refused', status: 503, code: 'classifier_unavailable', ref: { classifier: 'bio-chem' }, inputTokens: 0, outputTokens: 0, usageEstimated: false, costUsd: 0, latencyMs: 1 });
+      await triggers.flush();
+      const all = await repo.list();
+      const ring = all.filter((i) => i.trigger === 'ring-action');
+      assert.equal(ring.length, 1);
+      assert.deepEqual(ring[0]!.rings, ['ring-77']);
+      assert.deepEqual(ring[0]!.principals.sort(), ['account:acct-r1', 'account:acct-r2']);
+      const audit = all.find((i) => i.trigger === 'audit-problem')!;
+      assert.equal(audit.severity, 'critical');
+      assert.match(audit.title, /record seq 41/);
+      const stage = all.find((i) => i.trigger === 'safeguard-failure')!;
+      assert.deepEqual(stage.requestIds, ['rq-fail']);
+    });
+
+    test('overdue reports raise the gauge and notify once per incident and regime', async () => {
+      let clock = Date.UTC(2026, 5, 1);
+      const repo = new IncidentRepository(t.db, { now: () => clock });
+      const registry = new Registry();
+      const notes: string[] = [];
+      const watch = new OverdueWatch(repo, regimes, { registry, now: () => clock, notify: (inc, d, stage) => notes.push(overdueMessage(inc, d, stage)) });
+      const inc = await repo.open({ title: 'late one', severity: 'high', by: 'a', awareAt: clock - 4 * DAY });
+      await repo.transition(inc.id, { to: 'investigating', by: 'a', why: 'w' });
+      await repo.transition(inc.id, { to: 'reportable', by: 'a', why: 'w', regimes: ['ny-raise', 'eu-ai-act-art73'] });
+      const first = await watch.check();
+      assert.ok(first.report >= 1);
+      const mine = notes.filter((n) => n.includes(inc.id));
+      assert.equal(mine.length, 1, 'NY (72 h) is overdue, the EU (15 days) is not');
+      assert.match(mine[0]!, /report under ny-raise \(safety-incident, within 72h\) was due .*overdue by 1d 0h/);
+      assert.match(await registry.getSingleMetricAsString('gatehouse_incident_deadlines_overdue'), /stage="report"} [1-9]/);
+      await watch.check();
+      assert.equal(notes.filter((n) => n.includes(inc.id)).length, 1, 'not notified twice');
+      clock += 12 * DAY;
+      await watch.check();
+      assert.equal(notes.filter((n) => n.includes(inc.id)).length, 2, 'the EU deadline passes later');
+      await repo.transition(inc.id, { to: 'reported', by: 'a', why: 'filed' });
+      const after = await watch.check();
+      assert.equal(notes.filter((n) => n.includes(inc.id)).length, 2);
+      assert.ok(after.report < first.report + 1);
     });
   });
 }

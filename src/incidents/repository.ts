@@ -115,6 +115,7 @@ export interface TriggerReport {
   models: string[];
   principals: string[];
   requestIds: string[];
+  rings?: string[];
   /** Who the trigger is, for the timeline (`trigger:refusal-burst`). */
   by: string;
   details?: Record<string, unknown>;
@@ -196,7 +197,7 @@ export class IncidentRepository {
         principals: t.principals,
         requestIds: t.requestIds.slice(0, MAX_LINKED),
         linkedCount: t.requestIds.length,
-        rings: [],
+        rings: t.rings ?? [],
         directives: [],
         facts: [],
         regimes: [],
@@ -234,6 +235,7 @@ export class IncidentRepository {
       principals: union(current.principals, t.principals),
       requestIds: union(current.requestIds, t.requestIds.slice(0, room)),
       linkedCount: current.linkedCount + t.requestIds.length,
+      rings: union(current.rings, t.rings ?? []),
       version: current.version + 1,
       updatedAt: now,
     };
@@ -323,9 +325,9 @@ export class IncidentRepository {
   /** The compare-and-set: 0 rows means someone else changed it first. */
   private async update(tx: Db, i: Incident, fromVersion: number): Promise<void> {
     const rows = await tx.query(
-      `UPDATE incidents SET state = $2, version = $3, models = $4, principals = $5, request_ids = $6, linked_count = $7, facts = $8, regimes = $9, updated_at = $10, reported_at = $11, report_refs = $12, closed_at = $13
+      `UPDATE incidents SET state = $2, version = $3, models = $4, principals = $5, request_ids = $6, linked_count = $7, facts = $8, regimes = $9, updated_at = $10, reported_at = $11, report_refs = $12, closed_at = $13, rings = $15
          WHERE id = $1 AND version = $14 RETURNING id`,
-      [i.id, i.state, i.version, JSON.stringify(i.models), JSON.stringify(i.principals), JSON.stringify(i.requestIds), i.linkedCount, JSON.stringify(i.facts), JSON.stringify(i.regimes), i.updatedAt, i.reportedAt, JSON.stringify(i.reportRefs), i.closedAt, fromVersion],
+      [i.id, i.state, i.version, JSON.stringify(i.models), JSON.stringify(i.principals), JSON.stringify(i.requestIds), i.linkedCount, JSON.stringify(i.facts), JSON.stringify(i.regimes), i.updatedAt, i.reportedAt, JSON.stringify(i.reportRefs), i.closedAt, fromVersion, JSON.stringify(i.rings)],
     );
     if (rows.length === 0) throw new IncidentConflictError(`incident '${i.id}' was changed concurrently (it is no longer at version ${fromVersion}); re-read it and retry`);
   }

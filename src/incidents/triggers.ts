@@ -5,7 +5,11 @@
  *     or one organisation, within `windowMs` → an incident (dedupe key `refusal-burst:<category>:<account|org>:<id>`),
  *     and each further burst links its requests to it while it is open or being investigated;
  *   - output moderation ending a stream → an incident per account and category (`moderation-stop:…`), each further
- *     stop linked to it.
+ *     stop linked to it;
+ *   - a safeguard stage failing closed (`classifier_unavailable` refusals) → one incident (`safeguard-failure:classifier`);
+ *   - a ring reaching one of `ringActions` (default `suspend`; fed by the abuse detector's actions) → an incident per ring;
+ *   - an audit-log problem (a verification failure at start-up, a quarantined segment, writes failing) → one
+ *     critical incident (`audit-log`), later problems linked to it.
  * The queue is bounded: past `maxQueued` pending reports the oldest are dropped and counted (`dropped`).
  */
 import { z } from 'zod';
@@ -29,11 +33,19 @@ export const triggersConfigSchema = z
     moderationStop: z
       .strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('medium') })
       .default({ enabled: true, severity: 'medium' }),
+    safeguardFailure: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('high') }).default({ enabled: true, severity: 'high' }),
+    ring: z
+      .strictObject({ enabled: z.boolean().default(true), actions: z.array(z.enum(['flag', 'require-kyc', 'degrade', 'suspend'])).min(1).default(['suspend']), severity: z.enum(SEVERITIES).default('high') })
+      .default({ enabled: true, actions: ['suspend'], severity: 'high' }),
+    auditProblem: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('critical') }).default({ enabled: true, severity: 'critical' }),
     maxQueued: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .default({
     refusalBurst: { enabled: true, threshold: 20, windowMs: 600_000, severity: 'high', scopes: ['account', 'org'] },
     moderationStop: { enabled: true, severity: 'medium' },
+    safeguardFailure: { enabled: true, severity: 'high' },
+    ring: { enabled: true, actions: ['suspend'], severity: 'high' },
+    auditProblem: { enabled: true, severity: 'critical' },
     maxQueued: 10_000,
   });
 export type TriggersConfig = z.output<typeof triggersConfigSchema>;
@@ -65,6 +77,20 @@ export class IncidentTriggers {
 
   onEvent(ev: RequestEvent): void {
     if (ev.accountId === null) return;
+    if (ev.code === 'classifier_unavailable' && this.config.safeguardFailure.enabled) {
+      this.enqueue({
+        dedupeKey: 'safeguard-failure:classifier',
+        trigger: 'safeguard-failure',
+        title: 'A safeguards classifier stage failed and requests were refused (fail closed)',
+        severity: this.config.safeguardFailure.severity,
+        models: [ev.modelRequested],
+        principals: principalsOf(ev),
+        requestIds: [ev.requestId],
+        by: 'trigger:safeguard-failure',
+        details: { label: ev.ref?.classifier ?? null },
+      });
+      return;
+    }
     const category = ev.ref?.classifier;
     if (ev.outcome === 'moderated' && this.config.moderationStop.enabled) {
       const cat = category ?? ev.code ?? 'output';
@@ -118,6 +144,40 @@ export class IncidentTriggers {
         this.windows.delete(key);
       }
     }
+  }
+
+  /** An abuse detector action (abuse/types.ts AbuseActionRecord): a ring reaching one of the configured actions. */
+  ringAction(a: { accountId: string; ringId: string | null; previous: string; next: string; score: number; reasons: string[] }): void {
+    const cfg = this.config.ring;
+    if (!cfg.enabled || a.ringId === null || !(cfg.actions as readonly string[]).includes(a.next)) return;
+    this.enqueue({
+      dedupeKey: `ring:${a.ringId}`,
+      trigger: 'ring-action',
+      title: `Ring ${a.ringId} reached ${a.next}`,
+      severity: cfg.severity,
+      models: [],
+      principals: [`account:${a.accountId}`],
+      requestIds: [],
+      rings: [a.ringId],
+      by: 'trigger:ring-action',
+      details: { accountId: a.accountId, previous: a.previous, next: a.next, score: a.score, reasons: a.reasons.slice(0, 5) },
+    });
+  }
+
+  /** A problem of the audit log (start-up verification failed, a segment quarantined, writes failing). */
+  auditProblem(message: string): void {
+    if (!this.config.auditProblem.enabled) return;
+    this.enqueue({
+      dedupeKey: 'audit-log',
+      trigger: 'audit-problem',
+      title: `Audit log problem: ${message.slice(0, 200)}`,
+      severity: this.config.auditProblem.severity,
+      models: [],
+      principals: [],
+      requestIds: [],
+      by: 'trigger:audit-problem',
+      details: { message: message.slice(0, 2000) },
+    });
   }
 
   /** Resolves once every queued report is written (tests, shutdown). */

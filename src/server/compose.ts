@@ -44,6 +44,7 @@ import { registerIncidentAdminRoutes } from '../incidents/admin-routes.ts';
 import { checkRegimeIds, loadRegimes } from '../incidents/regimes.ts';
 import { IncidentRepository } from '../incidents/repository.ts';
 import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts';
+import { OverdueWatch, overdueMessage } from '../incidents/overdue.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
@@ -93,13 +94,23 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     onError: (err) => logger.warn({ err: err.message }, 'change watcher error'),
   });
 
+  // Incidents: opened by hand (admin API, CLI) and by triggers (request events, abuse actions, audit-log problems).
+  const regimes = loadRegimes();
+  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, initial.audit ? { auditActor: 'incident-trigger' } : {}), triggersConfigSchema.parse(undefined), (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
+  closers.push(() => incidentTriggers.flush());
+
   // Audit first: every other capability records its admin actions through it.
   let audit: AuditLog | null = null;
   let vault: TextVault | null = null;
   let durable: DurableSink | null = null;
   let promptKey: Buffer | null = null;
   if (initial.audit) {
-    audit = await AuditLog.open(initial.audit, { onProblem: (message) => logger.error({ problem: message }, 'audit log problem') });
+    audit = await AuditLog.open(initial.audit, {
+      onProblem: (message) => {
+        logger.error({ problem: message }, 'audit log problem');
+        incidentTriggers.auditProblem(message);
+      },
+    });
     closers.push(() => audit!.close());
     if (initial.audit.retention.enabled) {
       vault = new TextVault(initial.audit.retention, Date.now, initial.audit.retryIntervalMs);
@@ -125,6 +136,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   // With an audit log, key, directive and licence changes made through the admin API are recorded as what they are
   // (key.revoked, directive.issued…) through the inbox, besides the admin API call itself (admin.post…).
   const auditActor = audit ? { auditActor: 'admin-api' } : {};
+  const incidents = new IncidentRepository(db, { ...auditActor, validateRegimes: (ids) => checkRegimeIds(regimes, ids) });
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed'), ...auditActor });
   closers.push(() => identity.stop());
 
@@ -145,6 +157,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   closers.push(() => watcher.stop());
 
   const metrics = new GatewayMetrics();
+  const overdue = new OverdueWatch(incidents, regimes, {
+    registry: metrics.registry,
+    notify: (inc, d, stage) => logger.warn({ incident: inc.id, regime: d.regime, rule: d.rule, dueAt: new Date(d.dueAt).toISOString(), stage }, overdueMessage(inc, d, stage)),
+    onError: (err) => logger.warn({ err: err.message }, 'incident deadline check failed'),
+  });
+  overdue.start();
+  closers.push(() => overdue.stop());
   const meter = new Meter(db, initial.meter, registerMeterMetrics(metrics.registry));
   const tokens = await loadTokenCounter(initial.meter.tokenizer);
   closers.push(() => meter.close());
@@ -156,7 +175,12 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limiter instanceof MemoryLimiter) await seedSpendFromMeter(limiter, db);
 
   const abuse = initial.abuse && initial.abuse.enabled !== false
-    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
+    ? new AbuseService(initial.abuse, {
+        onAction: (rec) => {
+          recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>);
+          incidentTriggers.ringAction(rec);
+        },
+        onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
     : null;
   if (abuse) {
     await abuse.start();
@@ -176,12 +200,6 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     );
   }, 2000);
   storeProbe.unref();
-
-  // Incidents: opened by hand (admin API, CLI) and by triggers watching the request events.
-  const regimes = loadRegimes();
-  const incidents = new IncidentRepository(db, { ...auditActor, validateRegimes: (ids) => checkRegimeIds(regimes, ids) });
-  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, audit ? { auditActor: 'incident-trigger' } : {}), triggersConfigSchema.parse(undefined), (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
-  closers.push(() => incidentTriggers.flush());
 
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
   sinkList.push(incidentTriggers.sink);
