@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect' },
   simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)' },
   incidents: { module: '../incidents/cli.ts', summary: 'incidents open|list|show|transition|regimes' },
+  'export-control': { module: '../export-control/cli.ts', summary: 'export-control report: requests served under each licence, refusals for lack of one' },
   ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL' },
   replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };

@@ -90,7 +90,9 @@ export async function loadBaseline(configPath: string | undefined, db: Db | null
         warnings.push(`stored directive ${d.id} no longer compiles and is not enforced: ${(err as Error).message}`);
       }
     }
-    licenceRecords = (await tolerant('licences', warnings, () => new LicenceRepository(db).list())).filter((l) => l.revokedAt === null);
+    // Revoked licences too: a licence covers until the moment of its revocation (covers() checks revokedAt against
+    // the decision time), so requests recorded before it was revoked are decided as they were.
+    licenceRecords = await tolerant('licences', warnings, () => new LicenceRepository(db).list());
     principals = (await tolerant('keys', warnings, () => new KeyRepository(db).list())).map(principalFromKey);
   }
   const licences = LicenceIndex.build(licenceRecords, policy.groups, (id, why) => warnings.push(`licence ${id} skipped: ${why}`));
