@@ -22,6 +22,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)' },
   incidents: { module: '../incidents/cli.ts', summary: 'incidents open|list|show|transition|regimes' },
   'export-control': { module: '../export-control/cli.ts', summary: 'export-control report: requests served under each licence, refusals for lack of one' },
+  screening: { module: '../screening/cli.ts', summary: 'screening check|explain: accounts and organisations against sanctions and denied-party lists' },
   ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL' },
   replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };

@@ -1,0 +1,119 @@
+/**
+ * Denied-party screening: lists in the publishers' formats (OFAC SDN legacy CSV with alt.csv and add.csv; the
+ * Consolidated Screening List as JSON and as CSV), names matched across transliterations and aliases with the
+ * country taken into account, every match explained; malformed files refused with file:line.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadList, parseCsv, countryCode } from '../src/screening/lists.ts';
+import { ScreeningIndex } from '../src/screening/matcher.ts';
+import { fold, phoneticKey } from '../src/screening/normalize.ts';
+import { run as screeningCli } from '../src/screening/cli.ts';
+import { tempDir } from './support/config.ts';
+
+const dir = tempDir('gatehouse-screening-');
+const sdn = join(dir, 'sdn.csv');
+// OFAC legacy format: no header, -0- for empty fields, quoted.
+writeFileSync(sdn, [
+  '36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ',
+  '10001,"IVANOV, Sergei Petrovich","individual","RUSSIA-EO14024",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 01 Jan 1970; nationality Russia."',
+  '10002,"AL-RASHID, Mohammed Abdullah","individual","SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ',
+  '10003,"NOVA HORIZON TRADING LLC",-0- ,"IRAN] [IFSR",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ',
+].join('\r\n') + '\r\n');
+writeFileSync(join(dir, 'alt.csv'), ['10001,501,"aka","IVANOV, Sergey",-0- ', '10003,502,"aka","NEW HORIZON TRADING CO",-0- '].join('\r\n') + '\r\n');
+writeFileSync(join(dir, 'add.csv'), ['10001,701,-0- ,"Moscow","Russia",-0- ', '10002,702,-0- ,"Damascus","Syria",-0- ', '10003,703,"Tehran",-0- ,"Iran",-0- '].join('\r\n') + '\r\n');
+const cslJson = join(dir, 'consolidated.json');
+writeFileSync(cslJson, JSON.stringify({ results: [{ id: 'csl-1', name: 'Zhang Wei Technology Co., Ltd.', alt_names: ['ZW Tech'], addresses: [{ country: 'CN' }], type: 'Entity', programs: ['EAR'], source: 'Entity List (EL) - Bureau of Industry and Security' }] }));
+const cslCsv = join(dir, 'consolidated.csv');
+writeFileSync(cslCsv, '_id,source,entity_number,type,programs,name,title,addresses,alt_names,nationalities\n' + 'x9,"Denied Persons List (DPL) - Bureau of Industry and Security",,Individual,,"Müller, Jürgen",,"Hauptstr. 1, Berlin, DE","Mueller, Juergen",DE\n');
+
+const entries = [...loadList(sdn), ...loadList(cslJson), ...loadList(cslCsv)];
+const index = new ScreeningIndex(entries);
+
+describe('lists in the publishers’ formats', () => {
+  test('OFAC SDN with aliases and addresses, CSL JSON and CSV', () => {
+    const ivanov = entries.find((e) => e.id === '10001')!;
+    assert.equal(ivanov.type, 'individual');
+    assert.deepEqual(ivanov.aliases, ['IVANOV, Sergey']);
+    assert.deepEqual(ivanov.countries, ['RU']);
+    assert.deepEqual(ivanov.programs, ['RUSSIA-EO14024']);
+    assert.deepEqual(entries.find((e) => e.id === '10003')!.programs, ['IRAN', 'IFSR']);
+    assert.equal(entries.find((e) => e.id === '36')!.type, 'entity');
+    const zw = entries.find((e) => e.id === 'csl-1')!;
+    assert.deepEqual([zw.type, zw.countries, zw.source], ['entity', ['CN'], 'Entity List (EL) - Bureau of Industry and Security']);
+    const m = entries.find((e) => e.id === 'x9')!;
+    assert.deepEqual([m.name, m.aliases, m.countries, m.type], ['Müller, Jürgen', ['Mueller, Juergen'], ['DE'], 'individual']);
+    assert.equal(countryCode('Korea, North'), 'KP');
+    assert.equal(countryCode('Burma'), 'MM');
+  });
+
+  test('malformed files are refused with file:line', () => {
+    const bad = join(dir, 'bad-sdn.csv');
+    writeFileSync(bad, '1,"A","individual","X"\nX2,"B","individual","Y"\n');
+    assert.throws(() => loadList(bad), new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: ent_num must be a number`));
+    writeFileSync(bad, '1,"A","individual","X"\n2,"unterminated,individual\n');
+    assert.throws(() => loadList(bad), /bad-sdn\.csv:2: unterminated quoted field/);
+    const badCsv = join(dir, 'bad.csv');
+    writeFileSync(badCsv, 'source,type\nx,y\n');
+    assert.throws(() => loadList(`csl-csv:${badCsv}`), /bad\.csv:1: no 'name' column/);
+    writeFileSync(badCsv, 'name,type\n"A",individual,extra\n');
+    assert.throws(() => loadList(`csl-csv:${badCsv}`), /bad\.csv:2: expected 2 fields/);
+    const badJson = join(dir, 'bad.json');
+    writeFileSync(badJson, '{"results": [\n{"name": "A"},\n{"name": }\n]}');
+    assert.throws(() => loadList(badJson), /bad\.json:3: not JSON/);
+    assert.deepEqual(parseCsv('a,"b ""c"""\n"multi\nline",d\n', 'x').map((r) => [r.line, r.cells]), [[1, ['a', 'b "c"']], [2, ['multi\nline', 'd']]]);
+  });
+});
+
+describe('matching', () => {
+  test('transliterations, word order, aliases and diacritics', () => {
+    assert.equal(fold('Сергей Иванов'), 'sergei ivanov');
+    assert.equal(phoneticKey('muhammad'), phoneticKey('mohammed'));
+    const cyr = index.screen({ id: 'a1', kind: 'account', name: 'Сергей Иванов', country: 'RU', type: 'individual' });
+    assert.equal(cyr[0]!.entry.id, '10001');
+    assert.equal(cyr[0]!.decision, 'hit');
+    assert.equal(cyr[0]!.explanation.country, 'matches');
+    const arabic = index.screen({ id: 'a2', kind: 'account', name: 'Muhammad Al Rashid', country: 'SY' });
+    assert.equal(arabic[0]!.entry.id, '10002');
+    assert.ok(arabic[0]!.explanation.pairings.some((p) => p.how === 'phonetic' && p.subject === 'muhammad' && p.entry === 'mohammed'), JSON.stringify(arabic[0]!.explanation));
+    const alias = index.screen({ id: 'o1', kind: 'org', name: 'New Horizon Trading', type: 'entity' });
+    assert.equal(alias[0]!.entry.id, '10003');
+    assert.equal(alias[0]!.matchedName, 'NEW HORIZON TRADING CO');
+    assert.equal(alias[0]!.decision, 'hit');
+    const umlaut = index.screen({ id: 'a3', kind: 'account', name: 'Juergen Mueller', country: 'DE' });
+    assert.equal(umlaut[0]!.entry.id, 'x9');
+    assert.equal(umlaut[0]!.decision, 'hit');
+  });
+
+  test('a different country lowers the score; unrelated names do not match', () => {
+    const home = index.screen({ id: 'a', kind: 'account', name: 'Sergey Ivanov', country: 'RU' })[0]!;
+    const away = index.screen({ id: 'b', kind: 'account', name: 'Sergey Ivanov', country: 'BR' })[0]!;
+    assert.equal(away.explanation.country, 'differs');
+    assert.ok(away.score < home.score);
+    assert.deepEqual(index.screen({ id: 'c', kind: 'account', name: 'Alice Johnson', country: 'US' }), []);
+    assert.deepEqual(index.screen({ id: 'd', kind: 'org', name: 'Horizon Bakery' }).filter((m) => m.decision === 'hit'), []);
+    assert.deepEqual(index.screen({ id: 'e', kind: 'account', name: 'Sergei Petrov' }).filter((m) => m.decision === 'hit'), []);
+  });
+
+  test('the CLI: hits exit 3 with explanations; a bad subjects file names its line', async () => {
+    const subjects = join(dir, 'subjects.jsonl');
+    writeFileSync(subjects, [JSON.stringify({ id: 'acct-1', name: 'Сергей Иванов', country: 'RU' }), JSON.stringify({ id: 'acct-2', name: 'Alice Johnson', country: 'US' }), JSON.stringify({ id: 'org-9', kind: 'org', name: 'New Horizon Trading', type: 'entity' })].join('\n') + '\n');
+    let out = '';
+    let err = '';
+    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), env: {} };
+    assert.equal(await screeningCli(['screening', 'check', '--list', sdn, '--list', cslJson, '--subjects', subjects], io), 3, err);
+    assert.match(out, /screened 3 subject\(s\) against 5 entries \(\d+ names\): 2 hit\(s\), 0 for review/);
+    assert.match(out, /account acct-1 'Сергей Иванов' \(RU\)\n  HIT ofac-sdn:10001 'IVANOV, Sergei Petrovich'( \(alias 'IVANOV, Sergey'\))? \[RUSSIA-EO14024\] score [\d.]+: sergei~serge[iy] (exact|phonetic [\d.]+), ivanov~ivanov exact; coverage [\d.]+; country matches/);
+    assert.match(out, /org org-9 'New Horizon Trading'\n  HIT ofac-sdn:10003 'NOVA HORIZON TRADING LLC' \(alias 'NEW HORIZON TRADING CO'\)/);
+    writeFileSync(subjects, JSON.stringify({ id: 'x', name: 'A' }) + '\n' + JSON.stringify({ id: 'y', name: 'B', country: 'Atlantis' }) + '\n');
+    err = '';
+    assert.equal(await screeningCli(['screening', 'check', '--list', sdn, '--subjects', subjects], io), 2);
+    assert.match(err, /subjects\.jsonl:2: country: 'Atlantis' is not a country/);
+    out = '';
+    assert.equal(await screeningCli(['screening', 'explain', '--list', sdn, '--name', 'Mohamad Alrashid', '--json'], io), 0);
+    const r = JSON.parse(out);
+    assert.equal(r.results[0].matches[0].entry.id, '10002');
+  });
+});
