@@ -3,7 +3,7 @@
  * Consolidated Screening List as JSON and as CSV), names matched across transliterations and aliases with the
  * country taken into account, every match explained; malformed files refused with file:line.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,10 @@ import { ScreeningIndex } from '../src/screening/matcher.ts';
 import { fold, phoneticKey } from '../src/screening/normalize.ts';
 import { run as screeningCli } from '../src/screening/cli.ts';
 import { tempDir } from './support/config.ts';
+import { startHarness, type Harness } from './support/harness.ts';
+import { appendFileSync } from 'node:fs';
+import { IncidentRepository } from '../src/incidents/repository.ts';
+import { openDb } from '../src/store/open.ts';
 
 const dir = tempDir('gatehouse-screening-');
 const sdn = join(dir, 'sdn.csv');
@@ -115,5 +119,75 @@ describe('matching', () => {
     assert.equal(await screeningCli(['screening', 'explain', '--list', sdn, '--name', 'Mohamad Alrashid', '--json'], io), 0);
     const r = JSON.parse(out);
     assert.equal(r.results[0].matches[0].entry.id, '10002');
+  });
+});
+
+describe('screening runs against the store and the gateway enforces them', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ backend: 'sqlite', extra: { directives: { governedModels: ['frontier'] } } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+  const status = async (model: string) => {
+    const r = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${h.keys.valid}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] }) });
+    const body = (await r.json()) as any;
+    return { status: r.status, code: body.error?.code as string | undefined };
+  };
+  const until = async (model: string, want: number) => {
+    for (let i = 0; i < 100; i++) {
+      const s = await status(model);
+      if (s.status === want) return s;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return status(model);
+  };
+
+  test('a hit blocks governed models until cleared, opens an incident and queues a review; re-screening only when a list changed', async () => {
+    const subjects = join(dir, 'store-subjects.jsonl');
+    writeFileSync(subjects, JSON.stringify({ id: 'acct-test', name: 'Sergey Ivanov', country: 'RU', type: 'individual' }) + '\n' + JSON.stringify({ id: 'acct-other', name: 'Alice Johnson', country: 'US' }) + '\n');
+    let out = '';
+    let err = '';
+    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s), env: {} };
+    assert.equal((await status('frontier')).status, 200);
+    assert.equal(await screeningCli(['screening', 'run', '--store', h.storeUrl, '--list', sdn, '--subjects', subjects], io), 0, err);
+    assert.match(out, /screened 2 subject\(s\) \(lists updated: ofac-sdn\): 1 hit\(s\), 0 for review; 1 new hit\(s\) blocked for governed models pending review, incidents inc_/);
+    const blocked = await until('frontier', 403);
+    assert.deepEqual(blocked, { status: 403, code: 'denied_party_screening' });
+    assert.equal((await status('lite')).status, 200, 'models no directive governs stay available');
+
+    out = '';
+    assert.equal(await screeningCli(['screening', 'results', '--store', h.storeUrl, '--status', 'pending', '--json'], io), 0, err);
+    const [result] = JSON.parse(out).results;
+    assert.equal(result.subjectId, 'acct-test');
+    assert.equal(result.entryId, '10001');
+    assert.ok(result.incidentId);
+    assert.ok(result.explanation.pairings.length >= 2);
+    const db = await openDb(h.storeUrl);
+    try {
+      const inc = await new IncidentRepository(db).get(result.incidentId);
+      assert.equal(inc!.trigger, 'screening-hit');
+      assert.deepEqual(inc!.principals, ['account:acct-test']);
+    } finally {
+      await db.close();
+    }
+
+    err = '';
+    assert.equal(await screeningCli(['screening', 'review', result.id, '--store', h.storeUrl, '--decision', 'clear', '--by', 'compliance', '--why', 'different person (DOB)', '--version', '9'], io), 1);
+    assert.match(err, /is at version 1, not 9/);
+    out = '';
+    assert.equal(await screeningCli(['screening', 'review', result.id, '--store', h.storeUrl, '--decision', 'clear', '--by', 'compliance', '--why', 'different person (DOB)'], io), 0, err);
+    assert.match(out, /is now cleared: account acct-test is no longer blocked/);
+    assert.equal((await until('frontier', 200)).status, 200);
+
+    out = '';
+    assert.equal(await screeningCli(['screening', 'run', '--store', h.storeUrl, '--list', sdn, '--subjects', subjects, '--if-changed'], io), 0, err);
+    assert.match(out, /no list changed since the last run: nothing screened/);
+    appendFileSync(sdn, '10009,"PETROV, Anton","individual","RUSSIA-EO14024",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n');
+    out = '';
+    assert.equal(await screeningCli(['screening', 'run', '--store', h.storeUrl, '--list', sdn, '--subjects', subjects, '--if-changed'], io), 0, err);
+    assert.match(out, /lists updated: ofac-sdn.*0 new hit\(s\)/);
+    assert.equal((await status('frontier')).status, 200, 'a cleared match stays cleared when the list is re-screened');
   });
 });

@@ -5,13 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defaultIo, parseFlags, runCommand, UsageError, type Io } from '../policy/cli-common.ts';
+import { cliActor } from '../audit/inbox.ts';
+import { CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../policy/cli-common.ts';
+import { ScreeningConflictError, ScreeningRepository, type ReviewStatus } from './repository.ts';
+import { runScreening } from './run.ts';
 import { ListFormatError, loadList, countryCode, type ScreeningEntry } from './lists.ts';
 import { ScreeningIndex, type Match, type Subject } from './matcher.ts';
 
 export const USAGE = `usage:
   gatehouse screening check   --list [FORMAT:]FILE … --subjects FILE.jsonl [--hit 0.92] [--review 0.85] [--json]
   gatehouse screening explain --list [FORMAT:]FILE … --name NAME [--country CC] [--type individual|entity] [--json]
+  gatehouse screening run     --list [FORMAT:]FILE … --subjects FILE.jsonl [--if-changed] [--hit] [--review] [--store URL | --config FILE]
+                              (records matches in the store: hits block governed models until cleared, open an incident, queue a review)
+  gatehouse screening results [--status pending|confirmed|cleared] [--json] [--store URL | --config FILE]
+  gatehouse screening review  ID --decision confirm|clear --by WHO --why TEXT [--version N] [--store URL | --config FILE]
 
 lists (formats guessed from the name, or given): ofac-sdn:sdn.csv (alt.csv and add.csv beside it are read too),
 csl-json:consolidated.json, csl-csv:consolidated.csv
@@ -69,8 +76,16 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     return sub ? 0 : 2;
   }
   return runCommand(`screening ${sub}`, USAGE, io, async () => {
-    if (sub !== 'check' && sub !== 'explain') throw new UsageError(`unknown subcommand '${sub}'`);
+    if (!['check', 'explain', 'run', 'results', 'review'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}'`);
     const { values, positionals } = parseFlags(rest, {
+      store: { type: 'string' },
+      config: { type: 'string' },
+      'if-changed': { type: 'boolean' },
+      status: { type: 'string' },
+      decision: { type: 'string' },
+      by: { type: 'string' },
+      why: { type: 'string' },
+      version: { type: 'string' },
       list: { type: 'string', multiple: true },
       subjects: { type: 'string' },
       name: { type: 'string' },
@@ -84,6 +99,34 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     if (values.help) {
       io.out(USAGE);
       return 0;
+    }
+    if (sub === 'review' || sub === 'results') {
+      if (sub === 'review' && positionals.length !== 1) throw new UsageError('expected one screening result ID');
+      if (sub === 'results' && positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+      return withStore(values, io, async (db) => {
+        const repo = new ScreeningRepository(db, { auditActor: cliActor() });
+        if (sub === 'results') {
+          const status = values.status as ReviewStatus | undefined;
+          if (status !== undefined && !['pending', 'confirmed', 'cleared'].includes(status)) throw new UsageError(`--status: expected pending, confirmed or cleared, got '${status}'`);
+          const list = await repo.list(status ? { status } : {});
+          if (values.json) io.out(JSON.stringify({ results: list }, null, 2) + '\n');
+          else {
+            if (list.length === 0) io.out('no screening results\n');
+            for (const r of list) io.out(`${r.id}  ${r.status.padEnd(9)} ${r.decision.padEnd(6)} ${r.subjectKind} ${r.subjectId} '${r.subjectName}' ~ ${r.list}:${r.entryId} '${r.entryName}' score ${r.score}${r.incidentId ? ` incident ${r.incidentId}` : ''} (v${r.version})\n`);
+          }
+          return 0;
+        }
+        const version = values.version === undefined ? undefined : Number(values.version);
+        if (version !== undefined && !Number.isInteger(version)) throw new UsageError(`--version: expected a whole number, got '${values.version}'`);
+        try {
+          const r = await repo.review(positionals[0]!, { decision: values.decision as 'confirm' | 'clear', by: values.by as string, why: values.why as string, ...(version !== undefined ? { version } : {}) });
+          io.out(`screening result ${r.id} is now ${r.status}: ${r.subjectKind} ${r.subjectId} ${r.status === 'cleared' ? 'is no longer blocked' : 'stays blocked for governed models'}\n`);
+          return 0;
+        } catch (err) {
+          if (err instanceof ScreeningConflictError) throw new CommandError(err.message);
+          throw err;
+        }
+      });
     }
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const lists = values.list as string[] | undefined;
@@ -100,6 +143,21 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     let entries: ScreeningEntry[];
     let subjects: Subject[];
     try {
+      if (sub === 'run') {
+        if (typeof values.subjects !== 'string') throw new UsageError('--subjects FILE is required');
+        const subjectsToRun = readSubjects(values.subjects);
+        return await withStore(values, io, async (db) => {
+          const out = await runScreening(db, { lists, subjects: subjectsToRun, ifChanged: values['if-changed'] === true, auditActor: cliActor(), ...(hit !== undefined ? { hit } : {}), ...(review !== undefined ? { review } : {}) });
+          if (out.skipped) {
+            io.out('no list changed since the last run: nothing screened\n');
+            return 0;
+          }
+          const hits = out.matches.filter((m) => m.decision === 'hit').length;
+          io.out(`screened ${out.screened} subject(s)${out.changed.length ? ` (lists updated: ${out.changed.join(', ')})` : ''}: ${hits} hit(s), ${out.matches.length - hits} for review; ${out.newHits.length} new hit(s) blocked for governed models pending review${out.incidents.length ? `, incidents ${[...new Set(out.incidents)].join(', ')}` : ''}\n`);
+          for (const m of out.matches) io.out(`  ${m.subjectId}: ${describeMatch(m)}\n`);
+          return 0;
+        });
+      }
       entries = lists.flatMap((l) => loadList(l));
       if (sub === 'check') {
         if (typeof values.subjects !== 'string') throw new UsageError('--subjects FILE is required');

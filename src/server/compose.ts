@@ -45,6 +45,9 @@ import { checkRegimeIds, loadRegimes } from '../incidents/regimes.ts';
 import { IncidentRepository } from '../incidents/repository.ts';
 import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts';
 import { OverdueWatch, overdueMessage } from '../incidents/overdue.ts';
+import { ScreeningGate } from '../screening/gate.ts';
+import { ScreeningRepository } from '../screening/repository.ts';
+import { compileModelMatcher } from '../policy/models.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
@@ -188,6 +191,11 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   }
   const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse) : null;
 
+  // Denied-party screening: hits not cleared block the governed models (directive-governed or directives.governedModels).
+  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.snapshot.isDirectiveGoverned(model) || compileModelMatcher(current.directives.governedModels).matches(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
+  await screening.start(watcher);
+  closers.push(() => screening.stop());
+
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
@@ -211,7 +219,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limits) readinessList.push(limits.readiness);
   const readiness = Object.freeze(readinessList);
   const buildGates = (): readonly RequestGate[] =>
-    Object.freeze([abuseGate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
+    Object.freeze([abuseGate, screening.gate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
   let gates = buildGates();
 
   const fingerprint = (req: CanonicalRequest) => {

@@ -10,5 +10,6 @@ import { migrations as policy } from '../policy/migrations.ts';
 import { migrations as directives } from '../directives/migrations.ts';
 import { migrations as audit } from '../audit/inbox.ts';
 import { migrations as incidents } from '../incidents/migrations.ts';
+import { migrations as screening } from '../screening/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...incidents];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...incidents, ...screening];
