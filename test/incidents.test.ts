@@ -144,6 +144,27 @@ for (const backend of BACKENDS) {
       assert.deepEqual(stage.requestIds, ['rq-fail']);
     });
 
+    test('a directive issued under an authority opens one incident, once', async () => {
+      const repo = new IncidentRepository(t.db);
+      const triggers = new IncidentTriggers(repo, triggersConfigSchema.parse(undefined));
+      const now = Date.UTC(2026, 10, 30);
+      const d = (id: string, over: Record<string, unknown> = {}) => ({ id, status: 'active', models: ['frontier', 'cyber-*'], effect: 'suspend', authority: 'BIS', reference: `Order ${id}`, issuedAt: now - 3_600_000, issuedBy: 'alice', ...over });
+      const list = [d(`D-${backend}-1`), d(`D-${backend}-old`, { issuedAt: now - 8 * DAY }), d(`D-${backend}-lifted`, { status: 'lifted' })];
+      await triggers.directivesChanged(list, now);
+      await triggers.directivesChanged(list, now);
+      await triggers.flush();
+      // A fresh process (another replica, or a restart) does not open it again either, even once it is closed.
+      const again = new IncidentTriggers(repo, triggersConfigSchema.parse(undefined));
+      await again.directivesChanged(list, now);
+      await again.flush();
+      const mine = (await repo.list()).filter((i) => i.trigger === 'directive-issued' && i.directives.some((x) => x.startsWith(`D-${backend}`)));
+      assert.equal(mine.length, 1);
+      assert.deepEqual(mine[0]!.directives, [`D-${backend}-1`]);
+      assert.deepEqual(mine[0]!.models, ['frontier']);
+      assert.match(mine[0]!.title, /issued under BIS \(Order D-.*-1\): suspend on frontier, cyber-\*/);
+      assert.equal(mine[0]!.version, 1, 'not linked twice');
+    });
+
     test('overdue reports raise the gauge and notify once per incident and regime', async () => {
       let clock = Date.UTC(2026, 5, 1);
       const repo = new IncidentRepository(t.db, { now: () => clock });
@@ -322,6 +343,16 @@ describe('incidents through the CLI and a gateway', () => {
     assert.equal((await admin('/incidents/inc_missing')).status, 404);
     const opened = await admin('/incidents', { method: 'POST', body: JSON.stringify({ title: 'by hand', severity: 'low', by: 'a', facts: ['death'] }) });
     assert.equal(opened.status, 201);
+
+    const issued = await admin('/directives', { method: 'POST', body: JSON.stringify({ id: 'D-BIS-9', models: ['lite'], effect: 'suspend', authority: 'BIS', reference: 'Order 9', by: 'alice', why: 'order' }) });
+    assert.equal(issued.status, 201, await issued.clone().text());
+    let fromDirective: any;
+    for (let i = 0; i < 100 && !fromDirective; i++) {
+      fromDirective = ((await (await admin('/incidents')).json()) as any).incidents.find((x: any) => x.trigger === 'directive-issued' && x.directives.includes('D-BIS-9'));
+      if (!fromDirective) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(fromDirective, 'issuing a directive opened an incident');
+    assert.equal(fromDirective.severity, 'medium');
   });
 
   test('the CLI opens, transitions and shows incidents; a bad regimes file is refused with file:line:col', async () => {

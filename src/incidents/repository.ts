@@ -116,6 +116,7 @@ export interface TriggerReport {
   principals: string[];
   requestIds: string[];
   rings?: string[];
+  directives?: string[];
   /** Who the trigger is, for the timeline (`trigger:refusal-burst`). */
   by: string;
   details?: Record<string, unknown>;
@@ -198,7 +199,7 @@ export class IncidentRepository {
         requestIds: t.requestIds.slice(0, MAX_LINKED),
         linkedCount: t.requestIds.length,
         rings: t.rings ?? [],
-        directives: [],
+        directives: t.directives ?? [],
         facts: [],
         regimes: [],
         awareAt: now,
@@ -281,6 +282,11 @@ export class IncidentRepository {
       await bumpRevision(tx, INCIDENTS_TOPIC);
       return next;
     });
+  }
+
+  /** Whether any incident, in any state, was ever opened under this dedupe key. */
+  async hasIncidentFor(dedupeKey: string): Promise<boolean> {
+    return (await this.db.query('SELECT id FROM incidents WHERE dedupe_key = $1 LIMIT 1', [dedupeKey])).length > 0;
   }
 
   async get(id: string): Promise<Incident | undefined> {

@@ -8,6 +8,8 @@
  *     stop linked to it;
  *   - a safeguard stage failing closed (`classifier_unavailable` refusals) → one incident (`safeguard-failure:classifier`);
  *   - a ring reaching one of `ringActions` (default `suspend`; fed by the abuse detector's actions) → an incident per ring;
+ *   - a directive issued under an authority (seen through the store's change feed; issued in the last 7 days and
+ *     without an incident yet) → an incident per directive (`directive:<id>`), the directive linked;
  *   - an audit-log problem (a verification failure at start-up, a quarantined segment, writes failing) → one
  *     critical incident (`audit-log`), later problems linked to it.
  * The queue is bounded: past `maxQueued` pending reports the oldest are dropped and counted (`dropped`).
@@ -38,6 +40,7 @@ export const triggersConfigSchema = z
       .strictObject({ enabled: z.boolean().default(true), actions: z.array(z.enum(['flag', 'require-kyc', 'degrade', 'suspend'])).min(1).default(['suspend']), severity: z.enum(SEVERITIES).default('high') })
       .default({ enabled: true, actions: ['suspend'], severity: 'high' }),
     auditProblem: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('critical') }).default({ enabled: true, severity: 'critical' }),
+    directiveIssued: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('medium') }).default({ enabled: true, severity: 'medium' }),
     maxQueued: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .default({
@@ -46,6 +49,7 @@ export const triggersConfigSchema = z
     safeguardFailure: { enabled: true, severity: 'high' },
     ring: { enabled: true, actions: ['suspend'], severity: 'high' },
     auditProblem: { enabled: true, severity: 'critical' },
+    directiveIssued: { enabled: true, severity: 'medium' },
     maxQueued: 10_000,
   });
 export type TriggersConfig = z.output<typeof triggersConfigSchema>;
@@ -63,6 +67,8 @@ interface Window {
 export class IncidentTriggers {
   readonly sink: EventSink = { name: 'incidents', onEvent: (ev) => this.onEvent(ev) };
   private readonly windows = new Map<string, Window>();
+  /** Directives this process has already reported or found reported (checks run on every directive change). */
+  private readonly directivesSeen = new Set<string>();
   private readonly queue: TriggerReport[] = [];
   private draining: Promise<void> | null = null;
   dropped = 0;
@@ -178,6 +184,38 @@ export class IncidentTriggers {
       by: 'trigger:audit-problem',
       details: { message: message.slice(0, 2000) },
     });
+  }
+
+  /**
+   * The directives in the store changed: each active one issued in the last 7 days that has never had an incident
+   * gets one (replicas racing on the same directive link to one incident).
+   */
+  async directivesChanged(list: ReadonlyArray<{ id: string; status: string; models: string[]; effect: string; authority: string; reference: string; issuedAt: number; issuedBy: string }>, now: number = Date.now()): Promise<void> {
+    const cfg = this.config.directiveIssued;
+    if (!cfg.enabled) return;
+    for (const d of list) {
+      if (d.status !== 'active' || d.issuedAt < now - 7 * 86_400_000) continue;
+      const key = `directive:${d.id}`;
+      if (this.directivesSeen.has(d.id)) continue;
+      if (await this.repo.hasIncidentFor(key)) {
+        this.directivesSeen.add(d.id);
+        continue;
+      }
+      if (this.directivesSeen.size >= MAX_WINDOWS) this.directivesSeen.clear();
+      this.directivesSeen.add(d.id);
+      this.enqueue({
+        dedupeKey: key,
+        trigger: 'directive-issued',
+        title: `Directive ${d.id} issued under ${d.authority} (${d.reference}): ${d.effect} on ${d.models.join(', ')}`,
+        severity: cfg.severity,
+        models: d.models.filter((m) => !m.includes('*')),
+        principals: [],
+        requestIds: [],
+        directives: [d.id],
+        by: 'trigger:directive-issued',
+        details: { issuedBy: d.issuedBy, authority: d.authority, reference: d.reference, effect: d.effect },
+      });
+    }
   }
 
   /** Resolves once every queued report is written (tests, shutdown). */

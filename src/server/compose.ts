@@ -156,6 +156,12 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   });
   await access.start();
   closers.push(() => access.close());
+  // Directives issued under an authority open incidents: checked at start and whenever the directives change.
+  const directivesForIncidents = () =>
+    void access.directivesRepo?.list({ status: 'active' }).then((list) => incidentTriggers.directivesChanged(list)).catch((err: Error) => logger.warn({ err: err.message }, 'directive incident check failed'));
+  directivesForIncidents();
+  const offDirectives = watcher.on((topic) => (topic === 'directives' ? directivesForIncidents() : undefined));
+  closers.push(() => void offDirectives());
   await watcher.start();
   closers.push(() => watcher.stop());
 
