@@ -1,8 +1,8 @@
 /**
  * `gatehouse incidents export`: an incident's evidence bundle (audit/bundle.ts) — the incident and its timeline,
  * the audit records linked to it (requests), its own audited changes, the abuse actions of its rings and the
- * audited changes of its directives, each with the run of records up to the signed checkpoint that covers it, and
- * the directives' history from the store. No prompt or response text is included. The export itself is audited
+ * audited changes of its directives and of the licences of its accounts and organisations, each with the run of
+ * records up to the signed checkpoint that covers it, and the directives' history and those licences from the store. No prompt or response text is included. The export itself is audited
  * (`incident.exported`).
  */
 import { hostname } from 'node:os';
@@ -10,6 +10,7 @@ import { BUNDLE_FORMAT, collectSegments, type EvidenceBundle } from '../audit/bu
 import { recordAdminAction } from '../audit/inbox.ts';
 import { loadPublicKey } from '../audit/signing.ts';
 import { DirectiveRepository } from '../directives/repository.ts';
+import { LicenceRepository } from '../policy/licence-repository.ts';
 import type { Db } from '../store/db.ts';
 import { IncidentNotFoundError, IncidentRepository } from './repository.ts';
 
@@ -34,13 +35,21 @@ export async function exportIncidentBundle(db: Db, id: string, opts: ExportOptio
     const rec = await directivesRepo.get(d).catch(() => undefined);
     directives.push(rec ? { directive: rec, history: await directivesRepo.historyOf(d) } : { id: d, missing: 'not in the store' });
   }
+  // Licences of the accounts and organisations involved (every grant, revoked ones too, with their validity).
+  const licensees = incident.principals.filter((p) => p.startsWith('account:') || p.startsWith('org:'));
+  const licenceRepo = new LicenceRepository(db);
+  const licences = [];
+  for (const p of licensees) {
+    const [kind, id] = [p.slice(0, p.indexOf(':')), p.slice(p.indexOf(':') + 1)];
+    licences.push(...(await licenceRepo.list(kind === 'org' ? { org: id } : { account: id }).catch(() => [])));
+  }
   const { segments, found } = await collectSegments(opts.auditPath, {
     requestIds: new Set(incident.requestIds),
-    adminTargets: new Set([incident.id, ...incident.directives]),
+    adminTargets: new Set([incident.id, ...incident.directives, ...licences.map((l) => l.id)]),
     rings: new Set(incident.rings),
   });
   const claimedRequests = incident.requestIds.filter((r) => found.has(r));
-  const claimedTargets = [incident.id, ...incident.directives].filter((t) => found.has(t));
+  const claimedTargets = [incident.id, ...incident.directives, ...licences.map((l) => l.id)].filter((t) => found.has(t));
   const unproven = [...incident.requestIds.filter((r) => !found.has(r)), ...[incident.id, ...incident.directives].filter((t) => !found.has(t))];
   const now = (opts.now ?? Date.now)();
   const bundle: EvidenceBundle = {
@@ -55,6 +64,7 @@ export async function exportIncidentBundle(db: Db, id: string, opts: ExportOptio
       incident,
       timeline,
       directives,
+      licences,
       rings: incident.rings,
       /** Linked records and changes the log did not hold at export (rotated away, or written before audit was on). */
       notInLog: unproven,
