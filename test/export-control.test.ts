@@ -74,6 +74,13 @@ describe('export-control report', () => {
     const code2 = await exportControl(['export-control', 'report', '--config', h.configPath, '--store', h.storeUrl, '--json', '--from', String(Date.now() + 60_000)], { out: (s) => (out += s), err: (s) => (err += s), env: {} });
     assert.equal(code2, 0);
     assert.equal(JSON.parse(out).refusedForLackOfLicence.count, 0);
+    // The admin API gives the same record.
+    const api = await fetch(`${h.url}/admin/v1/export-control/report?licence=${licenceId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(api.status, 200);
+    const body = (await api.json()) as any;
+    assert.deepEqual(body.licences.map((x: any) => [x.licence.id, x.served.count]), [[licenceId, 2]]);
+    assert.equal(body.refusedForLackOfLicence.count, 2);
+    assert.equal((await fetch(`${h.url}/admin/v1/export-control/report?from=soon`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 400);
     err = '';
     assert.equal(await exportControl(['export-control', 'report', '--from', 'yesterday-ish'], { out: () => {}, err: (s) => (err += s), env: {} }), 2);
     assert.match(err, /--from: 'yesterday-ish' is not a date/);

@@ -47,6 +47,8 @@ import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts
 import { OverdueWatch, overdueMessage } from '../incidents/overdue.ts';
 import { ScreeningGate } from '../screening/gate.ts';
 import { ScreeningRepository } from '../screening/repository.ts';
+import { registerScreeningAdminRoutes } from '../screening/admin-routes.ts';
+import { registerExportControlAdminRoutes } from '../export-control/admin-routes.ts';
 import { compileModelMatcher } from '../policy/models.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { principalFromKey } from '../replay/principals.ts';
@@ -273,6 +275,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         } });
         registerDirectiveAdminRoutes(app, { access });
         registerIncidentAdminRoutes(app, { repo: incidents, regimes });
+        registerScreeningAdminRoutes(app, { repo: new ScreeningRepository(db, auditActor) });
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
@@ -288,6 +291,12 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerUsageAdminRoutes(app, { db, meter });
         if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
         registerOcsfAdminRoutes(app, { auditPath: audit?.path ?? null });
+        registerExportControlAdminRoutes(app, {
+          auditPath: audit?.path ?? null,
+          access: () => access.snapshot,
+          ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
+          principals: async () => (await identity.repository.list()).map(principalFromKey),
+        });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
