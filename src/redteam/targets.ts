@@ -42,7 +42,11 @@ export async function classifierTarget(section: unknown, tier: string, env: Node
       const { verdict } = await gate.checkInput(toConversationText(conv), tier);
       if (verdict.action === 'allow') return { outcome: 'served' };
       if (verdict.action === 'route') return { outcome: 'routed', detail: `${verdict.code} → ${verdict.model}` };
-      if (verdict.action === 'refuse') return verdict.status === 403 ? { outcome: 'refused', detail: verdict.code } : { outcome: 'error', detail: `${verdict.status} ${verdict.code}` };
+      if (verdict.action === 'refuse') {
+        // A supportive safe completion answers instead of the model: not served, whatever status the path uses.
+        if ((verdict as { safeCompletion?: string }).safeCompletion !== undefined) return { outcome: 'refused', detail: `${verdict.code} (safe completion)` };
+        return verdict.status === 403 ? { outcome: 'refused', detail: verdict.code } : { outcome: 'error', detail: `${verdict.status} ${verdict.code}` };
+      }
       return { outcome: 'error', detail: `unknown verdict ${JSON.stringify(verdict)}` };
     },
   };
@@ -113,14 +117,20 @@ function apiError(e: unknown): TargetResult {
 
 /**
  * End to end through the official SDK. Served: 200 with content and no content-filter stop. Refused: 403 (a gate
- * said no) or a content-filter stop (output moderation). Routed: 200 but the `x-gatehouse-served-model` header
+ * said no), a content-filter stop (output moderation) or a 200 marked `x-gatehouse-safe-completion`. Routed: 200 but the `x-gatehouse-served-model` header
  * names another model. Anything else (other 4xx, 5xx, timeouts, network) is an error.
  */
 export function gatewayTarget(o: GatewayTargetOptions): Target {
   const maxTokens = o.maxTokens ?? 64;
   const common = { apiKey: o.key, timeout: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 2 };
-  const routedOr = (servedModel: string | null): TargetResult =>
-    servedModel && servedModel !== o.model ? { outcome: 'routed', detail: servedModel } : { outcome: 'served' };
+  // A supportive safe completion is answered by the gateway with 200 and its own text, not by the model: the request
+  // was not served, and the header says so.
+  const judge200 = (h: Headers): TargetResult => {
+    const safe = h.get('x-gatehouse-safe-completion');
+    if (safe) return { outcome: 'refused', detail: `${safe} (safe completion)` };
+    const servedModel = h.get('x-gatehouse-served-model');
+    return servedModel && servedModel !== o.model ? { outcome: 'routed', detail: servedModel } : { outcome: 'served' };
+  };
   if (o.protocol === 'openai') {
     const client = new OpenAI({ ...common, baseURL: `${o.url.replace(/\/$/, '')}/v1` });
     return {
@@ -134,7 +144,7 @@ export function gatewayTarget(o: GatewayTargetOptions): Target {
           const choice = data.choices[0];
           if (choice?.finish_reason === 'content_filter') return { outcome: 'refused', detail: 'content_filter' };
           if (!choice?.message.content) return { outcome: 'error', detail: `200 without content (finish_reason ${choice?.finish_reason})` };
-          return routedOr(response.headers.get('x-gatehouse-served-model'));
+          return judge200(response.headers);
         } catch (e) {
           return apiError(e);
         }
@@ -153,7 +163,7 @@ export function gatewayTarget(o: GatewayTargetOptions): Target {
         if (data.stop_reason === 'refusal') return { outcome: 'refused', detail: 'refusal' };
         const text = data.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
         if (!text) return { outcome: 'error', detail: `200 without content (stop_reason ${data.stop_reason})` };
-        return routedOr(response.headers.get('x-gatehouse-served-model'));
+        return judge200(response.headers);
       } catch (e) {
         return apiError(e);
       }
