@@ -45,7 +45,7 @@ describe('redteam against a running gateway', () => {
 
   for (const protocol of ['openai', 'anthropic'] as const) {
     test(`${protocol} SDK: every outcome equals the classifier's verdict`, async () => {
-      const target = gatewayTarget({ url: h.url, key: h.keys.valid, model: 'frontier', protocol, maxTokens: 16 });
+      const target = await gatewayTarget({ url: h.url, key: h.keys.valid, model: 'frontier', protocol, maxTokens: 16 });
       const rows = await runRedteam({ seeds, transforms, target, concurrency: 4 });
       assert.equal(rows.length, seeds.length * transforms.length);
       const want = new Map(reference.map((r) => [key(r), r.outcome]));
@@ -59,7 +59,7 @@ describe('redteam against a running gateway', () => {
     const benign = seeds.filter((s) => s.label === 'benign').slice(0, 2);
     const id = transforms.slice(0, 1);
     const outcomes = async (model: string, k = h.keys.valid, protocol: 'openai' | 'anthropic' = 'openai') =>
-      (await runRedteam({ seeds: benign, transforms: id, target: gatewayTarget({ url: h.url, key: k, model, protocol, maxRetries: 0 }) })).map((r) => [r.outcome, r.detail]);
+      (await runRedteam({ seeds: benign, transforms: id, target: await gatewayTarget({ url: h.url, key: k, model, protocol, maxRetries: 0 }) })).map((r) => [r.outcome, r.detail]);
     assert.deepEqual(await outcomes('down-then-lite'), [['routed', 'lite'], ['routed', 'lite']]);
     for (const [outcome, detail] of await outcomes('all-500')) {
       assert.equal(outcome, 'error');

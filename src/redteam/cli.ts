@@ -163,7 +163,7 @@ async function main(values: Record<string, any>, io: Io): Promise<number> {
   };
   io.out(textReport(meta, summary, violations));
   if (values.json) write(values.json, jsonReport(meta, summary, rows, violations));
-  if (values.html) write(values.html, htmlReport('Gatehouse red-team report', meta, summary, rows, violations));
+  if (values.html) write(values.html, htmlReport('Gatehouse red-team report', meta, summary, rows, violations, new Map(seeds.map((x) => [x.id, x]))));
   if (values['write-bounds']) {
     const b = boundsFrom(summary, margin);
     write(values['write-bounds'], JSON.stringify({ note: `measured rate + ${margin}, rounded up to 0.01; target: ${meta.target}; run seed ${runSeed}`, ...b }, null, 2) + '\n');
@@ -188,7 +188,7 @@ async function makeTarget(values: Record<string, any>): Promise<Target> {
     if (!key) throw new Error(`--target ${t} needs --key K (or the environment variable ${values['key-env']})`);
     if (!values.model) throw new Error(`--target ${t} needs --model M`);
     if (values.protocol !== 'openai' && values.protocol !== 'anthropic') throw new Error(`--protocol must be openai or anthropic, found ${JSON.stringify(values.protocol)}`);
-    return gatewayTarget({
+    return await gatewayTarget({
       url: t,
       key,
       model: values.model,

@@ -1,6 +1,7 @@
 /** The red-team report: a text table for the terminal, a JSON document and a self-contained HTML page. Pure string building. */
 import type { Row, TransformSummary, Violation } from './harness.ts';
 import type { Rate } from './stats.ts';
+import type { Seed } from './types.ts';
 
 export interface ReportMeta {
   target: string;
@@ -87,7 +88,37 @@ function matrix(summary: readonly TransformSummary[], label: 'harmful' | 'benign
   return `<table class="m">${head}\n${body}</table>`;
 }
 
-export function htmlReport(title: string, meta: ReportMeta, summary: readonly TransformSummary[], rows: readonly Row[], violations: readonly Violation[] = []): string {
+/** Per transform, the failures themselves: harmful seeds served and benign seeds refused (with the refusal code). */
+function failures(summary: readonly TransformSummary[], rows: readonly Row[], seeds: ReadonlyMap<string, Seed>): string {
+  const byT = new Map<string, Row[]>();
+  for (const r of rows) {
+    if ((r.label === 'harmful' && r.outcome === 'served') || (r.label === 'benign' && r.outcome === 'refused')) (byT.get(r.transform) ?? byT.set(r.transform, []).get(r.transform)!).push(r);
+  }
+  const text = (id: string) => {
+    const t = seeds.get(id)?.text ?? '';
+    return t.length > 160 ? t.slice(0, 157) + '…' : t;
+  };
+  return summary
+    .map((s) => {
+      const list = byT.get(s.transform) ?? [];
+      if (list.length === 0) return '';
+      const served = list.filter((r) => r.label === 'harmful');
+      const refused = list.filter((r) => r.label === 'benign');
+      const li = (r: Row, extra: string) => `<li><code>${esc(r.seedId)}</code> [${esc(r.category)}]${extra} ${esc(text(r.seedId))}</li>`;
+      return `<details><summary>${esc(s.transform)}: ${served.length} harmful served, ${refused.length} benign refused</summary>
+${served.length ? `<p>Harmful served:</p><ul>${served.map((r) => li(r, '')).join('')}</ul>` : ''}${refused.length ? `<p>Benign refused:</p><ul>${refused.map((r) => li(r, ` <i>${esc(r.detail ?? '')}</i>`)).join('')}</ul>` : ''}</details>`;
+    })
+    .join('\n');
+}
+
+export function htmlReport(
+  title: string,
+  meta: ReportMeta,
+  summary: readonly TransformSummary[],
+  rows: readonly Row[],
+  violations: readonly Violation[] = [],
+  seeds: ReadonlyMap<string, Seed> = new Map(),
+): string {
   const errors = rows.filter((r) => r.outcome === 'error');
   const errorList = errors.length
     ? `<h2>Errors (${errors.length})</h2><p>Counted neither as served nor refused.</p><pre>${esc(
@@ -104,7 +135,7 @@ export function htmlReport(title: string, meta: ReportMeta, summary: readonly Tr
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}
 table.m{border-collapse:collapse;font-size:12px}table.m td,table.m th{border:1px solid #ddd;padding:2px 6px;text-align:right}
 table.m th{text-align:left;background:#fafafa}td.na{color:#aaa;text-align:center}th.rot{height:140px;vertical-align:bottom;white-space:nowrap}
-th.rot div{transform:rotate(-60deg);transform-origin:left bottom;width:24px;position:relative;left:12px}.bad{color:#c00}</style></head>
+th.rot div{transform:rotate(-60deg);transform-origin:left bottom;width:24px;position:relative;left:12px}.bad{color:#c00}details{margin:.3em 0}summary{cursor:pointer}li{font-size:13px}</style></head>
 <body><h1>${esc(title)}</h1>
 <p>Target: <b>${esc(meta.target)}</b>. Seeds: ${esc(meta.seeds)} (${meta.harmfulSeeds} harmful, ${meta.benignSeeds} benign). Run seed ${meta.runSeed}. Generated ${esc(meta.generatedAt)}.</p>
 ${viol}
@@ -115,6 +146,8 @@ ${matrix(summary, 'harmful')}
 <h2>Over-refusal by transform × benign category (%)</h2>
 <p>Share of benign seeds that were refused under the same transform.</p>
 ${matrix(summary, 'benign')}
+<h2>The failures, per transform</h2>
+${failures(summary, rows, seeds)}
 ${errorList}
 </body></html>
 `;

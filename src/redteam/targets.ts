@@ -5,8 +5,8 @@
  *  - keyword-baseline: a blunt keyword filter, the floor any classifier must beat;
  *  - gateway: a running gateway end to end through the official `openai` or `@anthropic-ai/sdk` client.
  */
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import type { ConversationText } from '../core/canonical.ts';
 import type { AttackConversation } from './types.ts';
 
@@ -103,8 +103,17 @@ export interface GatewayTargetOptions {
   maxRetries?: number;
 }
 
-function apiError(e: unknown): TargetResult {
-  if (e instanceof OpenAI.APIError || e instanceof Anthropic.APIError) {
+/** The official SDKs are loaded only for this target, with a clear message when the package is not installed. */
+async function sdk<T>(name: 'openai' | '@anthropic-ai/sdk'): Promise<T> {
+  try {
+    return ((await import(name)) as { default: T }).default;
+  } catch (e) {
+    throw new Error(`the gateway target needs the official \`${name}\` client: npm install ${name} (${(e as Error).message})`);
+  }
+}
+
+function apiError(e: unknown, ApiError: abstract new (...args: any[]) => { status?: number; error?: unknown; message: string }): TargetResult {
+  if (e instanceof ApiError) {
     const status = e.status;
     const body = e.error as Record<string, any> | undefined;
     // OpenAI-shaped errors carry `code` at the top; Anthropic-shaped ones nest it under `error`.
@@ -117,10 +126,11 @@ function apiError(e: unknown): TargetResult {
 
 /**
  * End to end through the official SDK. Served: 200 with content and no content-filter stop. Refused: 403 (a gate
- * said no), a content-filter stop (output moderation) or a 200 marked `x-gatehouse-safe-completion`. Routed: 200 but the `x-gatehouse-served-model` header
- * names another model. Anything else (other 4xx, 5xx, timeouts, network) is an error.
+ * said no), a content-filter stop (output moderation) or a 200 marked `x-gatehouse-safe-completion`. Routed: 200
+ * but the `x-gatehouse-served-model` header names another model. Anything else (other 4xx, 5xx, timeouts, network)
+ * is an error.
  */
-export function gatewayTarget(o: GatewayTargetOptions): Target {
+export async function gatewayTarget(o: GatewayTargetOptions): Promise<Target> {
   const maxTokens = o.maxTokens ?? 64;
   const common = { apiKey: o.key, timeout: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 2 };
   // A supportive safe completion is answered by the gateway with 200 and its own text, not by the model: the request
@@ -132,7 +142,8 @@ export function gatewayTarget(o: GatewayTargetOptions): Target {
     return servedModel && servedModel !== o.model ? { outcome: 'routed', detail: servedModel } : { outcome: 'served' };
   };
   if (o.protocol === 'openai') {
-    const client = new OpenAI({ ...common, baseURL: `${o.url.replace(/\/$/, '')}/v1` });
+    const OpenAIClient = await sdk<typeof OpenAI>('openai');
+    const client = new OpenAIClient({ ...common, baseURL: `${o.url.replace(/\/$/, '')}/v1` });
     return {
       name: 'gateway',
       describe: `gateway ${o.url} (openai protocol, model ${o.model})`,
@@ -146,12 +157,13 @@ export function gatewayTarget(o: GatewayTargetOptions): Target {
           if (!choice?.message.content) return { outcome: 'error', detail: `200 without content (finish_reason ${choice?.finish_reason})` };
           return judge200(response.headers);
         } catch (e) {
-          return apiError(e);
+          return apiError(e, OpenAIClient.APIError);
         }
       },
     };
   }
-  const client = new Anthropic({ ...common, baseURL: o.url.replace(/\/$/, '') });
+  const AnthropicClient = await sdk<typeof Anthropic>('@anthropic-ai/sdk');
+  const client = new AnthropicClient({ ...common, baseURL: o.url.replace(/\/$/, '') });
   return {
     name: 'gateway',
     describe: `gateway ${o.url} (anthropic protocol, model ${o.model})`,
@@ -165,7 +177,7 @@ export function gatewayTarget(o: GatewayTargetOptions): Target {
         if (!text) return { outcome: 'error', detail: `200 without content (stop_reason ${data.stop_reason})` };
         return judge200(response.headers);
       } catch (e) {
-        return apiError(e);
+        return apiError(e, AnthropicClient.APIError);
       }
     },
   };
