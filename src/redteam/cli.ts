@@ -24,7 +24,7 @@ targets:
   --target keyword-baseline    a blunt keyword filter, for comparison
   --target http://HOST:PORT    a running gateway end to end through the official SDK:
                                --key K (or --key-env VAR, default GATEHOUSE_KEY) --model M --protocol openai|anthropic
-                               [--max-tokens 64] [--timeout-ms 60000]
+                               [--max-tokens 64] [--timeout-ms 60000] [--stream]
 
 seeds and transforms:
   --seeds FILE.jsonl           {text, label: harmful|benign, category?, id?} per line; repeatable (default: the shipped set)
@@ -77,6 +77,7 @@ export async function run(argv: string[], io: Io = PROCESS_IO): Promise<number> 
         protocol: { type: 'string', default: 'openai' },
         'max-tokens': { type: 'string' },
         'timeout-ms': { type: 'string' },
+        stream: { type: 'boolean', default: false },
         seeds: { type: 'string', multiple: true },
         'per-category': { type: 'string' },
         transforms: { type: 'string', multiple: true },
@@ -195,6 +196,7 @@ async function makeTarget(values: Record<string, any>): Promise<Target> {
       protocol: values.protocol,
       maxTokens: int(values['max-tokens'], 'max-tokens', 64, 1),
       timeoutMs: int(values['timeout-ms'], 'timeout-ms', 60_000, 1),
+      stream: values.stream === true,
     });
   }
   throw new Error(`--target must be classifier, keyword-baseline or an http(s) URL, found ${JSON.stringify(t)}`);

@@ -101,6 +101,8 @@ export interface GatewayTargetOptions {
   maxTokens?: number;
   timeoutMs?: number;
   maxRetries?: number;
+  /** Use the streaming API (output moderation then cuts the stream instead of withholding the reply). */
+  stream?: boolean;
 }
 
 /** The official SDKs are loaded only for this target, with a clear message when the package is not installed. */
@@ -146,16 +148,31 @@ export async function gatewayTarget(o: GatewayTargetOptions): Promise<Target> {
     const client = new OpenAIClient({ ...common, baseURL: `${o.url.replace(/\/$/, '')}/v1` });
     return {
       name: 'gateway',
-      describe: `gateway ${o.url} (openai protocol, model ${o.model})`,
+      describe: `gateway ${o.url} (openai protocol${o.stream ? ', streaming' : ''}, model ${o.model})`,
       async evaluate(conv) {
         const messages: OpenAI.Chat.ChatCompletionMessageParam[] = conv.system ? [{ role: 'system', content: conv.system }] : [];
         for (const m of conv.messages) messages.push({ role: m.role, content: m.content });
         try {
-          const { data, response } = await client.chat.completions.create({ model: o.model, max_tokens: maxTokens, messages }).withResponse();
-          const choice = data.choices[0];
-          if (choice?.finish_reason === 'content_filter') return { outcome: 'refused', detail: 'content_filter' };
-          if (!choice?.message.content) return { outcome: 'error', detail: `200 without content (finish_reason ${choice?.finish_reason})` };
-          return judge200(response.headers);
+          let text: string;
+          let finish: string | null | undefined;
+          let headers: Headers;
+          if (o.stream) {
+            const { data, response } = await client.chat.completions.create({ model: o.model, max_tokens: maxTokens, messages, stream: true }).withResponse();
+            headers = response.headers;
+            text = '';
+            for await (const c of data) {
+              text += c.choices[0]?.delta?.content ?? '';
+              finish = c.choices[0]?.finish_reason ?? finish;
+            }
+          } else {
+            const { data, response } = await client.chat.completions.create({ model: o.model, max_tokens: maxTokens, messages }).withResponse();
+            headers = response.headers;
+            text = data.choices[0]?.message.content ?? '';
+            finish = data.choices[0]?.finish_reason;
+          }
+          if (finish === 'content_filter') return { outcome: 'refused', detail: 'content_filter' };
+          if (!text) return { outcome: 'error', detail: `200 without content (finish_reason ${finish})` };
+          return judge200(headers);
         } catch (e) {
           return apiError(e, OpenAIClient.APIError);
         }
@@ -166,16 +183,29 @@ export async function gatewayTarget(o: GatewayTargetOptions): Promise<Target> {
   const client = new AnthropicClient({ ...common, baseURL: o.url.replace(/\/$/, '') });
   return {
     name: 'gateway',
-    describe: `gateway ${o.url} (anthropic protocol, model ${o.model})`,
+    describe: `gateway ${o.url} (anthropic protocol${o.stream ? ', streaming' : ''}, model ${o.model})`,
     async evaluate(conv) {
       try {
-        const { data, response } = await client.messages
-          .create({ model: o.model, max_tokens: maxTokens, ...(conv.system ? { system: conv.system } : {}), messages: conv.messages.map((m) => ({ role: m.role, content: m.content })) })
-          .withResponse();
-        if (data.stop_reason === 'refusal') return { outcome: 'refused', detail: 'refusal' };
-        const text = data.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
-        if (!text) return { outcome: 'error', detail: `200 without content (stop_reason ${data.stop_reason})` };
-        return judge200(response.headers);
+        const body = { model: o.model, max_tokens: maxTokens, ...(conv.system ? { system: conv.system } : {}), messages: conv.messages.map((m) => ({ role: m.role, content: m.content })) };
+        let text = '';
+        let stop: string | null | undefined;
+        let headers: Headers;
+        if (o.stream) {
+          const { data, response } = await client.messages.create({ ...body, stream: true }).withResponse();
+          headers = response.headers;
+          for await (const ev of data) {
+            if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+            else if (ev.type === 'message_delta') stop = ev.delta.stop_reason ?? stop;
+          }
+        } else {
+          const { data, response } = await client.messages.create(body).withResponse();
+          headers = response.headers;
+          text = data.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+          stop = data.stop_reason;
+        }
+        if (stop === 'refusal') return { outcome: 'refused', detail: 'refusal' };
+        if (!text) return { outcome: 'error', detail: `200 without content (stop_reason ${stop})` };
+        return judge200(headers);
       } catch (e) {
         return apiError(e, AnthropicClient.APIError);
       }
