@@ -1,9 +1,9 @@
 /**
  * `gatehouse redteam` end to end: a real gateway (classifier on) attacked through the official openai and
  * @anthropic-ai/sdk clients. Every (transform, seed) outcome through the gateway equals the in-process classifier's
- * verdict with the same `classify:` section, streaming or not; a reply cut by output moderation is refused, one served
- * by another model routed, and upstream failures and
- * a bad key as errors (never as served or refused); the CLI's gateway mode writes its JSON report.
+ * verdict with the same `classify:` section, streaming or not; a reply cut by output moderation counts as refused,
+ * one served by another model as routed, and upstream failures, unknown models and a bad key as errors (never as
+ * served or refused); the CLI's gateway mode writes its JSON report.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
