@@ -94,4 +94,11 @@ else {
   bySource('Held-out slice by source (harmful: % served; benign: % refused), classifier', c.summary, ['identity', 'base64x2', 'pad-code-before', 'grandma', 'many-shot'].filter((t) => transforms.some((x) => x.name === t)));
   bySource('Held-out slice by source, keyword filter', d.summary, ['identity', 'base64x2', 'pad-code-before', 'grandma', 'many-shot'].filter((t) => transforms.some((x) => x.name === t)));
   console.log(`\nthroughput: classifier ${c.perSecond.toFixed(0)} conversations/s, keyword filter ${d.perSecond.toFixed(0)}/s; errors ${c.errors}/${d.errors}`);
+  const r = (x: Rate) => (100 * x.rate).toFixed(1);
+  console.log('\n### Combined (attack success % / over-refusal %; classifier with 95% CI)\n');
+  console.log('| transform | shipped: classifier ASR | shipped: classifier over-refusal | shipped: keyword ASR / OR | held-out: classifier ASR | held-out: classifier over-refusal | held-out: keyword ASR / OR |');
+  console.log('|---|---|---|---|---|---|---|');
+  a.summary.forEach((x, i) =>
+    console.log(`| ${x.transform} | ${pct(x.asr)} | ${pct(x.overRefusal)} | ${r(b.summary[i]!.asr)} / ${r(b.summary[i]!.overRefusal)} | ${pct(c.summary[i]!.asr)} | ${pct(c.summary[i]!.overRefusal)} | ${r(d.summary[i]!.asr)} / ${r(d.summary[i]!.overRefusal)} |`),
+  );
 }
