@@ -2,11 +2,11 @@
  * `gatehouse redteam` — run the attack transforms on harmful and benign seeds against a target and report attack
  * success and over-refusal per transform × category with 95% Wilson intervals. See README.md in this folder.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.ts';
-import { boundsFrom, checkBounds, parseBounds, runRedteam, summarise } from './harness.ts';
+import { boundsFrom, checkBounds, generate, parseBounds, runRedteam, summarise } from './harness.ts';
 import { loadTransforms, selectTransforms } from './registry.ts';
 import { htmlReport, jsonReport, textReport, type ReportMeta } from './report.ts';
 import { loadSeedFiles, samplePerCategory, SHIPPED_SEEDS } from './seeds.ts';
@@ -32,6 +32,8 @@ seeds and transforms:
   --transforms DIR             also load the transforms in DIR (.js/.mjs/.ts modules exporting \`transform\`); repeatable
   --only a,b,c                 run only these transforms
   --list                       list the transforms and exit
+  --emit FILE.jsonl            write the attack conversations ({transform, seedId, label, category, system?, messages})
+                               instead of sending them, and exit — to inspect them or feed another evaluator
   --run-seed N                 seed of the transforms' random choices (default 1)
   --concurrency N              requests in flight (default 8)
 
@@ -83,6 +85,7 @@ export async function run(argv: string[], io: Io = PROCESS_IO): Promise<number> 
         transforms: { type: 'string', multiple: true },
         only: { type: 'string' },
         list: { type: 'boolean', default: false },
+        emit: { type: 'string' },
         'run-seed': { type: 'string' },
         concurrency: { type: 'string' },
         json: { type: 'string' },
@@ -125,10 +128,30 @@ async function main(values: Record<string, any>, io: Io): Promise<number> {
 
   const seedFiles: string[] = values.seeds ?? SHIPPED_SEEDS;
   const loaded = loadSeedFiles(seedFiles);
-  for (const e of loaded.errors) io.err(`${e.file}:${e.line}: ${e.message} (line skipped)\n`);
+  // A file in the wrong format would print one line per record: the first few say enough.
+  for (const e of loaded.errors.slice(0, 20)) io.err(`${e.file}:${e.line}: ${e.message} (line skipped)\n`);
+  if (loaded.errors.length > 20) io.err(`… and ${loaded.errors.length - 20} more bad lines (skipped)\n`);
   let seeds = loaded.seeds;
   if (values['per-category'] !== undefined) seeds = samplePerCategory(seeds, int(values['per-category'], 'per-category', 1, 1));
   if (seeds.length === 0) throw new Error(`no usable seeds in ${seedFiles.join(', ')}`);
+  if (values.emit) {
+    mkdirSync(dirname(values.emit), { recursive: true });
+    const fd = openSync(values.emit, 'w');
+    let n = 0;
+    let bad = 0;
+    try {
+      for (const g of generate(seeds, transforms, runSeed)) {
+        const base = { transform: g.transform, seedId: g.seed.id, label: g.seed.label, category: g.seed.category };
+        writeSync(fd, JSON.stringify(g.conv ? { ...base, ...g.conv } : { ...base, error: g.error }) + '\n');
+        n++;
+        if (g.error) bad++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    io.err(`wrote ${n} conversations to ${values.emit}${bad ? ` (${bad} transform errors)` : ''}\n`);
+    return 0;
+  }
   const bounds = values.bounds ? parseBounds(readFileSync(values.bounds, 'utf8'), values.bounds) : null;
 
   const target = await makeTarget(values);

@@ -41,11 +41,37 @@ export function checkConversation(c: unknown): string | null {
   return null;
 }
 
+function contexts(seeds: readonly Seed[]): Record<SeedLabel, TransformContext> {
+  const pools: Record<SeedLabel, Seed[]> = { harmful: [], benign: [] };
+  for (const s of seeds) pools[s.label].push(s);
+  return { harmful: { pool: pools.harmful }, benign: { pool: pools.benign } };
+}
+
+/** One transform on one seed: the conversation, or why there is none (the plugin threw or returned a bad shape). */
+function attack(t: Transform, s: Seed, runSeed: number, ctx: TransformContext): { conv: AttackConversation } | { error: string } {
+  let conv: AttackConversation;
+  try {
+    conv = t.apply(s, rngFor(runSeed, t.name, s.id), ctx);
+  } catch (e) {
+    return { error: `transform ${t.name} threw: ${(e as Error).message}` };
+  }
+  const bad = checkConversation(conv);
+  return bad ? { error: bad } : { conv };
+}
+
+/** The conversations a run would send, without sending them (`gatehouse redteam --emit`), in run order. */
+export function* generate(seeds: readonly Seed[], transforms: readonly Transform[], runSeed = 1): Generator<{ transform: string; seed: Seed; conv?: AttackConversation; error?: string }> {
+  const ctxs = contexts(seeds);
+  for (const t of transforms)
+    for (const s of seeds) {
+      const a = attack(t, s, runSeed, ctxs[s.label]);
+      yield 'conv' in a ? { transform: t.name, seed: s, conv: a.conv } : { transform: t.name, seed: s, error: a.error };
+    }
+}
+
 export async function runRedteam(o: RunOptions): Promise<Row[]> {
   const runSeed = o.runSeed ?? 1;
-  const pools: Record<SeedLabel, Seed[]> = { harmful: [], benign: [] };
-  for (const s of o.seeds) pools[s.label].push(s);
-  const ctxs: Record<SeedLabel, TransformContext> = { harmful: { pool: pools.harmful }, benign: { pool: pools.benign } };
+  const ctxs = contexts(o.seeds);
   const total = o.transforms.length * o.seeds.length;
   const rows: Row[] = new Array(total);
   let next = 0;
@@ -54,24 +80,16 @@ export async function runRedteam(o: RunOptions): Promise<Row[]> {
     const t = o.transforms[Math.floor(i / o.seeds.length)]!;
     const s = o.seeds[i % o.seeds.length]!;
     let r: TargetResult;
-    let conv: AttackConversation | undefined;
-    try {
-      conv = t.apply(s, rngFor(runSeed, t.name, s.id), ctxs[s.label]);
-    } catch (e) {
-      r = { outcome: 'error', detail: `transform ${t.name} threw: ${(e as Error).message}` };
-    }
-    if (conv) {
-      const bad = checkConversation(conv);
-      if (bad) r = { outcome: 'error', detail: bad };
-      else {
-        try {
-          r = await o.target.evaluate(conv);
-        } catch (e) {
-          r = { outcome: 'error', detail: `target threw: ${(e as Error).message}` };
-        }
+    const a = attack(t, s, runSeed, ctxs[s.label]);
+    if ('error' in a) r = { outcome: 'error', detail: a.error };
+    else {
+      try {
+        r = await o.target.evaluate(a.conv);
+      } catch (e) {
+        r = { outcome: 'error', detail: `target threw: ${(e as Error).message}` };
       }
     }
-    rows[i] = { transform: t.name, seedId: s.id, label: s.label, category: s.category, outcome: r!.outcome, ...(r!.detail ? { detail: r!.detail } : {}) };
+    rows[i] = { transform: t.name, seedId: s.id, label: s.label, category: s.category, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) };
     done++;
     o.onProgress?.(done, total);
   };
