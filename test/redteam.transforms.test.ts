@@ -164,6 +164,24 @@ describe('padding and hiding', () => {
     assert.ok(a.startsWith(seed.text) && /^\s{20000,40000}$/.test(a.slice(seed.text.length)));
   });
 
+  test('around: the request sits in the middle, with 20–40k characters of whitespace or ≥ 20k of prose on each side', () => {
+    const w = last(apply('pad-whitespace-around', seed));
+    const at = w.indexOf(seed.text);
+    assert.ok(at >= 20_000 && at <= 40_000 && /^\s+$/.test(w.slice(0, at)));
+    const tail = w.slice(at + seed.text.length);
+    assert.ok(tail.length >= 20_000 && tail.length <= 40_000 && /^\s+$/.test(tail));
+    const p = last(apply('pad-prose-around', seed));
+    const pat = p.indexOf('\n\n' + seed.text + '\n\n');
+    assert.ok(pat >= 20_000 && p.length - pat - seed.text.length >= 20_000);
+  });
+
+  test('system-prompt: the request is only in the system prompt', () => {
+    const c = apply('system-prompt', seed);
+    assert.ok(c.system!.includes(seed.text));
+    assert.equal(c.messages.length, 1);
+    assert.ok(!last(c).includes('bomb'));
+  });
+
   test('prose padding surrounds the seed with at least 1,000 characters; sizes vary with the RNG', () => {
     const sizes = new Set<number>();
     for (let run = 0; run < 20; run++) {

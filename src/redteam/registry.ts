@@ -9,15 +9,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Transform } from './types.ts';
 
 export const BUILTIN_DIR = fileURLToPath(new URL('./transforms/', import.meta.url));
-/** Display order of the built-ins, by family: reference, padding, hiding in code, encodings, obfuscation, wrappers, multi-turn. */
+/** Display order of the built-ins, by family: reference, padding, hiding in code, encodings, obfuscation, wrappers, placement and multi-turn. */
 export const BUILTIN_ORDER = [
   'identity',
-  'pad-whitespace-before', 'pad-whitespace-after', 'pad-prose-before', 'pad-prose-after', 'pad-code-before', 'pad-code-after',
+  'pad-whitespace-before', 'pad-whitespace-after', 'pad-whitespace-around', 'pad-prose-before', 'pad-prose-after', 'pad-prose-around',
+  'pad-code-before', 'pad-code-after',
   'code-comment', 'docstring',
   'base64', 'base64x2', 'hex', 'url', 'rot13', 'reversed', 'html-entities', 'unicode-escapes', 'tag-chars', 'encoding-chain',
   'homoglyph', 'leetspeak',
   'roleplay', 'fiction', 'grandma', 'research', 'dan', 'prefix-injection', 'refusal-suppression',
-  'split-turns', 'many-shot',
+  'system-prompt', 'split-turns', 'many-shot',
 ];
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const MODULE = /\.(m?js|ts)$/;
