@@ -14,6 +14,7 @@ import { loadSeedFile, loadSeedFiles, parseSeeds, samplePerCategory, SHIPPED_SEE
 import { rate, wilson } from '../src/redteam/stats.ts';
 import { keywordBaselineTarget, type Target } from '../src/redteam/targets.ts';
 import type { Seed, Transform } from '../src/redteam/types.ts';
+import { standardConfig, writeConfig } from './support/config.ts';
 
 const close = (a: number, b: number, eps = 5e-4) => assert.ok(Math.abs(a - b) < eps, `${a} ≉ ${b}`);
 
@@ -239,6 +240,24 @@ describe('CLI', () => {
     assert.equal((err.match(/label" must be "harmful" or "benign"/g) ?? []).length, 20);
     assert.match(err, /… and 10 more bad lines \(skipped\)\nwrote 6 conversations to /);
     assert.equal(c.out.join(''), '', 'nothing was sent, so there is no report');
+  });
+
+  test('--config: the classifier target uses that file\'s classify section; a bad file is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-config-'));
+    const base = standardConfig({ simUrl: 'http://127.0.0.1:1', storeUrl: 'sqlite::memory:' });
+    const off = writeConfig(dir, { ...base, classify: { enabled: false } }, 'off.yaml');
+    const on = writeConfig(dir, { ...base, classify: { model: 'default' } }, 'on.yaml');
+    const asr = async (file: string) => {
+      const c = capture();
+      assert.equal(await run(['redteam', '--config', file, '--only', 'identity', '--json', join(dir, 'r.json'), '--quiet'], c.io), 0, c.err.join(''));
+      return JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).summary[0].asr.k as number;
+    };
+    assert.equal(await asr(off), 60, 'classification off: every harmful seed is served');
+    assert.ok((await asr(on)) < 60, 'the default rules refuse some');
+    writeFileSync(join(dir, 'bad.yaml'), 'classify:\n  tiers: 7\n');
+    const c = capture();
+    assert.equal(await run(['redteam', '--config', join(dir, 'bad.yaml'), '--quiet'], c.io), 2);
+    assert.match(c.err.join(''), /bad\.yaml:\d+:\d+: /);
   });
 
   test('bad arguments: exit 2 with a clear message', async () => {

@@ -71,8 +71,10 @@ describe('registry', () => {
     writeFileSync(join(dir, 'shout.mjs'), "export const transform = { name: 'shout', description: 'upper case', apply: (s) => ({ messages: [{ role: 'user', content: s.text.toUpperCase() }] }) };\n");
     writeFileSync(join(dir, 'pair.mjs'), "export default [{ name: 'p-one', description: 'one', apply: (s) => ({ messages: [{ role: 'user', content: s.text }] }) }, { name: 'p-two', description: 'two', apply: (s) => ({ messages: [{ role: 'user', content: s.text }] }) }];\n");
     writeFileSync(join(dir, 'notes.txt'), 'not a module');
+    writeFileSync(join(dir, 'typed.ts'), "import type { Transform } from '" + new URL('../src/redteam/types.ts', import.meta.url).pathname + "';\nexport const transform: Transform = { name: 'typed', description: 'a TypeScript plugin', apply: (s) => ({ messages: [{ role: 'user', content: s.text + '!' }] }) };\n");
     const extra = await loadTransforms([dir]);
-    assert.deepEqual(extra.slice(-3).map((t) => t.name), ['p-one', 'p-two', 'shout']);
+    assert.deepEqual(extra.slice(-4).map((t) => t.name), ['p-one', 'p-two', 'shout', 'typed']);
+    assert.equal(selectTransforms(extra, ['typed'])[0]!.apply(SEEDS[3]!, mulberry32(1), { pool: [] }).messages[0]!.content, 'hi!');
     assert.equal(selectTransforms(extra, ['shout'])[0]!.apply(SEEDS[3]!, mulberry32(1), { pool: [] }).messages[0]!.content, 'HI');
     assert.throws(() => selectTransforms(extra, ['nope']), /unknown transform nope; known: identity,/);
 
