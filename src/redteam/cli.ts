@@ -192,11 +192,12 @@ async function main(values: Record<string, any>, io: Io): Promise<number> {
     const b = boundsFrom(summary, margin);
     write(values['write-bounds'], JSON.stringify({ note: `measured rate + ${margin}, rounded up to 0.01; target: ${meta.target}; run seed ${runSeed}`, ...b }, null, 2) + '\n');
   }
-  const errors = rows.filter((r) => r.outcome === 'error').length;
-  if (errors === rows.length) {
+  const errors = rows.filter((r) => r.outcome === 'error');
+  if (errors.length === rows.length) {
     io.err(`gatehouse redteam: every conversation ended in an error (first: ${rows[0]?.detail ?? 'none'})\n`);
     return 1;
   }
+  if (errors.length > 0) io.err(`gatehouse redteam: ${errors.length} of ${rows.length} conversations ended in an error, counted apart (first: ${errors[0]!.transform} ${errors[0]!.seedId}: ${errors[0]!.detail})\n`);
   return violations.length ? 1 : 0;
 }
 
