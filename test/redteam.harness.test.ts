@@ -148,6 +148,31 @@ describe('harness', () => {
     assert.equal(rows.find((r) => r.seedId === 'h3' && r.transform === 'identity')!.detail, 'keyword bomb');
   });
 
+  test('concurrency: at most N conversations in flight, and rows come back in run order whatever finishes first', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    let calls = 0;
+    const slow: Target = {
+      name: 'slow',
+      describe: 'answers after a varying delay',
+      evaluate: async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        // Later calls finish sooner, so completion order differs from run order.
+        await new Promise((r) => setTimeout(r, 12 - (calls++ % 12)));
+        inFlight--;
+        return { outcome: 'served' };
+      },
+    };
+    const many: Seed[] = Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, text: `t${i}`, label: 'benign', category: 'c' }));
+    const rows = await runRedteam({ seeds: many, transforms: [ID], target: slow, concurrency: 4 });
+    assert.equal(peak, 4);
+    assert.deepEqual(rows.map((r) => r.seedId), many.map((s) => s.id));
+    peak = 0;
+    await runRedteam({ seeds: many.slice(0, 3), transforms: [ID], target: slow, concurrency: 50 });
+    assert.equal(peak, 3, 'never more workers than conversations');
+  });
+
   test('a throwing or malformed plugin and a throwing target become error rows, never a crash', async () => {
     const throws: Transform = { name: 'throws', description: 'x', apply: () => { throw new Error('boom'); } };
     const empty: Transform = { name: 'empty', description: 'x', apply: () => ({ messages: [] }) };
