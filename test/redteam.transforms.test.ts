@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { payloadOf } from '../src/redteam/encoding-transform.ts';
 import { decode, decodeChain, encode, encodeChain, ENCODINGS } from '../src/redteam/encodings.ts';
-import { checkConversation } from '../src/redteam/harness.ts';
+import { checkConversation, generate } from '../src/redteam/harness.ts';
 import { BUILTIN_ORDER, loadTransforms, loadTransformsFrom, selectTransforms } from '../src/redteam/registry.ts';
 import { mulberry32, rngFor } from '../src/redteam/rng.ts';
 import { HOMOGLYPHS } from '../src/redteam/transforms/homoglyph.ts';
@@ -51,6 +51,14 @@ describe('registry', () => {
         assert.equal(checkConversation(a), null, `${t.name} on ${s.id}`);
         assert.deepEqual(apply(t.name, s), a, `${t.name} on ${s.id} is deterministic`);
       }
+  });
+
+  test('a whole run is reproducible for its run seed, and another run seed draws other random choices', () => {
+    const dump = (runSeed: number) => JSON.stringify([...generate(SEEDS, all, runSeed)]);
+    assert.equal(dump(1), dump(1));
+    assert.notEqual(dump(1), dump(2));
+    const chains = (runSeed: number) => [...generate(SEEDS, selectTransforms(all, ['encoding-chain']), runSeed)].map((g) => payloadOf(g.conv!).chain.join('>'));
+    assert.notDeepEqual(chains(1), chains(2));
   });
 
   test('the RNG stream differs by run seed, transform and seed id, and is reproducible', () => {
