@@ -92,7 +92,9 @@ export const DEFAULT_TIERS: Record<string, TierRules> = {
   },
 };
 
-export const HARM_MASS_DEFAULT = 0.3;
+// Chosen on the dev split (BENCHMARKS.md): everyday refusals under 0.5 %, sensitive-but-benign ~3 %.
+export const HARM_MASS_DEFAULT = 0.4;
+export const HARM_MASS_MIN_TOP_DEFAULT = 0.2;
 
 export const streamSchema = z
   .object({
@@ -144,6 +146,8 @@ export const configSchema = z
      * even under its own threshold (decide.ts). 1.01 turns it off.
      */
     harmMassThreshold: z.number().min(0).max(1.01).default(HARM_MASS_DEFAULT),
+    /** ... provided the top harm label itself scores at least this. */
+    harmMassMinTop: z.number().min(0).max(1).default(HARM_MASS_MIN_TOP_DEFAULT),
     stream: streamSchema.default({ enabled: true, holdBackChars: 256, windowChars: 2_000 }),
     /** Stronger stages for uncertain cases, run in order (see cascade.ts). Empty = embedded model only. */
     cascade: z.array(stageSchema).default([]),

@@ -24,16 +24,18 @@ function failModeOf(rule: Rule): 'open' | 'closed' {
 }
 
 export function decideAction(scores: Partial<Record<Label, number>>, tier: string, config: ClassifyConfig): Verdict {
-  return decideWithRules(scores, rulesFor(tier, config), config.harmMassThreshold);
+  return decideWithRules(scores, rulesFor(tier, config), config.harmMassThreshold, config.harmMassMinTop);
 }
 
 /**
  * `harmMassThreshold`: the harm categories split one harmful request's probability between them ("kidnap and torture
  * my therapist" is part violent crime, part harassment), so each may stay under its own threshold. When the summed
  * score of the harm labels this tier acts on reaches the threshold, the highest-scoring of them triggers its own
- * action. Omit (or 1+) to judge each label alone.
+ * action, provided that label itself scores at least `harmMassMinTop` (an uncertain model spreads probability over all
+ * seventeen labels, and the thirteen harm labels would otherwise add up on gibberish). Omit (or 1+) to judge each
+ * label alone.
  */
-export function decideWithRules(scores: Partial<Record<Label, number>>, rules: TierRules, harmMassThreshold?: number): Verdict {
+export function decideWithRules(scores: Partial<Record<Label, number>>, rules: TierRules, harmMassThreshold?: number, harmMassMinTop = 0): Verdict {
   let best: { sev: number; margin: number; label: string; rule: Rule } | null = null;
   const reasons: string[] = [];
   if (harmMassThreshold !== undefined && harmMassThreshold <= 1) {
@@ -46,7 +48,7 @@ export function decideWithRules(scores: Partial<Record<Label, number>>, rules: T
       mass += s;
       if (top === null || s > (scores[top] as number)) top = label;
     }
-    if (top !== null && mass >= harmMassThreshold) {
+    if (top !== null && mass >= harmMassThreshold && (scores[top] as number) >= harmMassMinTop) {
       const rule = rules[top]!;
       const kind = rule.action.split(':')[0] as 'route' | 'complete' | 'require' | 'refuse';
       reasons.push(`harm mass ${mass.toFixed(3)} >= ${harmMassThreshold} (top ${top} ${(scores[top] as number).toFixed(3)}) → ${rule.action}`);
