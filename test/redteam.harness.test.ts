@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -289,6 +290,13 @@ describe('CLI', () => {
     const c = capture();
     assert.equal(await run(['redteam', '--target', 'ftp://x'], c.io), 2);
     assert.equal(await run(['redteam', '--target', 'http://127.0.0.1:1', '--model', 'm', '--key-env', 'RT_NO_SUCH_VAR'], c.io), 2);
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    assert.equal(await run(['redteam', '--target', `http://127.0.0.1:${port}`, '--model', 'm', '--key', 'k', '--only', 'identity'], c.io), 2);
     assert.equal(await run(['redteam', '--only', 'nope'], c.io), 2);
     assert.equal(await run(['redteam', '--concurrency', '0'], c.io), 2);
     assert.equal(await run(['redteam', '--bogus'], c.io), 2);
@@ -297,6 +305,7 @@ describe('CLI', () => {
     assert.match(text, /--target must be classifier, keyword-baseline or an http\(s\) URL/);
     assert.match(text, /needs --key K \(or the environment variable RT_NO_SUCH_VAR\)/);
     assert.match(text, /unknown transform nope/);
+    assert.match(text, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
     assert.match(text, /--concurrency must be an integer >= 1/);
     assert.match(text, /Unknown option '--bogus'/);
     assert.match(text, /\/nonexistent\.jsonl:0: cannot be read \(ENOENT\)/);

@@ -127,12 +127,27 @@ function apiError(e: unknown, ApiError: abstract new (...args: any[]) => { statu
 }
 
 /**
+ * Fails fast when nothing answers at `url` (otherwise every conversation would time out and retry in turn). Any HTTP
+ * answer will do — the target may be another OpenAI- or Anthropic-compatible server without `/healthz`.
+ */
+async function reachable(url: string): Promise<void> {
+  try {
+    const r = await fetch(`${url.replace(/\/$/, '')}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    await r.body?.cancel();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+}
+
+/**
  * End to end through the official SDK. Served: 200 with content and no content-filter stop. Refused: 403 (a gate
  * said no), a content-filter stop (output moderation) or a 200 marked `x-gatehouse-safe-completion`. Routed: 200
  * but the `x-gatehouse-served-model` header names another model. Anything else (other 4xx, 5xx, timeouts, network)
  * is an error.
  */
 export async function gatewayTarget(o: GatewayTargetOptions): Promise<Target> {
+  await reachable(o.url);
   const maxTokens = o.maxTokens ?? 64;
   const common = { apiKey: o.key, timeout: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 2 };
   // A supportive safe completion is answered by the gateway with 200 and its own text, not by the model: the request
