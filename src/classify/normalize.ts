@@ -43,7 +43,10 @@ export function foldHomoglyphs(text: string): string {
 }
 
 /** Fold leetspeak inside words that mix letters with digit/symbol substitutes ("h4ck", "p@ssw0rd"); numbers stay. */
+const LEET_HINT = /[A-Za-z][013457@$!|]|[013457@$!|][A-Za-z]/;
+
 export function foldLeet(text: string): string {
+  if (!LEET_HINT.test(text)) return text; // no word mixes letters with substitutes: nothing to fold (the common case)
   return text.replace(WORD, (w) => {
     const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
     if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
@@ -78,6 +81,18 @@ function printableRatio(s: string): number {
     if ((c >= 32 && c < 127) || c === 10 || c === 13 || c === 9 || c >= 160) ok++;
   }
   return ok / s.length;
+}
+
+/** Is there a run of 16+ base64 characters? A linear scan, far cheaper than the run regex on ordinary prose. */
+function hasLongRun(s: string): boolean {
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 45 || c === 95) {
+      if (++run >= 16) return true;
+    } else run = 0;
+  }
+  return false;
 }
 
 /** A decoded layer that is itself an encoding (base64 of base64, hex of base64, …): worth peeling further. */
@@ -187,7 +202,7 @@ export function decodeSegments(text: string): DecodedSegment[] {
     for (let i = 1; i < m[0].length; i += 2) d += String.fromCharCode(m[0].charCodeAt(i) - 0xdc00);
     if (d.trim().length > 0) out.push({ kind: 'tags', text: d, start: m.index, end: m.index + m[0].length });
   }
-  for (const m of text.matchAll(BASE64_RUN)) {
+  for (const m of hasLongRun(text) ? text.matchAll(BASE64_RUN) : []) {
     if (out.length >= MAX_DECODED) break;
     const run = m[0];
     // Pure hex or pure alphabetic runs are not base64 worth decoding (identifiers, hashes).
