@@ -62,6 +62,16 @@ for (const l of HARM_LABELS) {
   const hitFn = l === 'specialized-advice' ? (s: Scores) => s[l] >= 0.5 : acted;
   lines.push(row(l + (l === 'specialized-advice' ? ' (scored, served by default: figure = score ≥ 0.5)' : ''), rows, hitFn, (e) => KEYWORDS.test(e.text), ` ${pct(top, rows.length)} |`));
 }
+lines.push('', '| harm category (hand-written templates and seeds; phrasing shared with train, so optimistic) | n | caught by classifier [95% CI] | caught by keyword filter | top label = category |', '|---|---|---|---|---|');
+for (const l of HARM_LABELS) {
+  const rows = all.filter((e) => e.topic === l && (e.source === 'template' || e.source === 'seed'));
+  if (rows.length < 5 || l === 'specialized-advice') continue;
+  const top = rows.filter((e) => {
+    const s = score(e);
+    return HARM_LABELS.every((m) => s[m] <= s[l]);
+  }).length;
+  lines.push(row(l, rows, acted, (e) => KEYWORDS.test(e.text), ` ${pct(top, rows.length)} |`));
+}
 const harmfulSynthetic = all.filter((e) => e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('all harm categories, hand-written boundary templates/seeds', harmfulSynthetic, acted, (e) => KEYWORDS.test(e.text), ' |'));
 const obf = all.filter((e) => e.source === 'obfuscated' && e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice');
