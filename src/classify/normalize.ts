@@ -59,6 +59,9 @@ export function normalizeText(text: string): string {
   return foldLeet(foldHomoglyphs(stripInvisible(text.normalize('NFKC'))));
 }
 
+/** Separates decoded text from what surrounded it, so that each is chunked and judged on its own (pipeline.ts). */
+export const SECTION = '\u2029';
+
 export type DecodeKind = 'base64' | 'hex' | 'rot13' | 'url' | 'html' | 'unicode-escape' | 'tags' | 'reversed';
 
 export interface DecodedSegment {
@@ -145,8 +148,10 @@ export function readsBetter(original: string, transformed: string): boolean {
 
 const URL_RUN = /(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){6,}/g;
 const HTML_ENTITY = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});/g;
+const HTML_RUN = /(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});\s?){3,}/g;
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', period: '.', comma: ',', excl: '!', quest: '?', lpar: '(', rpar: ')' };
 const UNICODE_ESCAPE = /\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([0-7]{3})/g;
+const ESCAPE_RUN = /(?:(?:\\u\{[0-9A-Fa-f]{1,6}\}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[0-7]{3})\s?){3,}/g;
 const TAG_RUN = /(?:\uDB40[\uDC20-\uDC7E])+/g;
 
 function fromCode(cp: number): string {
@@ -162,26 +167,29 @@ function inlineDecodings(text: string, out: DecodedSegment[]): void {
   let n = 0;
   for (const _ of text.matchAll(HTML_ENTITY)) if (++n >= 3) break;
   if (n >= 3) {
-    const d = text.replace(HTML_ENTITY, (m, e: string) => (e[0] === '#' ? fromCode(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (NAMED_ENTITIES[e.toLowerCase()] ?? m)));
+    const one = (m: string, e: string) => (e[0] === '#' ? fromCode(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (NAMED_ENTITIES[e.toLowerCase()] ?? m));
+    // A run of three or more entities is an encoded message: it becomes a section of its own (judged alone).
+    const d = text.replace(HTML_RUN, (run) => SECTION + run.replace(HTML_ENTITY, one) + SECTION).replace(HTML_ENTITY, one);
     if (d !== text) out.push({ kind: 'html', text: d, start: 0, end: text.length });
   }
   n = 0;
   for (const _ of text.matchAll(UNICODE_ESCAPE)) if (++n >= 3) break;
   if (n >= 3) {
-    const d = text.replace(UNICODE_ESCAPE, (_m, braced?: string, u4?: string, x2?: string, oct?: string) =>
-      fromCode(parseInt(braced ?? u4 ?? x2 ?? '', braced || u4 || x2 ? 16 : 8) || parseInt(oct ?? '0', 8)),
-    );
+    const one = (_m: string, braced?: string, u4?: string, x2?: string, oct?: string) => fromCode(parseInt(braced ?? u4 ?? x2 ?? '', braced || u4 || x2 ? 16 : 8) || parseInt(oct ?? '0', 8));
+    const d = text.replace(ESCAPE_RUN, (run) => SECTION + run.replace(UNICODE_ESCAPE, one) + SECTION).replace(UNICODE_ESCAPE, one);
     if (d !== text) out.push({ kind: 'unicode-escape', text: d, start: 0, end: text.length });
   }
   let pct = 0;
   for (let i = text.indexOf('%'); i !== -1 && pct < 3; i = text.indexOf('%', i + 1)) if (/^%[0-9A-Fa-f]{2}/.test(text.slice(i, i + 3))) pct++;
   if (pct >= 3) {
     const d = text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (m) => {
+      let out: string;
       try {
-        return decodeURIComponent(m);
+        out = decodeURIComponent(m);
       } catch {
-        return Buffer.from(m.replace(/%/g, ''), 'hex').toString('latin1');
+        out = Buffer.from(m.replace(/%/g, ''), 'hex').toString('latin1');
       }
+      return m.length >= 9 ? SECTION + out + SECTION : out;
     });
     const plus = /%20/.test(text) ? d : d.replace(/\+/g, ' ');
     if (plus !== text) out.push({ kind: 'url', text: plus, start: 0, end: text.length });
@@ -250,8 +258,6 @@ export interface PeelState {
  * and the decoded text are each judged on their own. Stops at MAX_PEEL_DEPTH layers or when the budget of decoded
  * characters is spent.
  */
-/** Separates decoded text from what surrounded it, so that each is chunked and judged on its own (pipeline.ts). */
-export const SECTION = '\u2029';
 
 export function peel(text: string, st: PeelState, level = 1): string {
   if (level > MAX_PEEL_DEPTH || st.budget <= 0) return text;
@@ -280,7 +286,9 @@ export function peel(text: string, st: PeelState, level = 1): string {
       appended += SECTION + inner;
       continue;
     }
-    rebuilt += text.slice(at, seg.start) + ' ' + inner + ' ';
+    // The decoded run becomes a section of its own, so the framing around it ("decode this and answer") cannot
+    // dilute it; the whole-turn view still sees both together.
+    rebuilt += text.slice(at, seg.start) + SECTION + inner + SECTION;
     at = seg.end;
   }
   return rebuilt + text.slice(at) + appended;

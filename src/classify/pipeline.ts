@@ -65,6 +65,13 @@ export function emptyInfo(): PipelineInfo {
 export interface PreparedTurn {
   chunks: string[];
   code: string;
+  /**
+   * Chunks from this index on come from comments lifted out of the code: they are judged together with the
+   * instruction (the last instruction chunk), never alone, so that a comment in a file being fixed ("runs the
+   * command without validation") is read as context of the request, while a request hidden in comments is still
+   * read with the words that point to it ("do what the TODO comments say").
+   */
+  contextFrom: number;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -120,8 +127,17 @@ export function chunkText(text: string): string[] {
 export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: number }): PreparedTurn {
   const { instruction: instr0, code } = splitInstructionAndCode(raw);
   const lifted = liftComments(code);
-  const instruction = lifted ? (instr0 ? instr0 + '\n' + lifted : lifted) : instr0;
-  if (instruction.length === 0) return { chunks: [], code };
+  const p = prepareText(instr0, info, budget);
+  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length };
+  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0 };
+  const seen = new Set(p);
+  const comments = prepareText(lifted, info, budget).filter((c) => !seen.has(c));
+  return { chunks: [...p, ...comments], code, contextFrom: p.length };
+}
+
+/** Peels, normalises and chunks instruction text. */
+function prepareText(instruction: string, info: PipelineInfo, budget: { chars: number }): string[] {
+  if (instruction.length === 0) return [];
   const nonAscii = NON_ASCII.test(instruction);
   const nfkc = nonAscii ? instruction.normalize('NFKC') : instruction;
   const st = { budget: budget.chars, kinds: [] as DecodeKind[], depth: 0 };
@@ -157,7 +173,7 @@ export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: nu
       }
     }
   }
-  return { chunks, code };
+  return chunks;
 }
 
 const FREQ = new Uint8Array(128);
@@ -294,11 +310,13 @@ export class ViewScorer {
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
       turnN2 += n2;
-      // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding".
-      this.pool1(row, n2, info);
-      if (i > 0) {
+      // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding". Comment chunks are
+      // judged with the last instruction chunk.
+      const anchor = i < p.contextFrom ? -1 : p.contextFrom - 1;
+      if (i < p.contextFrom || anchor < 0) this.pool1(row, n2, info);
+      const prev = anchor >= 0 ? anchor : i > 0 && i < p.contextFrom ? i - 1 : i > p.contextFrom ? i - 1 : -1;
+      if (prev >= 0) {
         const v = this.view;
-        const prev = i - 1;
         for (let k = 0; k < K; k++) v[k] = pool[prev * K + k] + row[k];
         this.pool1(v, this.n2s[prev] + n2, info);
       }
