@@ -100,16 +100,21 @@ export class FeatureHasher {
    * returns the n2 of the features added. Markers can be scored the same way with `scoreMarker`.
    */
   scoreText(text: string, ns: number, w: number, weights: Float32Array, K: number, out: Float64Array): number {
+    // Aggregate first, then one weight row per distinct slot: character 3-grams repeat a lot within a text, so this
+    // reads far fewer rows than one per occurrence. Uses the training sink's buffers, which must be empty.
+    if (this.count !== 0) throw new Error('FeatureHasher.scoreText: hasher holds features; reset() first');
     const before = this.n2;
-    this.sinkW = weights;
-    this.sinkK = K;
-    this.sinkOut = out;
-    try {
-      this.addText(text, ns, w);
-    } finally {
-      this.sinkW = null;
-      this.sinkOut = null;
+    this.addText(text, ns, w);
+    const vals = this.values;
+    const touched = this.touched;
+    for (let i = 0; i < this.count; i++) {
+      const slot = touched[i];
+      const v = vals[slot];
+      vals[slot] = 0;
+      const base = slot * K;
+      for (let k = 0; k < K; k++) out[k] += weights[base + k] * v;
     }
+    this.count = 0;
     const d = this.n2 - before;
     this.n2 = before;
     return d;
