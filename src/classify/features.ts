@@ -5,8 +5,9 @@
  * Two sinks for the same features:
  * - training (`addText`): accumulates into a dense Float32Array, remembering which slots it touched so that clearing
  *   costs O(touched), not O(dim);
- * - scoring (`scoreText`): adds each feature's weight row straight into a logit vector, with no per-slot state, so a
- *   view of the text (a chunk, two chunks, the whole turn) is scored once and views are combined by addition.
+ * - scoring (`scoreText`): aggregates a piece of text the same way, then adds one weight row per distinct slot into a
+ *   logit vector and clears the slots, so each piece (a chunk, the code) is scored once and views are combined by
+ *   addition.
  * Both track `n2`, the sum of squared feature weights *per occurrence*. The vector is normalised by sqrt(n2) rather
  * than by the L2 norm of the aggregated vector: n2 is additive over pieces of text, so the logits of any union of
  * pieces are (sum of their raw logits) / sqrt(sum of their n2) — exact, in O(K), whichever way the text was cut.
@@ -52,10 +53,6 @@ export class FeatureHasher {
   /** Sum of squared feature weights per occurrence since the last reset (the normaliser, see above). */
   n2 = 0;
   private folded: Uint16Array;
-  // Scoring sink: when `sinkW` is set, features go into `sinkOut` (K logits) instead of `values`.
-  private sinkW: Float32Array | null = null;
-  private sinkK = 0;
-  private sinkOut: Float64Array | null = null;
 
   constructor(bits: number, maxTouched = 1 << 16) {
     this.dim = 1 << bits;
@@ -74,14 +71,6 @@ export class FeatureHasher {
   private add(h: number, w: number): void {
     this.n2 += w * w;
     const idx = finish(h) & this.mask;
-    const sw = this.sinkW;
-    if (sw !== null) {
-      const out = this.sinkOut!;
-      const K = this.sinkK;
-      const base = idx * K;
-      for (let k = 0; k < K; k++) out[k] += sw[base + k] * w;
-      return;
-    }
     if (this.values[idx] === 0) {
       if (this.count >= this.touched.length) return; // capacity reached: ignore further new slots (bounded work)
       this.touched[this.count++] = idx;
