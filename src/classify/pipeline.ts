@@ -97,7 +97,7 @@ function liftComments(code: string): string {
 export function chunkText(text: string): string[] {
   const out: string[] = [];
   if (text.indexOf(SECTION) !== -1) {
-    for (const part of text.split(SECTION)) out.push(...chunkText(part));
+    for (const part of text.split(SECTION)) for (const c of chunkText(part)) out.push(c); // no spread: arrays can be long
     return out;
   }
   const t = text.replace(/[ \t\f\v\r\u00a0\u2000-\u200a\u3000]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim();
@@ -166,7 +166,7 @@ function prepareText(instruction: string, info: PipelineInfo, budget: { chars: n
       const r = hint === 1 ? rot13(c) : reverse(c);
       const alt = readsBetter(c, r) ? r : null;
       if (alt !== null) {
-        chunks.push(...chunkText(alt));
+        for (const x of chunkText(alt)) chunks.push(x);
         budget.chars -= alt.length;
         info.obfuscated = true;
         info.decoded.push(alt === r ? 'rot13' : 'reversed');
