@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TopicLabel } from './labels.ts';
 import { isHarmLabel, TOPIC_LABELS } from './labels.ts';
-import { boundaryExamples, coverageExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
+import { boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
 export interface Example {
   id: string;
@@ -394,6 +394,7 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...shortOffensiveExamples(r));
   ex.push(...interpersonalExamples(r));
   ex.push(...coverageExamples(r));
+  ex.push(...sensitiveIntentExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
   ex.push(...obfuscatedVariants(ex, r));
   return ex;
