@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { run } from '../src/redteam/cli.ts';
 import { boundsFrom, checkBounds, parseBounds, runRedteam, summarise } from '../src/redteam/harness.ts';
@@ -108,8 +108,10 @@ describe('seed files', () => {
   });
 
   test('public normalised files ({id,text,label,category,source,split}) load as they are', (t) => {
-    const file = '/work/shared/data/normalized/figstep_safebench.jsonl';
-    if (!existsSync(file)) return t.skip('shared data not present on this machine');
+    // The public data sets the classifier is trained from, where this machine has them (as the train command finds them).
+    const dir = [process.env.GATEHOUSE_DATA, resolve('../shared/data/normalized'), '/work/shared/data/normalized'].find((d) => d && existsSync(d));
+    const file = dir ? join(dir, 'figstep_safebench.jsonl') : '';
+    if (!dir || !existsSync(file)) return t.skip('public data sets not present on this machine');
     const { seeds, errors } = loadSeedFile(file);
     assert.deepEqual(errors, []);
     assert.ok(seeds.some((s) => s.label === 'harmful') && seeds.some((s) => s.label === 'benign'));
