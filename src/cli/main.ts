@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },
   eval: { module: '../classify/cli.ts', summary: 'evaluate the classifier on labelled JSONL' },
+  redteam: { module: '../redteam/cli.ts', summary: 'jailbreak evaluation: attack transforms × seeds against a target' },
   usage: { module: '../meter/cli.ts', summary: 'usage report (per key/account/org/model/day)' },
   audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text|keygen', subcommands: ['verify', 'export', 'query', 'text', 'purge-text', 'keygen'] },
   abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect|serve', subcommands: ['detect', 'rings', 'serve'] },
