@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AbuseDetector, memoryBoundBytes } from '../src/abuse/detector.ts';
+import { ANALYSIS_BYTES_PER_ACCOUNT, ANALYSIS_BYTES_PER_SUSPECT, AbuseDetector, memoryBoundBytes } from '../src/abuse/detector.ts';
 import { decideActions } from '../src/abuse/gate.ts';
 import { HARD_NEGATIVE_LABELS, evaluate, simulate, type Simulation } from '../src/abuse/simulate.ts';
-import { sketchPrompt } from '../src/abuse/sketch.ts';
+import { promptSignals, sketchPrompt } from '../src/abuse/sketch.ts';
 import { ACTION_ORDER, type AbuseEvent } from '../src/abuse/types.ts';
 import { EventValidator, parseRecord } from '../src/abuse/validate.ts';
 
@@ -66,6 +66,11 @@ let t0 = process.hrtime.bigint();
 for (let i = 0; i < 100_000; i++) sketchPrompt(prompt);
 const sketchUs = Number(process.hrtime.bigint() - t0) / 1e3 / 100_000;
 log(`sketchPrompt: ${sketchUs.toFixed(2)} µs per ${prompt.split(' ').length}-word prompt`);
+for (let i = 0; i < 20_000; i++) promptSignals(prompt);
+t0 = process.hrtime.bigint();
+for (let i = 0; i < 100_000; i++) promptSignals(prompt);
+const signalsUs = Number(process.hrtime.bigint() - t0) / 1e3 / 100_000;
+log(`promptSignals (sketch + shape + reasoning): ${signalsUs.toFixed(2)} µs per prompt`);
 
 // --- 1. main run ---
 t0 = process.hrtime.bigint();
@@ -202,6 +207,7 @@ Command: \`node --import tsx bench/abuse.bench.ts\` (writes this file). Machine:
 | analyse() (features + linking + scoring) | ${analyseMs.toFixed(0)} ms, ${q.analysis.suspects} suspects, ${q.analysis.rings.length} rings | — | — |
 | detector memory (heap+buffers delta, after ingest and analysis) | ${(detectorBytes / 2 ** 20).toFixed(1)} MiB | ≤ bound ${(bound / 2 ** 20).toFixed(1)} MiB | ${pass(detectorBytes <= bound)} |
 | sketchPrompt (hot path) | ${sketchUs.toFixed(2)} µs per ${prompt.split(' ').length}-word prompt | — | — |
+| promptSignals: sketch + shape + reasoning test (hot path, what the gateway calls) | ${signalsUs.toFixed(2)} µs per prompt | — | ${(signalsUs / sketchUs).toFixed(2)}× sketch alone |
 
 Per action level at issue scale:
 
@@ -209,7 +215,7 @@ Per action level at issue scale:
 |---|---|---|---|
 ${Object.entries(q.at).map(([a, r]) => `| ≥ ${a} | ${r.precision.toFixed(4)} | ${r.recall.toFixed(4)} | ${r.fp} ${JSON.stringify(r.falsePositivesByLabel)} |`).join('\n')}
 
-Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + 48) + RecentIds.bytesFor(dedupCapacity) (≤ 44 bytes/id) + maxSuspects × ${2320} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
+Memory bound (see \`memoryBoundBytes\` in src/abuse/detector.ts): accountCapacity × (bytesPerAccount(256) + ${ANALYSIS_BYTES_PER_ACCOUNT}) + RecentIds.bytesFor(dedupCapacity) (≤ 44 bytes/id) + maxSuspects × ${ANALYSIS_BYTES_PER_SUSPECT} bytes, with every stored string at its 256-char validation cap; config here accountCapacity=${det.cfg.accountCapacity}, dedupCapacity=${det.cfg.dedupCapacity}, maxSuspects=${det.cfg.maxSuspects}.
 
 ## Precision and recall as stealth rises (250-account ring, 10,000 benign accounts / 100,000 requests, hard negatives at 0.1×)
 
@@ -221,7 +227,7 @@ ${sweep.map((p) => `| ${p.stealth.toFixed(2)} | ${p.precision.toFixed(3)} | ${p.
 
 ![precision and recall vs stealth](abuse-stealth.${png ? 'png' : 'svg'})
 
-Reading: detection holds while the ring still shares payment instruments or devices, or its members are individually odd (reasoning-hungry, output-heavy, round-the-clock). A ring that buys one card and one device per account, uses residential proxies, human-like timing and ages its accounts is, member by member, indistinguishable from users in this simulation, and recall collapses; precision stays high because linking needs a shared card/device or two shared keys between individually suspicious accounts. The simulator is ours, so these figures show the detector's behaviour against the threat model we wrote, not against a real adversary.
+Reading: suspicion is led by harvest intensity (long-form answers, output volume relative to the population), and suspects are linked by purity-weighted keys, shared proxy prefixes, cohort and synchronised activity without needing a shared card. At stealth 1 this simulator also shortens the ring's answers by 40% (below the long-form threshold) on top of a card and device per account, residential proxies, human timing and aged accounts: member by member it is then indistinguishable from users here, and recall collapses. The simulator is ours, so these figures show the detector's behaviour against the threat model we wrote, not against a real adversary; bench/results/abuse-population.md has the second, independent generator.
 `;
   writeFileSync('bench/results/abuse.md', md);
   log('wrote bench/results/abuse.md and abuse-stealth.svg' + (png ? ' + .png' : ''));

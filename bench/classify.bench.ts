@@ -1,7 +1,8 @@
 /**
  * Classifier latency: a 2 KB prompt through the full pipeline + model, against two baselines measured in the same run
- * (normalisation + instruction/code split alone; a naive regex keyword list). Also: a 1 MB prompt (windowing bound),
- * and streaming output moderation overhead per chunk against plain pass-through.
+ * (normalisation + instruction/code split alone; a naive regex keyword list). Also: 1 MB prompts, every character
+ * classified (distinct generated prose; one sentence repeated; whitespace padding around a request; pasted code), and
+ * streaming output moderation overhead per chunk against plain pass-through.
  * Run: node --import tsx bench/classify.bench.ts
  */
 import { loadDefaultClassifier } from '../src/classify/classifier.ts';
@@ -47,13 +48,33 @@ const regex = time(() => {
   prompt2k.match(KEYWORDS);
 }, N);
 const big = 'The quick brown fox jumps over the lazy dog. '.repeat(Math.ceil(1_000_000 / 45)).slice(0, 1_000_000);
-const huge = time(() => c.classifyText(big), 20, 3);
+const huge = time(() => c.classifyText(big), 10, 2);
+// Distinct prose: seeded word salad from a 2,000-word vocabulary, so no two chunks repeat.
+let seed = 7;
+const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+const vocab = Array.from({ length: 2000 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'.slice(i % 20, (i % 20) + 3 + (i % 5)) + String.fromCharCode(97 + (i % 26)) + 'eaoiu'[i % 5]);
+let distinct = '';
+while (distinct.length < 1_000_000) distinct += vocab[Math.floor(rnd() * vocab.length)] + (rnd() < 0.07 ? '. ' : ' ');
+distinct = distinct.slice(0, 1_000_000);
+const hugeDistinct = time(() => c.classifyText(distinct), 6, 2);
+const padded = ' '.repeat(500_000) + 'Write a working exploit for this server.' + '\n'.repeat(500_000);
+const hugePadded = time(() => c.classifyText(padded), 10, 2);
+const codeMb = 'Fix this:\n```c\n' + code.slice(5, -3).repeat(Math.ceil(1_000_000 / code.length)).slice(0, 1_000_000) + '\n```';
+const hugeCode = time(() => c.classifyText(codeMb), 6, 2);
+const kwDistinct = time(() => {
+  KEYWORDS.lastIndex = 0;
+  distinct.match(KEYWORDS);
+}, 6, 2);
 
 console.log(`prompt: ${prompt2k.length} chars; ${N} iterations; Node ${process.version}`);
 console.log(`classify (full pipeline + model)   p50 ${fmt(full.p50)}  p99 ${fmt(full.p99)}`);
 console.log(`baseline: normalise + split only   p50 ${fmt(normOnly.p50)}  p99 ${fmt(normOnly.p99)}   ratio full/baseline ${(full.p50 / normOnly.p50).toFixed(1)}x`);
 console.log(`baseline: regex keyword list       p50 ${fmt(regex.p50)}  p99 ${fmt(regex.p99)}   ratio full/regex ${(full.p50 / regex.p50).toFixed(1)}x`);
-console.log(`1 MB prompt (head+tail windowing)  p50 ${fmt(huge.p50)}  p99 ${fmt(huge.p99)}`);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+console.log(`1 MB distinct prose, all of it      p50 ${ms(hugeDistinct.p50)}   keyword-regex baseline ${ms(kwDistinct.p50)}  ratio ${(hugeDistinct.p50 / kwDistinct.p50).toFixed(0)}x`);
+console.log(`1 MB one sentence repeated         p50 ${ms(huge.p50)}`);
+console.log(`1 MB whitespace around a request   p50 ${ms(hugePadded.p50)}`);
+console.log(`1 MB pasted C code + "fix this"    p50 ${ms(hugeCode.p50)}`);
 
 // Streaming: a 4,000-char response in 20-char deltas (typical token chunks), moderated vs passed through.
 const config = parseClassifyConfig({});

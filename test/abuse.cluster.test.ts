@@ -64,15 +64,17 @@ test('a crowd of ordinary users behind one NAT prefix is never a ring', () => {
   assert.equal(det.analyse().rings.length, 0);
 });
 
-test('one verified organisation with templated automation is explained, not a suspendable ring', () => {
+test('one verified organisation with templated automation is not a ring', () => {
   const det = new AbuseDetector({}, NOW);
   for (let k = 0; k < 5; k++) {
     const id = `o${k}`;
     det.ingestAccount({ accountId: id, orgId: 'acme', kyc: 'verified-organisation', createdAt: T0 - 400 * 86_400_000, paymentFingerprint: 'acme-card', clientFingerprint: 'acme-svc' });
     for (let i = 0; i < 300; i++) det.ingest(event(id, T0 + i * 1_200_000, { orgId: 'acme', inputTokens: 900, outputTokens: 120, promptSketch: sketchPrompt(`extract the invoice fields as json from the document ${k} ${i} ${i * 17}`), netPrefix: '198.18.0.0/24' }));
   }
+  // Short extractions from long documents harvest nothing: the accounts are not suspects, so card, egress,
+  // device and template — all shared — link nobody.
   const rings = det.analyse().rings;
-  assert.equal(rings.length, 1, 'the automation accounts look alike and are linked by the company card');
-  assert.equal(rings[0].explainedByOrg, 'acme');
-  assert.ok(rings[0].score < det.cfg.thresholds.requireKyc, `score ${rings[0].score}`);
+  assert.equal(rings.length, 0, JSON.stringify(rings));
+  const s = det.table.index.get('o0')!;
+  assert.ok(accountFeatures(det.table, s, 8).suspicion < det.cfg.linkThreshold);
 });

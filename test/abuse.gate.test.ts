@@ -23,7 +23,7 @@ test('score thresholds map to actions in order', () => {
   assert.throws(() => abuseConfig({ thresholds: { flag: 0.9, suspend: 0.5 } }), /flag <= requireKyc/);
 });
 
-test('verdicts per action, caps for verified and weakly linked accounts, O(1) allow for others', () => {
+test('verdicts per action; verified accounts capped unless the evidence is strong; a verified org ring escalated to review; O(1) allow for others', () => {
   const records: AbuseActionRecord[] = [];
   const gate = new AbuseGate(cfg, (r) => records.push(r), () => 1234);
   gate.apply(analysis({
@@ -31,7 +31,10 @@ test('verdicts per action, caps for verified and weakly linked accounts, O(1) al
     k: member(0.5),
     d: member(0.65),
     s: member(0.9),
-    v: member(0.9, { kyc: 'verified-organisation' }),
+    v: member(0.5, { kyc: 'verified-organisation' }),
+    V: member(0.9, { kyc: 'verified-organisation' }),
+    r: member(0.27, { kyc: 'verified-organisation', review: true }),
+    n: member(0.27, { kyc: 'verified-organisation' }),
     w: member(0.9, { strong: false }),
   }));
   assert.deepEqual(gate.check({ accountId: 'nobody' }), { action: 'allow' });
@@ -51,18 +54,25 @@ test('verdicts per action, caps for verified and weakly linked accounts, O(1) al
   const s = gate.check({ accountId: 's' });
   assert.ok(s.action === 'refuse' && s.code === 'abuse_suspended' && s.status === 403);
   assert.equal(gate.actionOf('v')?.action, 'flag');
-  assert.match(gate.actionOf('v')!.reasons.join(' '), /verified-organisation/);
+  assert.match(gate.actionOf('v')!.reasons.join(' '), /verified-organisation: capped/);
+  // KYC lowers the prior (in the ring score) but never caps strong evidence.
+  assert.equal(gate.actionOf('V')?.action, 'suspend');
+  assert.match(gate.actionOf('V')!.reasons.join(' '), /strong.*not capped/);
+  // A verified organisation behaving like a ring is reviewed even below the flag band; without review it is not.
+  assert.equal(gate.actionOf('r')?.action, 'flag');
+  assert.match(gate.actionOf('r')!.reasons.join(' '), /escalated to human review/);
+  assert.equal(gate.actionOf('n'), undefined);
   assert.equal(gate.actionOf('w')?.action, 'flag');
-  assert.equal(records.length, 6);
+  assert.equal(records.length, 8);
   assert.ok(records.every((r) => r.kind === 'admin' && r.action === 'abuse.action' && r.time === 1234 && r.previous === 'none'));
 
   // Re-applying the same analysis emits nothing; a change emits exactly the changes.
   records.length = 0;
-  gate.apply(analysis({ f: member(0.35), k: member(0.5), d: member(0.65), s: member(0.9), v: member(0.9, { kyc: 'verified-organisation' }), w: member(0.9, { strong: false }) }));
+  gate.apply(analysis({ f: member(0.35), k: member(0.5), d: member(0.65), s: member(0.9), v: member(0.5, { kyc: 'verified-organisation' }), V: member(0.9, { kyc: 'verified-organisation' }), r: member(0.27, { kyc: 'verified-organisation', review: true }), w: member(0.9, { strong: false }) }));
   assert.equal(records.length, 0);
   gate.apply(analysis({ s: member(0.5) }));
   const changes = Object.fromEntries(records.map((r) => [r.accountId, `${r.previous}->${r.next}`]));
-  assert.deepEqual(changes, { s: 'suspend->require-kyc', f: 'flag->none', k: 'require-kyc->none', d: 'degrade->none', v: 'flag->none', w: 'flag->none' });
+  assert.deepEqual(changes, { s: 'suspend->require-kyc', f: 'flag->none', k: 'require-kyc->none', d: 'degrade->none', v: 'flag->none', V: 'suspend->none', r: 'flag->none', w: 'flag->none' });
   assert.equal(gate.check({ accountId: 'd' }).action, 'allow');
 });
 
@@ -128,8 +138,13 @@ test('service restart restores state from the snapshot file and reinstalls verdi
   }
 });
 
-test('admin routes: list, filter, fetch one, account action, precise errors', async () => {
-  const ring: Ring = { id: 'ring-a', members: ['a', 'b', 'c'], score: 0.8, evidence: [], firstSeen: 1, lastSeen: 2, explainedByOrg: null };
+test('admin routes: list, filter, fetch one, explain, account action, precise errors', async () => {
+  const ring: Ring = {
+    id: 'ring-a', members: ['a', 'b', 'c'], score: 0.8, firstSeen: 1, lastSeen: 2, explainedByOrg: null,
+    evidence: [{ signal: 'collective_coverage', strength: 0.9, detail: 'one structure, disjoint items', exampleRequestIds: ['r1'] }],
+    links: [{ signal: 'shared_network_prefix', weight: 0.7 }, { signal: 'signup_cohort', weight: 0.3 }],
+    timeline: [{ day: '2026-10-05', signedUp: 3, started: 2, lastActive: 0 }],
+  };
   const low: Ring = { ...ring, id: 'ring-b', score: 0.2 };
   const app = Fastify();
   const gate = new AbuseGate(cfg);
@@ -147,6 +162,15 @@ test('admin routes: list, filter, fetch one, account action, precise errors', as
   assert.equal((await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings?minScore=abc' })).statusCode, 400);
   const one = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/ring-a' });
   assert.equal(one.json().ring.id, 'ring-a');
+  const explain = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/ring-a/explain' });
+  assert.equal(explain.statusCode, 200);
+  const text = explain.json().explanation.join('\n');
+  assert.match(text, /shared_network_prefix\s+0\.700/);
+  assert.match(text, /collective_coverage\s+0\.900\s+one structure, disjoint items\s+e\.g\. r1/);
+  assert.match(text, /2026-10-05\s+3 \/\s+2 \/\s+0/);
+  assert.match(text, /a \[suspend\]/);
+  assert.deepEqual(explain.json().ring.links, ring.links);
+  assert.equal((await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/nope/explain' })).statusCode, 404);
   const missing = await app.inject({ method: 'GET', url: '/admin/v1/abuse/rings/nope' });
   assert.equal(missing.statusCode, 404);
   assert.match(missing.json().error.message, /\$\.params\.id/);

@@ -103,3 +103,30 @@ test('JSONL file ingestion and the CLI: simulate abuse, abuse detect, abuse ring
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('CLI: simulate population, abuse detect with state, abuse rings --explain RING', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gh-abuse-pop-'));
+  try {
+    const events = join(dir, 'events.jsonl');
+    const truth = join(dir, 'truth.jsonl');
+    const state = join(dir, 'state.json');
+    const sim = await capture(() => run(['simulate', 'population', '--out', events, '--truth', truth, '--seed', '2', '--scale', '0.02']));
+    assert.equal(sim.code, 0, sim.err);
+    const detect = await capture(() => run(['abuse', 'detect', '--events', events, '--truth', truth, '--state', state, '--json']));
+    assert.equal(detect.code, 0, detect.err);
+    const report = JSON.parse(detect.out);
+    assert.ok(report.quality.flag.recall >= 0.9 && report.quality.flag.precision >= 0.95, JSON.stringify(report.quality.flag));
+    const top = report.rings[0];
+    const explained = await capture(() => run(['abuse', 'rings', '--state', state, '--explain', top.id]));
+    assert.equal(explained.code, 0, explained.err);
+    assert.match(explained.out, new RegExp(`^${top.id}: ${top.members.length} members, score`));
+    assert.match(explained.out, /linked by .*\n\s+\w+\s+\d\.\d{3}/);
+    assert.match(explained.out, /timeline .*\n\s+\d{4}-\d{2}-\d{2}/);
+    for (const m of top.members.slice(0, 5)) assert.ok(explained.out.includes(m), m);
+    const missing = await capture(() => run(['abuse', 'rings', '--state', state, '--explain', 'ring-nope']));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no ring 'ring-nope'/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -64,6 +64,10 @@ test('parseRecord names the exact field and reason', () => {
     [{ kind: 'account' }, 'missing_field', /\$\.accountId/],
     [{ kind: 'account', accountId: 'a', createdAt: 'x' }, 'malformed_field', /\$\.createdAt/],
     [{ kind: 5 }, 'malformed_field', /\$\.kind/],
+    [{ ...ev(), promptShape: 'ABCDEF0123456789' }, 'malformed_field', /\$\.promptShape/],
+    [{ ...ev(), userAgent: 'u'.repeat(300) }, 'malformed_field', /\$\.userAgent/],
+    [{ kind: 'admin', action: 'abuse.account', details: 'x' }, 'malformed_field', /\$\.details/],
+    [{ kind: 'admin', action: 'abuse.account', details: { accountId: 7 } }, 'malformed_field', /\$\.accountId/],
   ];
   for (const [rec, reason, detail] of cases) {
     const p = parseRecord(rec);
@@ -74,6 +78,9 @@ test('parseRecord names the exact field and reason', () => {
     }
   }
   assert.equal(parseRecord({ kind: 'admin', action: 'keys.create' }).kind, 'ignore');
+  // Account metadata as the gateway writes it to the audit log.
+  const acct = parseRecord({ kind: 'admin', action: 'abuse.account', actor: 'gateway', target: 'a1', details: { accountId: 'a1', paymentFingerprint: 'c', createdAt: NOW } });
+  assert.ok(acct.kind === 'account' && acct.meta.accountId === 'a1' && acct.meta.paymentFingerprint === 'c');
   assert.equal(parseRecord({ kind: 'request', ...ev() }).kind, 'request');
   assert.equal(parseRecord({ kind: 'request', event: ev() }).kind, 'request');
   assert.equal(parseRecord(ev()).kind, 'request');

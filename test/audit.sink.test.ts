@@ -14,12 +14,14 @@ const ev: RequestEvent = {
   usageEstimated: false, costUsd: 0.5, latencyMs: 9, promptHash: 'f'.repeat(64), promptSketch: 'abcd', netPrefix: '10.0.0.0/24', userAgent: 'ua',
 };
 
-test('request records keep the decision and drop text-adjacent and network fields', () => {
+test('request records keep the decision and the non-secret abuse signals, never text', () => {
   const r = auditRecordFromEvent(ev);
   assert.equal(r.action, 'route');
   assert.deepEqual(r.ref, { rule: 'cyber-route', classifier: 'cyber' });
   assert.equal(r.promptHash, 'f'.repeat(64));
-  assert.ok(!('promptSketch' in r) && !('userAgent' in r) && !('netPrefix' in r));
+  // Replaying the log must reproduce abuse detection, so the sketch, prefix and user agent are kept.
+  assert.deepEqual([r.promptSketch, r.netPrefix, r.userAgent], ['abcd', '10.0.0.0/24', 'ua']);
+  assert.deepEqual(Object.keys(r), Object.keys(r).slice().sort(), 'keys stay in canonical order');
   assert.equal(auditRecordFromEvent({ ...ev, outcome: 'refused', status: 429 }).action, 'refuse');
 });
 

@@ -10,11 +10,11 @@ import { createOnnxStage, loadOnnxRuntime, OnnxRuntimeMissingError } from '../sr
 import { createShadow } from '../src/classify/shadow.ts';
 import { decideAction } from '../src/classify/decide.ts';
 import { parseClassifyConfig } from '../src/classify/config.ts';
-import type { Scores } from '../src/classify/labels.ts';
+import { ALL_LABELS, type Scores } from '../src/classify/labels.ts';
 import { FeatureHasher } from '../src/classify/features.ts';
 import { featurize } from '../src/classify/pipeline.ts';
 
-const S = (o: Partial<Scores>): Scores => ({ benign: 0.5, coding: 0, 'security-defensive': 0, 'security-offensive': 0, 'bio-chem': 0, 'other-harm': 0, jailbreak: 0, ...o });
+const S = (o: Partial<Scores>): Scores => ({ ...(Object.fromEntries(ALL_LABELS.map((l) => [l, 0])) as Scores), benign: 0.5, ...o });
 const conv = { system: null, turns: [{ role: 'user' as const, text: 'hello there' }] };
 const config = parseClassifyConfig({});
 
@@ -86,19 +86,22 @@ after(() => {
 });
 
 test('guard stage speaks the OpenAI chat protocol and maps categories to labels', async () => {
-  const stage = createGuardStage({ baseUrl: base, model: 'llama-guard-3-8b', format: 'llama-guard-3', apiKey: 'k', labels: ['bio-chem', 'security-offensive', 'other-harm'] });
+  const stage = createGuardStage({ baseUrl: base, model: 'llama-guard-3-8b', format: 'llama-guard-3', apiKey: 'k', labels: ['bio-chem', 'security-offensive', 'violent-crimes', 'self-harm'] });
   reply = () => ({ content: 'unsafe\nS9' });
   const s = await stage.score({ system: 'sys', turns: [{ role: 'user', text: 'q' }, { role: 'assistant', text: 'a' }, { role: 'user', text: 'q2' }] }, AbortSignal.timeout(1000));
-  assert.deepEqual(s, { 'bio-chem': 1, 'security-offensive': 0, 'other-harm': 0 });
+  assert.deepEqual(s, { 'bio-chem': 1, 'security-offensive': 0, 'violent-crimes': 0, 'self-harm': 0 });
   const last = requests.at(-1);
   assert.equal(last.headers.authorization, 'Bearer k');
   assert.equal(last.body.model, 'llama-guard-3-8b');
   assert.deepEqual(last.body.messages, [{ role: 'user', content: 'sys\n\nq' }, { role: 'assistant', content: 'a' }, { role: 'user', content: 'q2' }]);
   reply = () => ({ content: 'safe' });
-  assert.deepEqual(await stage.score(conv, AbortSignal.timeout(1000)), { 'bio-chem': 0, 'security-offensive': 0, 'other-harm': 0 });
-  const qwen = createGuardStage({ baseUrl: base, model: 'qwen3guard', format: 'qwen3guard', labels: ['jailbreak', 'other-harm'] });
+  assert.deepEqual(await stage.score(conv, AbortSignal.timeout(1000)), { 'bio-chem': 0, 'security-offensive': 0, 'violent-crimes': 0, 'self-harm': 0 });
+  // MLCommons codes map onto the taxonomy: S1 violent crimes, S11 suicide & self-harm
+  reply = () => ({ content: 'unsafe\nS1,S11' });
+  assert.deepEqual(await stage.score(conv, AbortSignal.timeout(1000)), { 'bio-chem': 0, 'security-offensive': 0, 'violent-crimes': 1, 'self-harm': 1 });
+  const qwen = createGuardStage({ baseUrl: base, model: 'qwen3guard', format: 'qwen3guard', labels: ['jailbreak', 'self-harm'] });
   reply = () => ({ content: 'Safety: Unsafe\nCategories: Jailbreak' });
-  assert.deepEqual(await qwen.score(conv, AbortSignal.timeout(1000)), { jailbreak: 1, 'other-harm': 0 });
+  assert.deepEqual(await qwen.score(conv, AbortSignal.timeout(1000)), { jailbreak: 1, 'self-harm': 0 });
 });
 
 test('guard stage in a cascade: HTTP errors, garbage and timeouts fail closed for refuse labels', async () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { toConversation } from '../src/classify/cli.ts';
+import { ALL_LABELS } from '../src/classify/labels.ts';
 
 function cli(args: string[], input: string) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { input, encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
@@ -21,7 +22,7 @@ test('gatehouse classify: JSONL in, one JSON line out per input, bad lines repor
   assert.equal(lines[0].id, 'fix');
   assert.equal(lines[0].action, 'allow');
   assert.equal(lines[0].label, 'coding');
-  assert.deepEqual(Object.keys(lines[0].scores).sort(), ['benign', 'bio-chem', 'coding', 'jailbreak', 'other-harm', 'security-defensive', 'security-offensive']);
+  assert.deepEqual(Object.keys(lines[0].scores).sort(), [...ALL_LABELS].sort());
   assert.equal(lines[1].action, 'refuse');
   assert.equal(lines[1].code, 'classifier_security_offensive');
   assert.match(lines[2].error, /JSON/);

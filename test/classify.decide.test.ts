@@ -8,11 +8,11 @@ import { decideAction } from '../src/classify/decide.ts';
 import { configSchema, parseClassifyConfig } from '../src/classify/config.ts';
 import { chooseThreshold, rates, wilson } from '../src/classify/metrics.ts';
 import { parseTargets, writeThresholds, calibrate } from '../src/classify/calibrate.ts';
-import type { Scores } from '../src/classify/labels.ts';
+import { ALL_LABELS, HARM_LABELS, type Scores } from '../src/classify/labels.ts';
 import type { Example } from '../src/classify/dataset.ts';
 import { run } from '../src/classify/cli.ts';
 
-const S = (o: Partial<Scores>): Scores => ({ benign: 0, coding: 0, 'security-defensive': 0, 'security-offensive': 0, 'bio-chem': 0, 'other-harm': 0, jailbreak: 0, ...o });
+const S = (o: Partial<Scores>): Scores => ({ ...(Object.fromEntries(ALL_LABELS.map((l) => [l, 0])) as Scores), ...o });
 const config = parseClassifyConfig({});
 
 test('actions per label × tier', () => {
@@ -31,6 +31,43 @@ test('actions per label × tier', () => {
   // Unknown tier falls back to general.
   assert.equal(decideAction(off, 'no-such-tier', config).action, 'refuse');
   assert.equal(decideAction(S({ 'security-offensive': 0.27 }), 'general', config).action, 'allow');
+});
+
+test('every harm category has an action under every default tier; self-harm gets a safe completion', () => {
+  for (const tier of ['general', 'verified', 'trusted-defender', 'internal'])
+    for (const l of HARM_LABELS) assert.ok(config.tiers[tier][l], `${tier} has no rule for ${l}`);
+  for (const l of ['weapons-explosives', 'violent-crimes', 'non-violent-crimes', 'sex-crimes', 'child-exploitation', 'hate', 'harassment', 'privacy', 'elections'] as const) {
+    const v = decideAction(S({ [l]: 0.95 }), 'general', config);
+    assert.equal(v.action === 'refuse' && v.code, `classifier_${l.replace(/-/g, '_')}`, l);
+    assert.equal(v.action === 'refuse' && v.safeCompletion, undefined);
+  }
+  const sh = decideAction(S({ 'self-harm': 0.9 }), 'general', config);
+  assert.equal(sh.action, 'refuse');
+  assert.equal(sh.action === 'refuse' && sh.code, 'classifier_self_harm_safe_completion');
+  assert.match((sh.action === 'refuse' && sh.safeCompletion) || '', /988|crisis|Samaritans/);
+  assert.equal(sh.action === 'refuse' && sh.message, sh.action === 'refuse' && sh.safeCompletion);
+  // A configured message, and a route to a configured model, are the alternatives.
+  const own = parseClassifyConfig({ tiers: { general: { 'self-harm': { action: 'complete', threshold: 0.5, message: 'You matter. Call 116 123.' } } } });
+  const v2 = decideAction(S({ 'self-harm': 0.9 }), 'general', own);
+  assert.equal(v2.action === 'refuse' && v2.safeCompletion, 'You matter. Call 116 123.');
+  const routed = parseClassifyConfig({ tiers: { general: { 'self-harm': { action: 'route:support-model', threshold: 0.5 } } } });
+  assert.deepEqual([decideAction(S({ 'self-harm': 0.9 }), 'general', routed).action], ['route']);
+  // refuse beats complete when both trigger
+  const both = decideAction(S({ 'self-harm': 0.9, 'violent-crimes': 0.9 }), 'general', config);
+  assert.deepEqual(both.action === 'refuse' && [both.code, both.safeCompletion], ['classifier_violent_crimes', undefined]);
+  // specialized advice is scored and served by default
+  assert.equal(decideAction(S({ 'specialized-advice': 0.99 }), 'general', config).action, 'allow');
+});
+
+test('harm mass: a request split between categories is still acted on, by its top category', () => {
+  const split = S({ 'violent-crimes': 0.3, harassment: 0.25, benign: 0.45 });
+  const v = decideAction(split, 'general', config);
+  assert.equal(v.action === 'refuse' && v.code, 'classifier_violent_crimes');
+  assert.ok(v.reasons?.some((r) => r.startsWith('harm mass')));
+  const off = parseClassifyConfig({ harmMassThreshold: 1.01 });
+  assert.equal(decideAction(split, 'general', off).action, 'allow');
+  // labels a tier allows do not count towards the mass
+  assert.equal(decideAction(S({ 'specialized-advice': 0.6, benign: 0.4 }), 'general', config).action, 'allow');
 });
 
 test('route and severity order: refuse beats route', () => {
@@ -57,7 +94,10 @@ test('config schema: defaults and precise errors', () => {
   assert.ok(d.tiers.general['bio-chem']);
   assert.throws(() => parseClassifyConfig({ tiers: { general: { 'bio-chem': { action: 'block' } } } }), /classify\.tiers\.general\.bio-chem\.action: expected allow \| refuse/);
   assert.throws(() => parseClassifyConfig({ tiers: { general: { 'bio-chem': { action: 'refuse', threshold: 2 } } } }), /threshold/);
-  assert.throws(() => parseClassifyConfig({ tiers: { general: { weapons: { action: 'refuse' } } } }), /classify\.tiers\.general/);
+  assert.throws(() => parseClassifyConfig({ tiers: { general: { weapons: { action: 'refuse' } } } }), /classify\.tiers\.general\.weapons: unknown label "weapons"; labels are benign, coding/);
+  // the retired catch-all label is refused with a message naming its replacements
+  assert.throws(() => parseClassifyConfig({ tiers: { general: { 'other-harm': { action: 'refuse', threshold: 0.6 } } } }), /other-harm.*replaced by.*violent-crimes.*self-harm/);
+  assert.throws(() => parseClassifyConfig({ cascade: [{ type: 'guard', baseUrl: 'http://x/v1', model: 'g', format: 'llama-guard-3', labels: ['other-harm'] }] }), /replaced by/);
 });
 
 test('threshold choice meets the target FPR and reports recall', () => {
@@ -74,6 +114,7 @@ test('threshold choice meets the target FPR and reports recall', () => {
   assert.ok(lo < 0.5 && hi > 0.5 && lo > 0.2);
   assert.throws(() => parseTargets('bio-chem=2'), /must be in \[0,1\]/);
   assert.throws(() => parseTargets('weapons=0.1'), /unknown label/);
+  assert.throws(() => parseTargets('other-harm=0.1'), /replaced by/);
 });
 
 test('writeThresholds preserves comments and creates missing rules from defaults', () => {

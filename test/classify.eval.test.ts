@@ -39,7 +39,7 @@ test('gatehouse eval on a labelled file prints rates and writes an HTML report w
     process.stdout.write = w;
     process.stderr.write = we;
   }
-  assert.match(out, /security-offensive\s+0\.280\s+1\s+3/);
+  assert.match(out, /security-offensive\s+0\.400\s+1\s+3/);
   assert.match(out, /confusion/);
   const page = readFileSync(html, 'utf8');
   assert.ok((page.match(/<svg/g) ?? []).length >= 3);

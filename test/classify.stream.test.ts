@@ -4,9 +4,9 @@ import { createStreamModerator } from '../src/classify/stream.ts';
 import { decideAction } from '../src/classify/decide.ts';
 import { parseClassifyConfig } from '../src/classify/config.ts';
 import { loadDefaultClassifier } from '../src/classify/classifier.ts';
-import type { Scores } from '../src/classify/labels.ts';
+import { ALL_LABELS, type Scores } from '../src/classify/labels.ts';
 
-const base: Scores = { benign: 1, coding: 0, 'security-defensive': 0, 'security-offensive': 0, 'bio-chem': 0, 'other-harm': 0, jailbreak: 0 };
+const base: Scores = { ...(Object.fromEntries(ALL_LABELS.map((l) => [l, 0])) as Scores), benign: 1 };
 /** A fake classifier that flags any window containing BAD, recording what it saw. */
 function fake(seen: string[]) {
   return (text: string): Scores => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { AbuseDetector } from '../src/abuse/detector.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
 
@@ -27,7 +28,7 @@ describe('abuse: a distillation ring through the gateway', () => {
         audit: { path: auditPath },
         // Small numbers so a handful of accounts and requests make a ring; analysis is triggered by the test.
         abuse: {
-          minRequests: 4, minRingSize: 3, harvestFloorTokens: 10, analyseIntervalMs: 3_600_000, flushMs: 10, degradedModel: 'lite',
+          minRequests: 4, minRingSize: 3, harvestFloorTokens: 10, longFormTokens: 5, analyseIntervalMs: 3_600_000, flushMs: 10, degradedModel: 'lite',
           thresholds: { flag: 0.1, requireKyc: 0.15, degrade: 0.2, suspend: 0.99 },
         },
       },
@@ -41,8 +42,10 @@ describe('abuse: a distillation ring through the gateway', () => {
     return ((await res.json()) as { secret: string }).secret;
   }
 
-  async function servedModel(secret: string, content: string): Promise<string> {
-    const openai = new OpenAI({ apiKey: secret, baseURL: `${h.url}/v1`, maxRetries: 0 });
+  // Every account here shares 127.0.0.1 and the test's clock; the ordinary developer at least has their own client.
+  const ORDINARY_UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0';
+  async function servedModel(secret: string, content: string, ua?: string): Promise<string> {
+    const openai = new OpenAI({ apiKey: secret, baseURL: `${h.url}/v1`, maxRetries: 0, ...(ua ? { defaultHeaders: { 'user-agent': ua } } : {}) });
     const { response } = await openai.chat.completions.create({ model: 'frontier', messages: [{ role: 'user', content }] }).withResponse();
     return response.headers.get('x-gatehouse-served-model')!;
   }
@@ -56,7 +59,7 @@ describe('abuse: a distillation ring through the gateway', () => {
     const deadline = Date.now() + 5000;
     for (;;) {
       try {
-        await servedModel(ordinary, 'warm-up');
+        await servedModel(ordinary, 'warm-up', ORDINARY_UA);
         break;
       } catch (e) {
         if (Date.now() > deadline) throw e;
@@ -71,7 +74,7 @@ describe('abuse: a distillation ring through the gateway', () => {
       }
     }
     const chat = ['how do I rename a git branch', 'what is the capital of Peru', 'fix my flaky jest test please', 'difference between TCP and UDP', 'suggest a name for my cat'];
-    for (const c of chat) assert.equal(await servedModel(ordinary, c), 'frontier');
+    for (const c of chat) assert.equal(await servedModel(ordinary, c, ORDINARY_UA), 'frontier');
 
     await new Promise((r) => setTimeout(r, 50)); // the service's 10 ms flush
     await h.abuse!.analyseNow();
@@ -85,10 +88,31 @@ describe('abuse: a distillation ring through the gateway', () => {
     assert.ok(signals.includes('signup_burst'), signals.join(','));
 
     for (const secret of ring) assert.equal(await servedModel(secret, 'Think step by step: one more task.'), 'lite');
-    assert.equal(await servedModel(ordinary, 'one more question about git'), 'frontier');
+    assert.equal(await servedModel(ordinary, 'one more question about git', ORDINARY_UA), 'frontier');
 
     await new Promise((r) => setTimeout(r, 50));
-    const actions = readFileSync(auditPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'admin' && r.actor === 'abuse-detector');
+    const log = readFileSync(auditPath, 'utf8').trimEnd().split('\n');
+    const actions = log.map((l) => JSON.parse(l)).filter((r) => r.kind === 'admin' && r.actor === 'abuse-detector');
     assert.deepEqual(actions.map((a) => a.target).sort(), Array.from({ length: RING_SIZE }, (_, i) => `harvest-${i}`));
+
+    // The audit record keeps every non-secret signal the detector uses, and account metadata is in the log too:
+    // replaying the log into a fresh detector gives exactly the live analysis.
+    const requests = log.map((l) => JSON.parse(l)).filter((r) => r.kind === 'request' && r.principal?.accountId?.startsWith('harvest-'));
+    assert.ok(requests.length >= RING_SIZE * 8);
+    for (const r of requests) {
+      assert.match(r.promptSketch, /^[0-9a-f]{16}$/);
+      assert.match(r.promptShape, /^[0-9a-f]{16}$/);
+      assert.equal(typeof r.netPrefix, 'string');
+      assert.equal(typeof r.userAgent, 'string');
+      assert.equal(typeof r.reasoningRequested, 'boolean');
+    }
+    assert.ok(requests.filter((r) => r.reasoningRequested === true).length >= RING_SIZE * 8, 'the gateway sends reasoningRequested');
+    await h.abuse!.analyseNow();
+    const live = h.abuse!.rings();
+    const replay = new AbuseDetector(h.abuse!.cfg);
+    for (const line of log) replay.ingestLine(line);
+    assert.deepEqual(replay.stats().skipped, {}, JSON.stringify(replay.stats().lastSkipDetail));
+    assert.equal(replay.stats().accepted, h.abuse!.detector.stats().accepted);
+    assert.deepEqual(replay.analyse().rings, live);
   });
 });

@@ -10,13 +10,33 @@ export const HOURS = 24;
 export const TEMPLATE_SLOTS = 6;
 /** Misra–Gries slots per account for network prefixes. */
 export const PREFIX_SLOTS = 2;
+/** Misra–Gries slots per account for prompt structure keys (the structure half of promptShape). */
+export const SHAPE_SLOTS = 2;
+/** Bottom-k samples per account: distinct network prefixes and distinct prompt items (consistent samples). */
+export const PFX_K = 8;
+export const ITEM_K = 8;
+/** 32-bit words of each linear-counting bitmap (distinct prefixes, distinct items). */
+export const BITMAP_WORDS = 4;
+const EMPTY = 0xffffffff;
+
+/** FNV-1a + murmur finaliser of a string, as an unsigned 32-bit value (no allocation). */
+export function strHash(v: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
 /**
  * Bytes per account slot, upper bound: typed-array fields, pointer slots (8 bytes each) and the Map entry,
  * plus the strings those pointers hold (each at most `maxIdLength` chars, V8 one-byte strings ≈ 16 + length).
  */
 export function bytesPerAccount(maxIdLength: number): number {
-  const numeric = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 8 + HOURS * 4 + TEMPLATE_SLOTS * 8 + PREFIX_SLOTS * 4 + 4 + 4;
+  const numeric = 4 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 8 + HOURS * 4 + TEMPLATE_SLOTS * 8 + PREFIX_SLOTS * 4 + 4 + 4 +
+    SHAPE_SLOTS * 8 + (PFX_K + ITEM_K) * 4 + 2 * BITMAP_WORDS * 4 + 4 + 4;
   const pointers = 10 * 8;
   const mapEntry = 96;
   const strings = 10 * (16 + maxIdLength);
@@ -48,6 +68,17 @@ export class AccountTable {
   readonly kyc: (string | undefined)[];
   readonly exFirst: (string | undefined)[];
   readonly exReason: (string | undefined)[];
+  readonly shKey: Int32Array;
+  readonly shCnt: Uint32Array;
+  /** Bottom-k of distinct prefix hashes / item hashes, ascending, EMPTY-padded. */
+  readonly pfxBot: Uint32Array;
+  readonly itemBot: Uint32Array;
+  readonly pfxBits: Uint32Array;
+  readonly itemBits: Uint32Array;
+  /** Hash of the user agent (last seen). */
+  readonly ua: Uint32Array;
+  /** Responses of at least `longFormTokens` output tokens. */
+  readonly longOut: Uint32Array;
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
   private head = -1;
@@ -80,6 +111,14 @@ export class AccountTable {
     this.kyc = new Array(A);
     this.exFirst = new Array(A);
     this.exReason = new Array(A);
+    this.shKey = new Int32Array(A * SHAPE_SLOTS).fill(-1);
+    this.shCnt = new Uint32Array(A * SHAPE_SLOTS);
+    this.pfxBot = new Uint32Array(A * PFX_K).fill(EMPTY);
+    this.itemBot = new Uint32Array(A * ITEM_K).fill(EMPTY);
+    this.pfxBits = new Uint32Array(A * BITMAP_WORDS);
+    this.itemBits = new Uint32Array(A * BITMAP_WORDS);
+    this.ua = new Uint32Array(A);
+    this.longOut = new Uint32Array(A);
     this.prev = new Int32Array(A).fill(-1);
     this.next = new Int32Array(A).fill(-1);
   }
@@ -128,6 +167,14 @@ export class AccountTable {
     }
     this.org[s] = this.payment[s] = this.client[s] = this.signupPrefix[s] = this.kyc[s] = undefined;
     this.exFirst[s] = this.exReason[s] = undefined;
+    this.shKey.fill(-1, s * SHAPE_SLOTS, (s + 1) * SHAPE_SLOTS);
+    this.shCnt.fill(0, s * SHAPE_SLOTS, (s + 1) * SHAPE_SLOTS);
+    this.pfxBot.fill(EMPTY, s * PFX_K, (s + 1) * PFX_K);
+    this.itemBot.fill(EMPTY, s * ITEM_K, (s + 1) * ITEM_K);
+    this.pfxBits.fill(0, s * BITMAP_WORDS, (s + 1) * BITMAP_WORDS);
+    this.itemBits.fill(0, s * BITMAP_WORDS, (s + 1) * BITMAP_WORDS);
+    this.ua[s] = 0;
+    this.longOut[s] = 0;
   }
 
   private unlink(s: number): void {
@@ -185,6 +232,53 @@ export class AccountTable {
     for (let i = base; i < base + PREFIX_SLOTS; i++) if (--this.pfxCnt[i] === 0) this.pfx[i] = undefined;
   }
 
+  /** Misra–Gries update of one structure key for slot s. */
+  addShapeKey(s: number, key: number): void {
+    const base = s * SHAPE_SLOTS;
+    let empty = -1;
+    for (let i = base; i < base + SHAPE_SLOTS; i++) {
+      if (this.shKey[i] === key) {
+        this.shCnt[i]++;
+        return;
+      }
+      if (empty < 0 && this.shCnt[i] === 0) empty = i;
+    }
+    if (empty >= 0) {
+      this.shKey[empty] = key;
+      this.shCnt[empty] = 1;
+      return;
+    }
+    for (let i = base; i < base + SHAPE_SLOTS; i++) if (--this.shCnt[i] === 0) this.shKey[i] = -1;
+  }
+
+  /** Bottom-k insert of a 32-bit hash (kept ascending, duplicates ignored) plus the linear-counting bit. */
+  static addSample(bot: Uint32Array, bits: Uint32Array, s: number, k: number, h: number): void {
+    const bit = h & (BITMAP_WORDS * 32 - 1);
+    bits[s * BITMAP_WORDS + (bit >>> 5)] |= 1 << (bit & 31);
+    const base = s * k;
+    const end = base + k;
+    if (h >= bot[end - 1]) return;
+    let i = end - 1;
+    while (i > base && bot[i - 1] > h) i--;
+    if (i > base && bot[i - 1] === h) return;
+    for (let j = end - 1; j > i; j--) bot[j] = bot[j - 1];
+    bot[i] = h;
+  }
+
+  /** Linear-counting estimate of distinct values from slot s's bitmap (saturates near 600). */
+  static distinct(bits: Uint32Array, s: number): number {
+    const m = BITMAP_WORDS * 32;
+    let ones = 0;
+    for (let i = s * BITMAP_WORDS; i < (s + 1) * BITMAP_WORDS; i++) {
+      let v = bits[i];
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      ones += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+    }
+    const zeros = m - ones;
+    return zeros === 0 ? m * Math.log(m) : -m * Math.log(zeros / m);
+  }
+
   /** Slots in use, most recently active first. */
   *slots(): Generator<number> {
     for (let s = this.head; s >= 0; s = this.next[s]) yield s;
@@ -210,6 +304,8 @@ export class AccountTable {
       pfx: pick(this.pfx, PREFIX_SLOTS), pfxCnt: b64(this.pfxCnt, PREFIX_SLOTS),
       org: pick(this.org), payment: pick(this.payment), client: pick(this.client), signupPrefix: pick(this.signupPrefix), kyc: pick(this.kyc),
       exFirst: pick(this.exFirst), exReason: pick(this.exReason),
+      shKey: b64(this.shKey, SHAPE_SLOTS), shCnt: b64(this.shCnt, SHAPE_SLOTS), pfxBot: b64(this.pfxBot, PFX_K), itemBot: b64(this.itemBot, ITEM_K),
+      pfxBits: b64(this.pfxBits, BITMAP_WORDS), itemBits: b64(this.itemBits, BITMAP_WORDS), ua: b64(this.ua), longOut: b64(this.longOut),
     };
   }
 
@@ -228,6 +324,8 @@ export class AccountTable {
       ['first', Float64Array, 1], ['last', Float64Array, 1], ['gapN', Uint32Array, 1], ['gapMean', Float64Array, 1],
       ['gapM2', Float64Array, 1], ['createdAt', Float64Array, 1], ['hours', Uint32Array, HOURS],
       ['tKey', Int32Array, TEMPLATE_SLOTS], ['tCnt', Uint32Array, TEMPLATE_SLOTS], ['pfxCnt', Uint32Array, PREFIX_SLOTS],
+      ['shKey', Int32Array, SHAPE_SLOTS], ['shCnt', Uint32Array, SHAPE_SLOTS], ['pfxBot', Uint32Array, PFX_K], ['itemBot', Uint32Array, ITEM_K],
+      ['pfxBits', Uint32Array, BITMAP_WORDS], ['itemBits', Uint32Array, BITMAP_WORDS], ['ua', Uint32Array, 1], ['longOut', Uint32Array, 1],
     ];
     const decoded = fields.map(([k, C, w]) => [k, dec(C, j[k as string]), w] as const);
     for (let i = skipN; i < ids.length; i++) {

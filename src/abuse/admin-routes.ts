@@ -1,12 +1,14 @@
 /**
  * Admin API for abuse rings, mounted by the lead behind admin-token auth:
  *   GET /admin/v1/abuse/rings?limit=&minScore=&members=   rings, best first (members omitted with members=false)
- *   GET /admin/v1/abuse/rings/:id                         one ring with members and evidence
+ *   GET /admin/v1/abuse/rings/:id                         one ring with members, evidence, linking signals, timeline
+ *   GET /admin/v1/abuse/rings/:id/explain                 the same as text lines a reviewer reads
  *   GET /admin/v1/abuse/accounts/:accountId               the action in force for an account
  *   GET /admin/v1/abuse/stats                             detector counters (accepted, skipped by reason, memory bound)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DetectorStats } from './detector.ts';
+import { explainRing } from './explain.ts';
 import type { AccountAction } from './gate.ts';
 import type { Ring } from './types.ts';
 
@@ -51,6 +53,12 @@ export function registerAbuseAdminRoutes(app: FastifyInstance, deps: AbuseAdminD
     const ring = deps.rings().find((r) => r.id === id);
     if (!ring) return fail(reply, 404, 'not_found', `$.params.id: no ring '${id}' in the latest analysis`);
     return { ring: { ...ring, size: ring.members.length } };
+  });
+  app.get('/admin/v1/abuse/rings/:id/explain', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const ring = deps.rings().find((r) => r.id === id);
+    if (!ring) return fail(reply, 404, 'not_found', `$.params.id: no ring '${id}' in the latest analysis`);
+    return { ring: { ...ring, size: ring.members.length }, explanation: explainRing(ring, deps.actionOf) };
   });
   app.get('/admin/v1/abuse/accounts/:accountId', async (req) => {
     const { accountId } = req.params as { accountId: string };

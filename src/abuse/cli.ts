@@ -11,8 +11,10 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { abuseConfig, configSchema, resolveAbusePaths, type AbuseConfig } from './config.ts';
 import { AbuseDetector } from './detector.ts';
+import { explainRing } from './explain.ts';
 import { decideActions, type AccountAction } from './gate.ts';
 import { DEFAULT_SIM, evaluate, simulate, type Label } from './simulate.ts';
+import { DEFAULT_POPULATION, generatePopulation, isRing } from './population/generate.ts';
 import { consumeRedisStream, ingestJsonlFile } from './stream.ts';
 import { ACTION_ORDER, type Ring } from './types.ts';
 
@@ -24,7 +26,10 @@ const USAGE = `usage:
         [--benign-requests N] [--ring-size N] [--ring-requests N] [--stealth 0..1] [--days N] [--no-hard-negatives]
   gatehouse abuse detect (--events FILE | --redis-stream KEY [--redis URL] [--follow]) [--state FILE]
         [--truth FILE] [--config FILE] [--json]
-  gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json]
+  gatehouse abuse rings [--events FILE | --state FILE] [--config FILE] [--limit N] [--json] [--explain RING]
+  gatehouse abuse serve --config FILE --checkpoint FILE [--consumer NAME] [--analyse-ms N]
+        the fleet's detector: consumes the event stream (abuse.fleet), checkpoints, publishes verdicts to the store
+  gatehouse simulate population --out EVENTS.jsonl --truth TRUTH.jsonl [--seed N] [--scale S] [--days N]
 `;
 
 /** `--help` text for `gatehouse abuse …` and `gatehouse simulate …` (main.ts prints it). */
@@ -36,13 +41,15 @@ export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     if (command === 'simulate') {
-      if (sub !== 'abuse') return usage(`unknown simulation '${sub ?? ''}' (expected 'abuse')`);
+      if (sub === 'population') return await populationCmd(rest);
+      if (sub !== 'abuse') return usage(`unknown simulation '${sub ?? ''}' (expected 'abuse' or 'population')`);
       return await simulateCmd(rest);
     }
     if (command === 'abuse') {
       if (sub === 'detect') return await detectCmd(rest, false);
       if (sub === 'rings') return await detectCmd(rest, true);
-      return usage(`unknown subcommand 'abuse ${sub ?? ''}' (expected detect or rings)`);
+      if (sub === 'serve') return await serveCmd(rest);
+      return usage(`unknown subcommand 'abuse ${sub ?? ''}' (expected detect, rings or serve)`);
     }
     return usage(`unknown command '${command}'`);
   } catch (e) {
@@ -93,6 +100,75 @@ async function simulateCmd(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function serveCmd(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, checkpoint: { type: 'string' }, consumer: { type: 'string' }, 'analyse-ms': { type: 'string' } }, strict: true });
+  if (!values.config || !values.checkpoint) return usage('abuse serve: --config and --checkpoint are required');
+  const doc = (parseYaml(await readFile(values.config, 'utf8')) ?? {}) as { store?: { url?: string }; redis?: { url?: string }; abuse?: unknown };
+  const cfg = await loadConfig(values.config);
+  const storeUrl = process.env.DATABASE_URL || doc.store?.url || 'sqlite:data/gatehouse.db';
+  const redisUrl = process.env.REDIS_URL || doc.redis?.url;
+  if (!redisUrl) return usage('abuse serve: a Redis URL is required (redis.url in the config or REDIS_URL)');
+  const { openDb } = await import('../store/open.ts');
+  const { migrate } = await import('../store/migrate.ts');
+  const { ALL_MIGRATIONS } = await import('../store/all-migrations.ts');
+  const { ChangeWatcher } = await import('../store/changes.ts');
+  const { DetectorRunner, RedisStreamConsumer } = await import('./fleet.ts');
+  const { Redis } = await import('ioredis');
+  const db = await openDb(storeUrl);
+  await migrate(db, ALL_MIGRATIONS);
+  const watcher = new ChangeWatcher(db, { intervalMs: 0, listen: false, redisUrl, onError: (e) => err(`abuse serve: ${e.message}\n`) });
+  await watcher.start();
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (e: Error) => err(`abuse serve: redis: ${e.message}\n`));
+  const consumerName = values.consumer ?? 'detector-1';
+  const det = new AbuseDetector(cfg);
+  const runner = new DetectorRunner(cfg, det, new RedisStreamConsumer(redis, cfg.fleet.stream, cfg.fleet.group, consumerName), db, {
+    checkpointFile: values.checkpoint,
+    checkpointEvery: cfg.fleet.checkpointEvery,
+    checkpointMs: cfg.fleet.checkpointMs,
+    analyseIntervalMs: num(values['analyse-ms'], 'analyse-ms', cfg.analyseIntervalMs, 10, 86_400_000),
+    batch: cfg.batchSize,
+    blockMs: 200,
+    watcher,
+    onAnalysis: (i) => out(JSON.stringify({ msg: 'analysis', ...i, accepted: det.stats().accepted, skipped: det.stats().skipped }) + '\n'),
+    onError: (e) => err(`abuse serve: ${e.message}\n`),
+  });
+  await runner.start();
+  out(JSON.stringify({ msg: 'abuse serve: consuming', stream: cfg.fleet.stream, group: cfg.fleet.group, consumer: consumerName, accepted: det.stats().accepted }) + '\n');
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await runner.run(ac.signal);
+    await runner.analyse();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await watcher.stop();
+    redis.disconnect();
+    await db.close();
+  }
+  out(JSON.stringify({ msg: 'abuse serve: stopped', entries: runner.entries, checkpoints: runner.checkpoints, accepted: det.stats().accepted, skipped: det.stats().skipped }) + '\n');
+  return 0;
+}
+
+async function populationCmd(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, truth: { type: 'string' }, seed: { type: 'string' }, scale: { type: 'string' }, days: { type: 'string' } }, strict: true });
+  if (!values.out || !values.truth) return usage('simulate population: --out and --truth are required');
+  const pop = generatePopulation({
+    seed: num(values.seed, 'seed', DEFAULT_POPULATION.seed, 0, 2 ** 32 - 1),
+    scale: num(values.scale, 'scale', DEFAULT_POPULATION.scale, 0.001, 10),
+    days: num(values.days, 'days', DEFAULT_POPULATION.days, 1, 90),
+  });
+  await writeLines(values.out, pop.records());
+  await writeLines(values.truth, (function* () {
+    for (const a of pop.accounts) yield { accountId: a.meta.accountId, label: isRing(a.label) ? 'ring' : a.label, population: a.label, group: a.group };
+  })());
+  err(`simulate population: ${pop.eventCount} events, ${pop.accounts.length} accounts → ${values.out}; labels → ${values.truth}\n`);
+  return 0;
+}
+
 async function writeLines(file: string, records: Iterable<unknown>): Promise<void> {
   const ws = createWriteStream(file);
   const failed = once(ws, 'error').then(([e]) => {
@@ -124,6 +200,7 @@ async function detectCmd(argv: string[], ringsOnly: boolean): Promise<number> {
     options: {
       events: { type: 'string' }, 'redis-stream': { type: 'string' }, redis: { type: 'string' }, follow: { type: 'boolean' },
       state: { type: 'string' }, truth: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' },
+      explain: { type: 'string' },
     },
     strict: true,
   });
@@ -168,6 +245,16 @@ async function detectCmd(argv: string[], ringsOnly: boolean): Promise<number> {
     }
     const lvl = new Map([...actions].map(([id, a]) => [id, ACTION_ORDER.indexOf(a.action)]));
     quality = Object.fromEntries(['flag', 'require-kyc', 'degrade', 'suspend'].map((a) => [a, evaluate(lvl, labels, ACTION_ORDER.indexOf(a as never))]));
+  }
+  if (values.explain !== undefined) {
+    const ring = analysis.rings.find((r) => r.id === values.explain);
+    if (!ring) {
+      err(`abuse rings: no ring '${values.explain}' (rings: ${analysis.rings.slice(0, 10).map((r) => r.id).join(', ') || 'none'})\n`);
+      return 1;
+    }
+    if (values.json) out(JSON.stringify({ ring, explanation: explainRing(ring, (id) => actions.get(id)) }, null, 2) + '\n');
+    else out(explainRing(ring, (id) => actions.get(id)).join('\n') + '\n');
+    return 0;
   }
   const rings = analysis.rings.slice(0, limit);
   if (values.json) {

@@ -29,10 +29,16 @@ export const configSchema = z
     linkThreshold: z.number().min(0).max(1).default(0.3),
     minRingSize: z.number().int().min(2).default(3),
     signupBurstWindowMs: z.number().int().min(1).default(72 * 3_600_000),
-    explainedOrgDamping: z.number().min(0).max(1).default(0.4),
+    explainedOrgDamping: z.number().min(0).max(1).default(0.85),
+    /** Summed pairwise evidence (key weights × purity, cohort, sync) needed to link two suspects. */
+    linkScore: z.number().min(0.1).max(10).default(1),
+    /** Ring score at which KYC-verified members are no longer capped at verifiedMaxAction (strong evidence). */
+    verifiedOverrideScore: z.number().min(0).max(1).default(0.6),
     maxRings: z.number().int().min(1).default(1000),
     maxSuspects: z.number().int().min(1).default(50_000),
     harvestFloorTokens: z.number().min(1).default(2000),
+    /** An answer with at least this many output tokens is long-form (the harvest signal). */
+    longFormTokens: z.number().int().min(1).default(1000),
     thresholds,
     /** Model served to accounts under `degrade`. */
     degradedModel: z.string().default('degraded'),
@@ -46,6 +52,23 @@ export const configSchema = z
     analyseIntervalMs: z.number().int().min(1000).default(60_000),
     snapshotFile: z.string().nullable().default(null),
     kycUrl: z.string().default('/account/verify'),
+    /**
+     * One detector for the fleet. `local`: this process detects on its own traffic. `publish`: this replica sends its
+     * events to the stream and takes verdicts from the store (written by `gatehouse abuse serve`).
+     */
+    fleet: z
+      .object({
+        role: z.enum(['local', 'publish']).default('local'),
+        stream: z.string().min(1).default('gatehouse:abuse:events'),
+        /** Approximate stream length kept (XADD MAXLEN ~): must exceed the detector's worst backlog. */
+        maxLen: z.number().int().min(1000).default(2_000_000),
+        group: z.string().min(1).default('abuse-detector'),
+        /** Detector service: checkpoint (then acknowledge) after this many entries or ms. */
+        checkpointEvery: z.number().int().min(1).default(20_000),
+        checkpointMs: z.number().int().min(10).default(1000),
+      })
+      .strict()
+      .prefault({}),
   })
   .prefault({});
 

@@ -4,7 +4,7 @@
  * `memoryBoundBytes(config)`: accountCapacity slots + dedupCapacity recent ids + one analysis pass.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { AccountTable, HOURS, bytesPerAccount } from './account-table.ts';
+import { AccountTable, HOURS, ITEM_K, PFX_K, bytesPerAccount, strHash } from './account-table.ts';
 import { analyse, type Analysis } from './cluster.ts';
 import { abuseConfig, type AbuseConfig } from './config.ts';
 import { bandKeys } from './sketch.ts';
@@ -12,22 +12,39 @@ import type { AbuseEvent, AccountMeta } from './types.ts';
 import { EventValidator, RecentIds, parseRecord } from './validate.ts';
 
 const HOUR = 3_600_000;
-const MAX_ID = 256;
-const SNAPSHOT_VERSION = 2;
 
-/** Transient bytes per suspect during analyse(): features object, union–find, ≤ 2 + C(8,2) = 30 key entries. */
-export const ANALYSIS_BYTES_PER_SUSPECT = 400 + 30 * 64;
+/** Eight validated lowercase hex chars from `at`, as an unsigned 32-bit value. */
+function hexWord(v: string, at: number): number {
+  let x = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = v.charCodeAt(i);
+    x = x * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return x;
+}
+const MAX_ID = 256;
+const SNAPSHOT_VERSION = 3;
+
+/**
+ * Transient bytes per suspect during analyse(): the suspect record and its key list (≤ KEYS_PER_SUSPECT = 30
+ * numbers), its normalised hour profile, its share of the key-purity index (≤ 30 entries), of the candidate
+ * blocks (≤ 27 entries) and of the attachment index, union–find and per-channel edge sums: estimated ≈ 3–4 KB;
+ * the bound takes 8 KB.
+ */
+export const ANALYSIS_BYTES_PER_SUSPECT = 8192;
+/** Transient bytes per tracked account during analyse(): features pass, population quantiles, suspect flags. */
+export const ANALYSIS_BYTES_PER_ACCOUNT = 96;
 
 /**
  * Upper bound on detector memory in bytes, as a formula of the configured capacities:
  *   accountCapacity × bytesPerAccount(256)            per-account slot, strings at their 256-char cap
  * + RecentIds.bytesFor(dedupCapacity) ≤ dedupCapacity × 44   recent request ids as 64-bit hashes
- * + accountCapacity × 48                              analyse(): slot list and suspicion pass
- * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): features, union–find, composite-key index
+ * + accountCapacity × ANALYSIS_BYTES_PER_ACCOUNT      analyse(): slot list, quantiles, suspect flags
+ * + maxSuspects × ANALYSIS_BYTES_PER_SUSPECT          analyse(): keys, purity index, blocks, union–find, edges
  * + maxRings-bounded ring output (members ≤ maxSuspects ids, already counted in the account strings)
  */
 export function memoryBoundBytes(cfg: Pick<AbuseConfig, 'accountCapacity' | 'dedupCapacity' | 'maxSuspects'>, maxIdLength = MAX_ID): number {
-  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + 48) + RecentIds.bytesFor(cfg.dedupCapacity) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
+  return cfg.accountCapacity * (bytesPerAccount(maxIdLength) + ANALYSIS_BYTES_PER_ACCOUNT) + RecentIds.bytesFor(cfg.dedupCapacity) + cfg.maxSuspects * ANALYSIS_BYTES_PER_SUSPECT;
 }
 
 export interface DetectorStats {
@@ -121,7 +138,16 @@ export class AbuseDetector {
       bandKeys(e.promptSketch, this.bands);
       for (let b = 0; b < 4; b++) t.addTemplateKey(s, this.bands[b]);
     }
-    if (e.netPrefix) t.addPrefix(s, e.netPrefix);
+    if (e.netPrefix) {
+      t.addPrefix(s, e.netPrefix);
+      AccountTable.addSample(t.pfxBot, t.pfxBits, s, PFX_K, strHash(e.netPrefix));
+    }
+    if (e.promptShape) {
+      t.addShapeKey(s, hexWord(e.promptShape, 0) | 0);
+      AccountTable.addSample(t.itemBot, t.itemBits, s, ITEM_K, hexWord(e.promptShape, 8));
+    }
+    if (e.userAgent) t.ua[s] = strHash(e.userAgent);
+    if (e.outputTokens >= this.cfg.longFormTokens) t.longOut[s]++;
     if (e.orgId && t.org[s] === undefined) t.org[s] = e.orgId;
   }
 

@@ -1,16 +1,29 @@
 /**
- * Per-account behaviour features and the account suspicion score, as pure functions of one table slot.
- * Each feature is normalised to [0,1] where 1 looks like distillation (systematic, reasoning-hungry,
- * output-heavy, machine-timed, round-the-clock traffic from a fresh account).
+ * Per-account behaviour features and the account suspicion score, as pure functions of one table slot and the
+ * population's own distribution (`PopulationStats`). Each feature is in [0,1], 1 looking like distillation.
+ *
+ * Suspicion is led by harvest intensity — long-form answers and output volume relative to the population —
+ * because that is what a distiller buys and what ordinary heavy users (many short chats), coding agents (huge
+ * inputs, modest outputs), classes (a few answers each) and automation (short extractions) do not. Reasoning
+ * requests, timing, round-the-clock activity and account newness are weak supporting features: a class
+ * assignment saying "show your work" moves suspicion by at most 0.05.
  */
-import { HOURS, TEMPLATE_SLOTS, type AccountTable } from './account-table.ts';
+import { AccountTable, HOURS, SHAPE_SLOTS, TEMPLATE_SLOTS } from './account-table.ts';
 
 export interface AccountFeatures {
   requests: number;
   reasoningFraction: number;
   outputInputRatio: number;
+  /** Share of answers of at least `longFormTokens` tokens, normalised (0.2 → 0, 0.7 → 1). */
+  longForm: number;
+  /** Total output tokens relative to the population's 75th percentile of active accounts (log scale). */
+  harvest: number;
   /** Share of requests repeating the account's most frequent prompt band key (a template), normalised. */
   templateConcentration: number;
+  /** Distinct prompt items per request (1: never asks the same thing twice). */
+  itemDiversity: number;
+  /** Distinct network prefixes, normalised (3 → 0, 18 → 1): proxy rotation. */
+  rotation: number;
   /** 1 for metronome-regular gaps, 0 for bursty human sessions (coefficient of variation ≥ 2). */
   machineTiming: number;
   /** Normalised entropy of the hour-of-day histogram mapped so that diurnal humans score ~0. */
@@ -22,20 +35,45 @@ export interface AccountFeatures {
   suspicion: number;
 }
 
+/** Population context for relative features, computed once per analysis. */
+export interface PopulationStats {
+  /** 75th percentile of total output tokens over accounts with at least minRequests requests. */
+  outP75: number;
+  /** Median output/input ratio over the same accounts. */
+  ratioP50: number;
+}
+
+export const DEFAULT_POPULATION_STATS: PopulationStats = { outP75: 20_000, ratioP50: 4 };
+
 export const FEATURE_WEIGHTS = {
-  reasoningFraction: 0.25,
-  outputInputRatio: 0.2,
-  templateConcentration: 0.2,
-  machineTiming: 0.1,
-  roundTheClock: 0.1,
+  longForm: 0.4,
+  harvest: 0.15,
   newness: 0.1,
-  volume: 0.05,
+  rotation: 0.1,
+  outputInputRatio: 0.05,
+  reasoningFraction: 0.05,
+  machineTiming: 0.05,
+  roundTheClock: 0.05,
+  templateConcentration: 0.05,
 } as const;
 
 const DAY = 86_400_000;
 const clip = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
 
-export function accountFeatures(t: AccountTable, s: number, minRequests: number): AccountFeatures {
+export function populationStats(t: AccountTable, minRequests: number): PopulationStats {
+  const outs: number[] = [];
+  const ratios: number[] = [];
+  for (const s of t.slots()) {
+    if (t.req[s] < minRequests) continue;
+    outs.push(t.outTok[s]);
+    ratios.push(t.outTok[s] / Math.max(1, t.inTok[s]));
+  }
+  if (outs.length < 20) return DEFAULT_POPULATION_STATS;
+  const q = (a: number[], p: number) => Float64Array.from(a).sort()[Math.min(a.length - 1, Math.floor(a.length * p))];
+  return { outP75: Math.max(1000, q(outs, 0.75)), ratioP50: Math.max(0.5, q(ratios, 0.5)) };
+}
+
+export function accountFeatures(t: AccountTable, s: number, minRequests: number, pop: PopulationStats = DEFAULT_POPULATION_STATS): AccountFeatures {
   const n = t.req[s];
   const reasoningFraction = n > 0 ? t.reasoning[s] / n : 0;
   const ratio = t.outTok[s] / Math.max(1, t.inTok[s]);
@@ -61,14 +99,36 @@ export function accountFeatures(t: AccountTable, s: number, minRequests: number)
   const newness = Number.isNaN(created) ? 0.5 : t.first[s] - created < 30 * DAY ? 1 : 0;
   const days = Math.max(1, (t.last[s] - t.first[s]) / DAY);
   const volume = clip(n / days / 200);
+  const longForm = n > 0 ? clip((t.longOut[s] / n - 0.2) / 0.5) : 0;
+  const harvest = clip(Math.log10(Math.max(1, t.outTok[s]) / pop.outP75) + 0.5);
+  const itemsSeen = AccountTable.distinct(t.itemBits, s);
+  const itemDiversity = n > 0 && itemsSeen > 0 ? Math.min(1, itemsSeen / Math.min(n, 400)) : 0;
+  const rotation = clip((AccountTable.distinct(t.pfxBits, s) - 3) / 15);
+  const ratioRel = clip(Math.log2(Math.max(1e-9, ratio / pop.ratioP50)) / 2);
+  const W = FEATURE_WEIGHTS;
   const raw =
-    FEATURE_WEIGHTS.reasoningFraction * clip(reasoningFraction / 0.5) +
-    FEATURE_WEIGHTS.outputInputRatio * clip((ratio - 2) / 4) +
-    FEATURE_WEIGHTS.templateConcentration * templateConcentration +
-    FEATURE_WEIGHTS.machineTiming * machineTiming +
-    FEATURE_WEIGHTS.roundTheClock * roundTheClock +
-    FEATURE_WEIGHTS.newness * newness +
-    FEATURE_WEIGHTS.volume * volume;
+    W.longForm * longForm +
+    W.harvest * harvest +
+    W.newness * newness +
+    W.rotation * rotation +
+    W.outputInputRatio * ratioRel +
+    W.reasoningFraction * clip(reasoningFraction / 0.5) +
+    W.machineTiming * machineTiming +
+    W.roundTheClock * roundTheClock +
+    W.templateConcentration * templateConcentration;
   const suspicion = raw * Math.min(1, n / minRequests);
-  return { requests: n, reasoningFraction, outputInputRatio: ratio, templateConcentration, machineTiming, roundTheClock, newness, volume, suspicion };
+  return { requests: n, reasoningFraction, outputInputRatio: ratio, longForm, harvest, templateConcentration, itemDiversity, rotation, machineTiming, roundTheClock, newness, volume, suspicion };
+}
+
+/** The account's most frequent prompt structure key, or -1. */
+export function topShape(t: AccountTable, s: number): number {
+  let best = -1;
+  let cnt = 0;
+  for (let i = s * SHAPE_SLOTS; i < (s + 1) * SHAPE_SLOTS; i++) {
+    if (t.shCnt[i] > cnt) {
+      cnt = t.shCnt[i];
+      best = t.shKey[i];
+    }
+  }
+  return cnt >= Math.max(2, t.req[s] * 0.2) ? best : -1;
 }

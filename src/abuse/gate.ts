@@ -39,9 +39,18 @@ export function decideActions(analysis: Analysis, cfg: AbuseConfig): Map<string,
       action = cfg.weakLinkMaxAction;
       reasons.push(`weakly linked (no shared template, one infrastructure link): capped at ${action}`);
     }
+    // KYC and organisation membership lower the prior (in the ring score) but never cap strong evidence.
     if (m.kyc?.startsWith('verified') && rank(action) > rank(cfg.verifiedMaxAction)) {
-      action = cfg.verifiedMaxAction;
-      reasons.push(`account KYC ${m.kyc}: capped at ${action} for human review`);
+      if (m.ringScore >= cfg.verifiedOverrideScore) reasons.push(`account KYC ${m.kyc}, but ring evidence is strong (score ≥ ${cfg.verifiedOverrideScore}): not capped`);
+      else {
+        action = cfg.verifiedMaxAction;
+        reasons.push(`account KYC ${m.kyc}: capped at ${action} for human review`);
+      }
+    }
+    // A verified organisation behaving like a harvesting ring goes to review even when its prior kept it below flag.
+    if (m.review && action === 'none' && m.ringScore >= cfg.thresholds.flag * cfg.explainedOrgDamping) {
+      action = 'flag';
+      reasons.push('one verified organisation behaving like a harvesting ring: escalated to human review');
     }
     if (action !== 'none') out.set(accountId, { action, ringId: m.ringId, score: m.ringScore, reasons });
   }

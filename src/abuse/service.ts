@@ -5,6 +5,9 @@
  * a file on stop and after each analysis, and restored on start.
  */
 import { existsSync } from 'node:fs';
+import type { ChangeWatcher } from '../store/changes.ts';
+import type { Db } from '../store/db.ts';
+import { ABUSE_TOPIC, FleetPublisher, RedisStreamBus, loadVerdicts } from './fleet.ts';
 import type { Principal, Verdict } from '../core/types.ts';
 import type { Analysis } from './cluster.ts';
 import { abuseConfig, type AbuseConfig } from './config.ts';
@@ -20,6 +23,10 @@ export interface AbuseServiceDeps {
   /** Errors from background work (snapshot I/O); never thrown into the request path. */
   onError?: (err: Error) => void;
   now?: () => number;
+  /** Fleet role `publish`: the store (verdicts), its change watcher and the Redis URL of the event stream. */
+  db?: Db;
+  watcher?: ChangeWatcher;
+  redisUrl?: string;
 }
 
 export class AbuseService {
@@ -33,6 +40,10 @@ export class AbuseService {
   /** Highest severity already reported per ring id (bounded by maxRings: pruned to the current rings). */
   private reported = new Map<string, AbuseActionKind>();
   dropped = 0;
+  /** Fleet role `publish`: events go to the stream; verdicts and rings come from the store. */
+  publisher: FleetPublisher | null = null;
+  private fleetRings: Ring[] = [];
+  private unwatch: (() => void) | null = null;
 
   constructor(config: Partial<AbuseConfig> | AbuseConfig = {}, private readonly deps: AbuseServiceDeps = {}) {
     this.cfg = abuseConfig(config);
@@ -44,6 +55,10 @@ export class AbuseService {
   /** Hot path: O(1), never throws, never blocks. Overflow beyond 64 batches is dropped and counted. */
   submit(event: AbuseEvent | AccountMeta & { kind: 'account' }): void {
     if (!this.cfg.enabled) return;
+    if (this.publisher) {
+      this.publisher.push(event);
+      return;
+    }
     if (this.queue.length >= this.maxQueue) {
       this.dropped++;
       return;
@@ -98,22 +113,47 @@ export class AbuseService {
       const prev = this.reported.get(r.id) ?? 'none';
       const rank = (a: AbuseActionKind) => ACTION_ORDER.indexOf(a);
       next.set(r.id, rank(severity) > rank(prev) ? severity : prev);
-      if (rank(severity) < rank('require-kyc') || rank(severity) <= rank(prev)) continue;
+      // A verified organisation behaving like a ring is worth a human look from the flag band on.
+      const floor = r.review ? rank('flag') : rank('require-kyc');
+      if (rank(severity) < floor || rank(severity) <= rank(prev)) continue;
       const top = r.evidence.slice(0, 3).map((e) => `${e.signal} ${e.strength}`).join(', ');
       this.deps.onIncidentCandidate?.({
         kind: 'incident.candidate', source: 'abuse', ringId: r.id, severity, score: r.score, members: r.members.length,
         firstSeen: r.firstSeen, lastSeen: r.lastSeen, evidence: r.evidence,
-        summary: `Suspected ring of ${r.members.length} accounts (score ${r.score}, ${severity}); strongest signals: ${top}`,
+        summary: `Suspected ring of ${r.members.length} accounts${r.review && r.explainedByOrg ? ` inside verified organisation ${r.explainedByOrg}` : ''} (score ${r.score}, ${severity}); strongest signals: ${top}`,
       });
     }
     this.reported = next;
   }
 
   rings(): Ring[] {
+    if (this.cfg.fleet.role === 'publish') return this.fleetRings;
     return this.detector.lastAnalysis?.rings ?? [];
   }
 
+  /** Fleet role `publish`: verdicts and rings written by the detector service, reinstalled silently. */
+  async reloadVerdicts(): Promise<void> {
+    if (!this.deps.db) return;
+    const { actions, rings } = await loadVerdicts(this.deps.db);
+    this.gate.install(actions, false);
+    this.fleetRings = rings;
+  }
+
   async start(): Promise<void> {
+    if (this.cfg.fleet.role === 'publish') {
+      if (!this.deps.db || !this.deps.redisUrl) throw new Error('abuse.fleet.role publish needs the store and a Redis URL (redis.url or REDIS_URL)');
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(this.deps.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      redis.on('error', (e: Error) => this.deps.onError?.(new Error(`abuse event stream: ${e.message}`)));
+      this.publisher = new FleetPublisher(new RedisStreamBus(redis, this.cfg.fleet.stream, this.cfg.fleet.maxLen), {
+        batchSize: this.cfg.batchSize, flushMs: this.cfg.flushMs, maxQueue: this.maxQueue, onError: this.deps.onError,
+      });
+      await this.reloadVerdicts();
+      this.unwatch = this.deps.watcher?.on((topic) => {
+        if (topic === ABUSE_TOPIC) this.reloadVerdicts().catch((e: Error) => this.deps.onError?.(e));
+      }) ?? null;
+      return;
+    }
     if (this.cfg.snapshotFile && existsSync(this.cfg.snapshotFile)) {
       await this.detector.loadSnapshot(this.cfg.snapshotFile);
       // Actions in force before the restart are already in the audit log: reinstall them silently.
@@ -126,6 +166,12 @@ export class AbuseService {
   }
 
   async stop(): Promise<void> {
+    if (this.publisher) {
+      this.unwatch?.();
+      await this.publisher.close();
+      this.publisher = null;
+      return;
+    }
     if (this.analyseTimer) clearInterval(this.analyseTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.analyseTimer = this.flushTimer = null;

@@ -40,7 +40,27 @@ export type SignalName =
   | 'round_the_clock_activity'
   | 'signup_burst'
   | 'synchronised_activity'
-  | 'high_volume';
+  | 'high_volume'
+  | 'collective_coverage'
+  | 'proxy_rotation'
+  | 'public_items'
+  | 'shared_organisation'
+  | 'shared_prompt_structure'
+  | 'shared_user_agent';
+
+/** One pairwise linking channel and its mean weight over the pairs that joined the ring (after key purity). */
+export interface RingLink {
+  signal: string;
+  weight: number;
+}
+
+/** Per UTC day: members that signed up, made their first request, made their last request. */
+export interface RingTimelineDay {
+  day: string;
+  signedUp: number;
+  started: number;
+  lastActive: number;
+}
 
 export interface RingEvidence {
   signal: SignalName;
@@ -58,8 +78,13 @@ export interface Ring {
   evidence: RingEvidence[];
   firstSeen: number;
   lastSeen: number;
-  /** All members belong to one KYC-verified organisation: linked activity is explained, score damped. */
+  /** All members belong to one KYC-verified organisation: a lower prior (score damped), never a cap. */
   explainedByOrg: string | null;
+  /** Linking channels with their weights (what joined the members). */
+  links?: RingLink[];
+  timeline?: RingTimelineDay[];
+  /** One verified organisation behaving like a ring: goes to human review even when below the flag band. */
+  review?: boolean;
 }
 
 export type AbuseActionKind = 'none' | 'flag' | 'require-kyc' | 'degrade' | 'suspend';
@@ -88,7 +113,8 @@ export type SkipReason =
   | 'clock_skew'
   | 'duplicate'
   | 'replay'
-  | 'unknown_kind';
+  | 'unknown_kind'
+  | 'stream_gap';
 
 /** A ring worth a human look, handed to whoever runs incidents (the lead decides where it goes). */
 export interface IncidentCandidate {

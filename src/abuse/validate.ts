@@ -37,6 +37,10 @@ export function parseRecord(rec: unknown): Parsed {
   const o = rec as Record<string, unknown>;
   const kind = o.kind;
   if (kind === 'account') return parseAccount(o);
+  // The gateway's audit log carries account metadata as an admin record (see server/compose.ts).
+  if (kind === 'admin' && o.action === 'abuse.account') {
+    return typeof o.details === 'object' && o.details !== null && !Array.isArray(o.details) ? parseAccount(o.details as Record<string, unknown>) : skip('malformed_field', '$.details: expected the account metadata object');
+  }
   if (kind !== undefined && kind !== 'request') {
     // Other audit-log records (admin actions, decisions) are legitimately present in the stream.
     return typeof kind === 'string' ? { kind: 'ignore' } : skip('malformed_field', '$.kind: expected a string');
@@ -71,6 +75,7 @@ function parseRequest(o: Record<string, unknown>): Parsed {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return skip('malformed_field', `$.${k}: expected a non-negative number`);
   }
   if (o.promptSketch !== undefined && o.promptSketch !== null && !isSketch(o.promptSketch)) return skip('malformed_field', '$.promptSketch: expected 16 lowercase hex chars');
+  if (o.promptShape !== undefined && o.promptShape !== null && !isSketch(o.promptShape)) return skip('malformed_field', '$.promptShape: expected 16 lowercase hex chars');
   for (const k of REQUEST_STRINGS) {
     if (optString(o, k) === '\u0000bad') return skip('malformed_field', `$.${k}: expected a string of at most 256 chars`);
   }

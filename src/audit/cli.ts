@@ -1,6 +1,7 @@
 /**
  * `gatehouse audit verify|export|query|text|purge-text`.
  *   verify [--file F] [--public-key K] [--config C]        exit 0 when intact, 1 naming the first bad record
+ *   verify --bundle B [--public-key K]                      an evidence bundle, offline (bundle.ts)
  *   export [--file F] [--from T] [--to T] [--format jsonl|csv]
  *   query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N]
  *   text   <requestId> [--time T] --config C               decrypt one request's retained text (retention on)
@@ -20,9 +21,11 @@ import { describeBad, verifyAudit } from './verify.ts';
 import { auditRecords, CSV_COLUMNS, matches, parseTime, toCsvRow, type AuditFilter } from './query.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { TextVault } from './retention.ts';
+import { describeBundleProblem, verifyBundle } from './bundle.ts';
 
 const USAGE = `usage:
   gatehouse audit verify [--file F] [--public-key K] [--config C]
+  gatehouse audit verify --bundle B [--public-key K]     (an evidence bundle, without the log)
   gatehouse audit export [--file F] [--from T] [--to T] [--format jsonl|csv] [--config C]
   gatehouse audit query  [--file F] [--principal P] [--account A] [--model M] [--action X] [--from T] [--to T] [--limit N] [--config C]
   gatehouse audit text   <requestId> [--time T] --config C
@@ -95,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         file: { type: 'string' }, config: { type: 'string' }, 'public-key': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         format: { type: 'string' }, principal: { type: 'string' }, account: { type: 'string' }, model: { type: 'string' }, action: { type: 'string' },
-        limit: { type: 'string' }, time: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
+        limit: { type: 'string' }, time: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, bundle: { type: 'string' },
       },
       strict: true,
       allowPositionals: sub === 'text',
@@ -113,6 +116,25 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const file = values.file ?? cfg.path;
+
+  if (sub === 'verify' && values.bundle) {
+    const key = values['public-key'] ?? process.env.GATEHOUSE_AUDIT_PUBLIC_KEY ?? cfg.signingKey ?? null;
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(readFileSync(values.bundle, 'utf8'));
+    } catch (e) {
+      err(`gatehouse audit verify: cannot read bundle ${values.bundle}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      return 2;
+    }
+    const v = verifyBundle(bundle, key);
+    if (!v.ok) {
+      err(`audit verify --bundle FAILED after ${v.records} good records\nfirst bad: ${describeBundleProblem(v)}\n`);
+      return 1;
+    }
+    out(`bundle verify OK: ${v.records} records in ${v.segments} segment(s)${v.signaturesChecked ? `, ${v.sealedSegments} sealed by a verified checkpoint signature` : '; no public key: checkpoint signatures NOT checked (use --public-key)'}\n`);
+    if (v.keySource === 'bundle') out('signatures checked with the public key inside the bundle: give your own copy with --public-key to know who signed\n');
+    return 0;
+  }
 
   if (sub === 'verify') {
     const key = values['public-key'] ?? process.env.GATEHOUSE_AUDIT_PUBLIC_KEY ?? cfg.signingKey ?? null;

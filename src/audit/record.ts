@@ -31,6 +31,12 @@ export interface RequestAuditRecord {
   responseHash?: string;
   /** Fallback models decided against for this principal and skipped (never tried). */
   skipped?: SkippedModel[];
+  /** Non-secret abuse signals (similarity sketch, shape, network prefix, user agent): replaying the log reproduces detection. */
+  promptSketch?: string;
+  promptShape?: string;
+  reasoningRequested?: boolean;
+  netPrefix?: string;
+  userAgent?: string;
 }
 
 export type AdminAction =
@@ -77,11 +83,15 @@ export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?
     latencyMs: event.latencyMs,
     modelRequested: event.modelRequested,
     modelServed: event.modelServed,
+    netPrefix: event.netPrefix,
     outcome: event.outcome,
     outputTokens: event.outputTokens,
     principal: { accountId: event.accountId, keyId: event.keyId, orgId: event.orgId },
     promptHash: event.promptHash,
+    promptShape: event.promptShape,
+    promptSketch: event.promptSketch,
     protocol: event.protocol,
+    reasoningRequested: event.reasoningRequested,
     ref: event.ref,
     requestId: event.requestId,
     requestTime: event.time,
@@ -90,6 +100,7 @@ export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?
     status: event.status,
     stream: event.stream,
     usageEstimated: event.usageEstimated,
+    userAgent: event.userAgent,
   };
 }
 

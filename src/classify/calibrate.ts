@@ -6,7 +6,7 @@ import { parseDocument, isMap } from 'yaml';
 import type { Classifier } from './classifier.ts';
 import { DEFAULT_TIERS } from './config.ts';
 import type { Example } from './dataset.ts';
-import { JAILBREAK, type Label, type Scores } from './labels.ts';
+import { JAILBREAK, type Label, type Scores, isLabel, RETIRED_LABELS } from './labels.ts';
 import { chooseThreshold, type Rates } from './metrics.ts';
 import { singleTurn } from './pipeline.ts';
 
@@ -33,8 +33,7 @@ export function parseTargets(spec: string): Map<Label, number> {
     if (!m) throw new Error(`--target-fpr: cannot parse '${part}' (expected label=rate, e.g. security-offensive=0.01)`);
     const label = m[1] as Label;
     const rate = Number(m[2]);
-    if (!['benign', 'coding', 'security-defensive', 'security-offensive', 'bio-chem', 'other-harm', 'jailbreak'].includes(label))
-      throw new Error(`--target-fpr: unknown label '${m[1]}'`);
+    if (!isLabel(label)) throw new Error(`--target-fpr: ${RETIRED_LABELS[m[1]] ?? `unknown label '${m[1]}'`}`);
     if (!(rate >= 0 && rate <= 1)) throw new Error(`--target-fpr: rate for ${label} must be in [0,1], got ${m[2]}`);
     out.set(label, rate);
   }

@@ -1,36 +1,36 @@
 /**
- * The classifier the gateway calls: conversation → label scores. Synchronous and allocation-light; one instance owns
- * one FeatureHasher (scratch buffers), so use one instance per thread (Node: per process).
+ * The classifier the gateway calls: conversation → label scores. Synchronous; one instance owns one FeatureHasher and
+ * one ViewScorer (scratch buffers), so use one instance per thread (Node: per process).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher } from './features.ts';
-import { JAILBREAK, TOPIC_LABELS, type Scores } from './labels.ts';
-import { K, KT, LinearModel } from './model.ts';
-import { featurize, singleTurn, type PipelineInfo } from './pipeline.ts';
+import { JAILBREAK, maxHarm, TOPIC_LABELS, type Scores } from './labels.ts';
+import { KT, LinearModel } from './model.ts';
+import { emptyInfo, featurizeTraining, singleTurn, ViewScorer, type PipelineInfo } from './pipeline.ts';
 
 export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/classifier/default.bin', import.meta.url));
 
 export class Classifier {
   private readonly hasher: FeatureHasher;
-  private readonly logits = new Float64Array(K);
-  lastInfo: PipelineInfo = { decoded: [], truncated: false, obfuscated: false };
+  private readonly scorer: ViewScorer;
+  lastInfo: PipelineInfo = emptyInfo();
 
   constructor(readonly model: LinearModel) {
     this.hasher = new FeatureHasher(model.bits);
+    this.scorer = new ViewScorer(this.hasher, model.weights, model.bias);
   }
 
   classify(conv: ConversationText): Scores {
-    this.lastInfo = featurize(this.hasher, conv);
-    const h = this.hasher;
-    this.model.logits(h.touched, h.count, h.values, this.logits);
-    const scores = toScores(this.logits);
+    const info = emptyInfo();
+    this.lastInfo = info;
+    const scores = this.scorer.score(conv, info);
     // Hiding a harmful request (encoding, invisible characters, lookalike letters) is itself an attempt to get past
     // the rules: the jailbreak score is at least the harm score of what was hidden. A linear head cannot learn this
     // conjunction, so it is a rule.
-    if (this.lastInfo.obfuscated) {
-      const harm = Math.max(scores['security-offensive'], scores['bio-chem'], scores['other-harm']);
+    if (info.obfuscated) {
+      const harm = maxHarm(scores);
       if (harm > scores.jailbreak) scores.jailbreak = harm;
     }
     return scores;
@@ -40,18 +40,18 @@ export class Classifier {
     return this.classify(singleTurn(text));
   }
 
-  /** Exposed for training: featurise without scoring. */
-  featurizeInto(conv: ConversationText): FeatureHasher {
-    featurize(this.hasher, conv);
-    return this.hasher;
+  /** Exposed for training: the sparse training vectors of one text (see pipeline.ts featurizeTraining). */
+  featurizeTraining(text: string, withChunks: boolean): { idx: Int32Array; val: Float32Array }[] {
+    return featurizeTraining(this.hasher, text, withChunks);
   }
 }
 
+/** Softmax over the topic logits and sigmoid of the jailbreak logit (a single view; used by tests and tools). */
 export function toScores(z: Float64Array): Scores {
   let max = -Infinity;
   for (let k = 0; k < KT; k++) if (z[k] > max) max = z[k];
   let sum = 0;
-  const e = [0, 0, 0, 0, 0, 0];
+  const e = new Array<number>(KT);
   for (let k = 0; k < KT; k++) {
     e[k] = Math.exp(z[k] - max);
     sum += e[k];

@@ -14,7 +14,7 @@ import type { ConversationText } from '../core/canonical.ts';
 import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.ts';
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
 import { parseClassifyConfig, resolveClassifyPaths, type ClassifyConfig } from './config.ts';
-import { buildExamples, readLabelled, splitOfExample, type Example } from './dataset.ts';
+import { buildExamples, keepForTraining, readLabelled, splitOfExample, type Example } from './dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { htmlReport } from './report-html.ts';
 import { evaluate, formatReport, topLabel } from './evaluate.ts';
@@ -69,7 +69,10 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const opts = { bits: num(values.bits, DEFAULT_TRAIN.bits, 'bits'), epochs: num(values.epochs, DEFAULT_TRAIN.epochs, 'epochs'), learningRate: num(values.lr, DEFAULT_TRAIN.learningRate, 'lr'), seed: num(values.seed, DEFAULT_TRAIN.seed, 'seed') };
   const all = buildExamples({ dataDir, includeShareAlike: values['include-share-alike'] });
   const bySplit = { train: [] as Example[], dev: [] as Example[], test: [] as Example[] };
-  for (const e of all) bySplit[splitOfExample(e)].push(e);
+  for (const e of all) {
+    const sp = splitOfExample(e);
+    if (sp !== 'train' || keepForTraining(e)) bySplit[sp].push(e);
+  }
   const log = (s: string) => values.quiet || process.stderr.write(s + '\n');
   log(`corpus: ${all.length} examples (train ${bySplit.train.length}, dev ${bySplit.dev.length}, test ${bySplit.test.length}) from ${dataDir}${values['include-share-alike'] ? ' INCLUDING CC BY-SA data' : ' (permissive licences only)'}`);
   const t0 = Date.now();

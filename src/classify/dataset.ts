@@ -3,16 +3,17 @@
  * hand-written examples in seed-examples.jsonl, and request templates wrapped around real code snippets.
  * Every source → label decision lives here, in one place; docs/labels.md explains them.
  *
- * Licences: the default artefact uses only permissive sources (MIT, Apache-2.0). Dolly (CC BY-SA 3.0, share-alike)
- * is excluded unless `includeShareAlike` is set, and an artefact trained with it must then be shared under CC BY-SA.
+ * Licences: the default artefact uses only permissive sources (MIT, Apache-2.0, CC BY 3.0/4.0, CC0). Dolly (CC BY-SA
+ * 3.0, share-alike) is excluded unless `includeShareAlike` is set, and an artefact trained with it must then be shared
+ * under CC BY-SA. hh-rlhf harmless-base is unlabeled and not used.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TopicLabel } from './labels.ts';
-import { TOPIC_LABELS } from './labels.ts';
-import { counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
+import { isHarmLabel, TOPIC_LABELS } from './labels.ts';
+import { boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
 export interface Example {
   id: string;
@@ -41,15 +42,62 @@ export function splitOf(id: string): Split {
 export const SEED_PATH = fileURLToPath(new URL('./seed-examples.jsonl', import.meta.url));
 
 const CYBER =
-  /\b(hack\w*|malware|virus(es)?|ransomware|exploit\w*|phishing|keylog\w*|botnet|ddos|dos attack|sql injection|xss|password|crack(ing)?|trojan|spyware|rootkit|backdoor|breach\w*|cyber\w*|firewall|antivirus|computer|network|database|server|wi-?fi|e-?mail account|credentials|zero-day|payload|shellcode|brute.?force)\b/i;
+  /\b(hack\w*|malware|(computer |a )?virus(es)?|ransomware|exploit(s|ing|ation)?\b(?! (the|their|his|her|vulnerable|children|kids|people|workers|victims|cultural))|phishing|keylog\w*|botnet|ddos|dos attack|sql injection|xss|passwords?|crack(ing)? (a |the )?(password|software|wifi|hash)\w*|trojan|spyware|rootkit|backdoor|breach\w*|cyber\w*|firewall|antivirus|computer|network|database|server|wi-?fi|e-?mail account|credentials|zero-day|payload|shellcode|brute.?force|spoof\w*|intercept\w* (traffic|packets)|man-in-the-middle)\b/i;
 const BIOCHEM =
-  /\b(bio-?weapon\w*|biological (weapon|agent|warfare)|chemical (weapon|agent|warfare)|nerve (agent|gas)|sarin|vx|tabun|soman|novichok|mustard gas|ricin|abrin|anthrax|botulinum|botulism|smallpox|plague|ebola|pathogen\w*|toxins?|poison\w*|weaponi[sz]\w*|phosgene|chlorine gas|cyanide|pandemic|bacteria|germ warfare|dirty bomb|radiological|uranium|nuclear (weapon|bomb|device)|bioterror\w*)\b/i;
+  /\b(bio-?weapon\w*|biological (weapon|agent|warfare)|chemical (weapon|agent|warfare)|nerve (agent|gas)|sarin|vx|tabun|soman|novichok|mustard gas|ricin|abrin|anthrax|botulinum|botulism|smallpox|plague|ebola|pathogen\w*|toxins?|weaponi[sz]\w* (a |the )?(virus|bacteri\w*|disease|pathogen|toxin|chemical)|phosgene|chlorine gas|(hydrogen )?cyanide gas|pandemic|germ warfare|bioterror\w*|toxic gas|poison gas|deadly (virus|disease|gas)|outbreak|poison\w* (a |the )?(city|town|water supply|reservoir|crowd))\b/i;
+const CHILD =
+  /\b(child\s*porn\w*|csam|p[a]?edophil\w*|groom(ing)? (a |the )?(child|kid|minor|boy|girl|teen)|lolita)\b|\b(child|children|kids?|minors?|underage|preteens?|toddlers?|infants?|(young|little) (boy|girl)s?|\d{1,2}[- ]year[- ]olds?)\b.{0,60}\b(sex\w*|nude|naked|porn\w*|molest\w*|explicit|erotic|intimate|groom\w*|abus\w*|exploit\w*)\b|\b(sex\w*|nude|naked|porn\w*|molest\w*|explicit|erotic|groom\w*|abus\w*|exploit\w*)\b.{0,60}\b(child|children|kids?|minors?|underage|preteens?|\d{1,2}[- ]year[- ]olds?)\b/i;
+const SELF_HARM =
+  /\b(suicid\w*|kill(ing)? (myself|yourself|themselves)|end (my|your) (own )?life|take my (own )?life|self[- ]?harm\w*|cut(ting)? (myself|yourself)|hurt(ing)? (myself|yourself)|harm(ing)? (myself|yourself)|starv\w* (myself|yourself)|pro[- ]?ana|anorexi\w*|bulimi\w*|purg(e|ing) after|hang (myself|yourself)|slit (my|your) wrists?|euthanasia|overdos\w* (myself|on purpose)|lethal dose)\b/i;
+const WEAPONS =
+  /\b(bombs?|explosives?|explod\w*|detonat\w*|grenades?|ieds?|molotov|napalm|thermite|gunpowder|black powder|tnt|c-?4|semtex|pipe bomb|firearms?|guns?|rifles?|pistols?|shotguns?|handguns?|ammo|ammunition|silencers?|suppressors?|ghost guns?|3d[- ]print\w* (gun|firearm|weapon)s?|auto sear|full[- ]auto|nuclear (weapon|bomb|device)s?|uranium|plutonium|enrich\w* uranium|radiological|dirty bomb|rocket launcher|missiles?|flamethrower|weapons?)\b/i;
+const SEX_CRIMES =
+  /\b(rap(e|ing|ist)|sexual(ly)? (assault|abuse|harass)\w*|sex[- ]traffick\w*|human traffick\w*|traffick\w* (women|girls|people)|prostitut\w*|pimp\w*|revenge porn|non-?consensual|without (her|his|their) consent|upskirt\w*|date[- ]rape|roofie|spike (her|his|someone'?s) drink|sextort\w*|molest\w*|brothel)\b/i;
+const SEXUAL =
+  /\b(porn\w*|explicit|erotic\w*|sexual\w*|sex scene|sex story|sexting|nudes?|naked|fetish\w*|orgasm\w*|hentai|nsfw|xxx|strip ?tease|adult content|adult film|genitals?|lewd)\b/i;
+const HATE =
+  /\b(racis\w*|slurs?|hate speech|inferior|nazi\w*|white (power|supremac\w*|pride)|antisemit\w*|homophob\w*|transphob\w*|islamophob\w*|xenophob\w*|bigot\w*|ethnic cleansing|genocide|subhuman|stereotyp\w*|discriminat\w*|segregat\w*|supremac\w*)\b/i;
+const HARASS =
+  /\b(bull(y|ying|ied)|cyberbull\w*|harass\w*|threat(en)?\w*|intimidat\w*|stalk\w*|humiliat\w*|insult\w*|mock\w*|troll\w*|defam\w*|slander\w*|libel\w*|rumou?rs?|blackmail\w*|embarrass\w*|ridicul\w*|demean\w*|belittl\w*|gaslight\w*|shame|shaming|torment\w*|swat(ting)?)\b/i;
+const PRIVACY =
+  /\b(personal (info\w*|data|details)|home address|(phone|cell) number|social security|ssn|medical records?|private (info\w*|messages|photos|life|conversations)|dox\w*|track(ing)? (someone|my (wife|husband|partner|girlfriend|boyfriend|ex)|his|her|their|a person)|locat\w* of (someone|a person|my ex)|spy(ing)? on|surveil\w*|hidden cameras?|facial recognition|credit card (number|details)|passport number|ip address of|where (does|do) .{1,30} live|read (his|her|their|my \w+'?s) (texts|messages|emails?)|monitor (his|her|their|my (wife|husband|partner)'?s?) (phone|messages)|confidential|sensitive information|biometric|eavesdrop\w*|wiretap\w*|without (them|him|her) knowing)\b/i;
+const ELECTIONS =
+  /\b(elections?|vot(e|es|er|ers|ing)|ballots?|polling (station|place|booth)s?|electoral|candidates?|political (campaign|ad|propaganda|party)\w*|disinformation|propaganda|astroturf\w*|gerrymander\w*|sway (the )?(public|voters))\b/i;
+const VIOLENT =
+  /\b(kill\w*|murder\w*|assassinat\w*|shoot\w*|stab\w*|kidnap\w*|abduct\w*|tortur\w*|assault\w*|attack\w*|hurt\w*|beat(ing)? (up|someone|him|her)|strangl\w*|chok(e|ing) (someone|him|her)|poison\w*|terror\w*|massacre|arson|set fire|burn down|hostage|maim\w*|violen\w*|cruel\w*|injur\w*|harm (someone|people|others|him|her|a person|animals?)|fight|punch\w*|lynch\w*|riot\w*|bloodshed|physical(ly)? harm)\b/i;
+const NONVIOLENT =
+  /\b(steal\w*|stole|theft|thie\w*|rob\w*|burgl\w*|shoplift\w*|fraud\w*|scam\w*|launder\w*|counterfeit\w*|forg(e|ed|ery|ing)|fake (id|ids|passport|documents?|money|reviews?|identity|charity|invoices?|receipts?|diploma|degree|prescription)|tax(es)? (evasion|fraud)|evad\w* tax\w*|embezzl\w*|brib\w*|smuggl\w*|drugs?|meth\w*|cocaine|heroin|fentanyl|lsd|mdma|ecstasy|marijuana|cannabis|narcotic\w*|opioids?|pirat\w*|torrent\w*|copyright\w*|insider trading|ponzi|pyramid scheme|identity theft|cheat\w*|plagiari\w*|vandal\w*|trespass\w*|poach\w*|black market|illegal\w*|unlicensed|extort\w*|loan shark|gambl\w*|manipulat\w* (the )?(market|stock|price)s?|price[- ]fix\w*|monopol\w*|evade (the )?(police|law|authorities|customs)|bypass (the )?(law|regulations?)|exploit\w* (workers|employees|loopholes?|victims|people)|con (artist|someone)|swindl\w*|ransom|sell (organs|stolen))\b/i;
 
-/** Sorts a harmful request into the harm family by its wording. Cyber first: "computer virus" is not biology. */
+/**
+ * Sorts a harmful request into the taxonomy by its wording, most specific first (a request about children and sex is
+ * child-exploitation before it is sexual content; "kill myself" is self-harm before it is violence; "computer virus"
+ * is cyber, not biology). Returns `fallback` when nothing matches (the source's own category, or null = unusable).
+ */
+export function harmCategory(text: string, fallback: TopicLabel | null): TopicLabel | null {
+  if (CHILD.test(text)) return 'child-exploitation';
+  if (SELF_HARM.test(text)) return 'self-harm';
+  if (BIOCHEM.test(text) && !/\b(computer|software|malware)\b/i.test(text)) return 'bio-chem';
+  if (CYBER.test(text)) return 'security-offensive';
+  if (WEAPONS.test(text)) return 'weapons-explosives';
+  if (SEX_CRIMES.test(text)) return 'sex-crimes';
+  if (SEXUAL.test(text)) return 'sexual-content';
+  if (HATE.test(text)) return 'hate';
+  if (ELECTIONS.test(text)) return 'elections';
+  if (PRIVACY.test(text)) return 'privacy';
+  if (HARASS.test(text)) return 'harassment';
+  if (VIOLENT.test(text)) return 'violent-crimes';
+  if (NONVIOLENT.test(text)) return 'non-violent-crimes';
+  return fallback;
+}
+
+/** Back-compatible helper: the harm family of a request, defaulting to non-violent-crimes. */
 export function harmFamily(text: string): TopicLabel {
-  if (CYBER.test(text) && !/\b(pathogen|bioweapon|biological|anthrax|smallpox)\b/i.test(text)) return 'security-offensive';
-  if (BIOCHEM.test(text)) return 'bio-chem';
-  return 'other-harm';
+  return harmCategory(text, 'non-violent-crimes')!;
+}
+
+/** A source category that names the harm outright wins over wording, except that child-exploitation always wins. */
+function strong(text: string, label: TopicLabel): TopicLabel {
+  return CHILD.test(text) ? 'child-exploitation' : label;
 }
 
 interface TextRecord {
@@ -174,10 +222,114 @@ function codeExamples(dataDir: string, r: () => number): Example[] {
 }
 
 function doNotAnswerTopic(category: string, text: string): TopicLabel | null {
-  if (category.startsWith('Human-Chatbot Interaction Harms')) return 'benign';
-  if (category.startsWith('Misinformation Harms')) return null; // mostly questions about claims; ambiguous, not trained
-  if (category.startsWith('Malicious Uses')) return harmFamily(text);
-  return harmFamily(text) === 'bio-chem' ? 'bio-chem' : 'other-harm';
+  const [area, type = ''] = category.split(' / ');
+  if (area.startsWith('Human-Chatbot Interaction Harms')) return SELF_HARM.test(text) ? 'self-harm' : 'benign';
+  if (area.startsWith('Misinformation Harms')) return null; // mostly questions about claims; ambiguous, not trained
+  if (type.startsWith('Adult Content')) return strong(text, 'sexual-content');
+  if (type.startsWith('Social stereotypes')) return strong(text, 'hate');
+  if (type.startsWith('Toxic language')) return harmCategory(text, 'hate');
+  if (type.startsWith('Compromise privacy')) return harmCategory(text, 'privacy');
+  if (type.startsWith('Risks from leaking')) return CYBER.test(text) ? 'security-offensive' : 'privacy';
+  if (type.startsWith('Reducing the cost of disinformation')) return ELECTIONS.test(text) ? 'elections' : harmCategory(text, null);
+  return harmCategory(text, 'non-violent-crimes');
+}
+
+/** CatQA, FigStep SafeBench and the forbidden-question set name the harm by category. */
+function namedCategoryTopic(category: string, text: string): TopicLabel | null {
+  const c = category.split('/')[0].trim();
+  switch (c) {
+    case 'Adult Content':
+    case 'Pornography':
+      return strong(text, SEX_CRIMES.test(text) ? 'sex-crimes' : 'sexual-content');
+    case 'Child Abuse':
+      return 'child-exploitation';
+    case 'Economic Harm':
+    case 'Fraud':
+      return harmCategory(text, 'non-violent-crimes') === 'security-offensive' ? 'security-offensive' : strong(text, 'non-violent-crimes');
+    case 'Hate':
+    case 'Hate Speech':
+      return strong(text, 'hate');
+    case 'Malware Viruses':
+    case 'Malware':
+    case 'Malware Generation':
+      return 'security-offensive';
+    case 'Political Campaigning':
+      return strong(text, CYBER.test(text) ? 'security-offensive' : 'elections');
+    case 'Privacy Violation Activity':
+    case 'Privacy Violation':
+    case 'Privacy Violence':
+      return CYBER.test(text) ? 'security-offensive' : strong(text, 'privacy');
+    case 'Tailored Financial Advice':
+    case 'Financial Advice':
+    case 'Legal Opinion':
+    case 'Health Consultation':
+      return 'specialized-advice';
+    case 'Physical Harm':
+      return harmCategory(text, 'violent-crimes');
+    case 'Illegal Activity':
+      return harmCategory(text, 'non-violent-crimes');
+    case 'Gov Decision':
+    case 'Political Lobbying':
+      return 'benign';
+    default:
+      return harmCategory(text, null);
+  }
+}
+
+function saladTopic(category: string, text: string): TopicLabel | null {
+  const o = (category.split(' / ')[1] ?? '').split(':')[0].trim();
+  switch (o) {
+    case 'O1':
+      return harmCategory(text, 'harassment');
+    case 'O2':
+      return strong(text, 'hate');
+    case 'O3':
+      return strong(text, SEX_CRIMES.test(text) ? 'sex-crimes' : 'sexual-content');
+    case 'O4':
+    case 'O5':
+      return ELECTIONS.test(text) ? 'elections' : null;
+    case 'O6':
+      return harmCategory(text, 'specialized-advice');
+    case 'O9':
+      return CYBER.test(text) ? 'security-offensive' : 'privacy';
+    case 'O10':
+      return harmCategory(text, 'security-offensive');
+    case 'O11':
+      return 'harassment';
+    case 'O13':
+      return 'elections';
+    case 'O15':
+      return harmCategory(text, 'harassment');
+    default:
+      return harmCategory(text, 'non-violent-crimes');
+  }
+}
+
+function coconotTopic(category: string, label: string, text: string): TopicLabel | null {
+  if (label !== 'harmful') return 'benign';
+  if (category.includes('/misinformation')) return null;
+  if (category.includes('/privacy violations')) return CYBER.test(text) ? 'security-offensive' : 'privacy';
+  if (category.includes('/triggers for offensive language')) return harmCategory(text, 'harassment');
+  return harmCategory(text, 'specialized-advice'); // dangerous or sensitive topics: DIY medicine, risky stunts, …
+}
+
+/** Everyday prompt and chat sources (benign). */
+export const EVERYDAY_SOURCES = ['clinc150', 'hwu64', 'snips_nlu', 'banking77', 'gsm8k', 'mt_bench', 'vicuna_bench', 'arena_hard', 'personality_chat'] as const;
+/** Sensitive-but-benign sources (benign rows only). */
+export const SENSITIVE_SOURCES = ['medquad', 'coconot', 'forbidden_science', 'figstep_safebench'] as const;
+/** Sources that may not go into the default artefact (share-alike). */
+export const SHARE_ALIKE_SOURCES = ['dolly'] as const;
+
+/**
+ * Share of each large everyday source's *train* split used for training (deterministic by id hash): 16k CLINC
+ * utterances would otherwise dominate the corpus and the training time. Dev and test splits are never capped.
+ */
+export const TRAIN_CAP_PERCENT: Record<string, number> = { clinc150: 30, hwu64: 45, snips_nlu: 50, banking77: 40, gsm8k: 40, medquad: 70 };
+
+export function keepForTraining(e: Example): boolean {
+  const pct = TRAIN_CAP_PERCENT[e.source];
+  if (pct === undefined) return true;
+  return createHash('sha1').update('cap:' + e.id).digest().readUInt32BE(0) % 100 < pct;
 }
 
 export interface BuildOptions {
@@ -202,6 +354,7 @@ export function buildExamples(opts: BuildOptions): Example[] {
     }
   };
   const mk = (rec: TextRecord, topic: TopicLabel | null, jailbreak: 0 | 1, source: string): Example => ({ id: rec.id, text: rec.text, topic, jailbreak, source });
+  const topicOr = (rec: TextRecord, topic: TopicLabel | null, source: string): Example | null => (topic === null ? null : mk(rec, topic, 0, source));
 
   each('mbpp', (rec) => mk(rec, 'coding', 0, 'mbpp'));
   each('cyberseceval_instruct_prompts', (rec) => mk(rec, 'coding', 0, 'cyberseceval_instruct_prompts'));
@@ -209,25 +362,39 @@ export function buildExamples(opts: BuildOptions): Example[] {
   // suspicious packets"); their purpose is to measure false refusals, so they are security-defensive.
   each('cyberseceval_frr', (rec) => mk(rec, 'security-defensive', 0, 'cyberseceval_frr'));
   each('cyberseceval_mitre', (rec) => mk(rec, 'security-offensive', 0, 'cyberseceval_mitre'));
-  each('advbench', (rec) => mk(rec, harmFamily(rec.text), 0, 'advbench'));
-  each('do_not_answer', (rec) => {
-    const t = doNotAnswerTopic(rec.category ?? '', rec.text);
-    return t ? mk(rec, t, 0, 'do_not_answer') : null;
-  });
-  each('jailbreak_llms_forbidden_questions', (rec) => {
-    if (rec.label === 'benign') return mk(rec, 'benign', 0, 'forbidden_questions');
-    if (rec.category === 'Malware') return mk(rec, 'security-offensive', 0, 'forbidden_questions');
-    return mk(rec, harmFamily(rec.text), 0, 'forbidden_questions');
-  });
+  each('advbench', (rec) => topicOr(rec, harmCategory(rec.text, 'non-violent-crimes'), 'advbench'));
+  each('do_not_answer', (rec) => topicOr(rec, doNotAnswerTopic(rec.category ?? '', rec.text), 'do_not_answer'));
+  each('jailbreak_llms_forbidden_questions', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'forbidden_questions'));
   each('jailbreak_llms_jailbreak', (rec) => mk(rec, null, 1, 'jailbreak_llms'));
   each('self_instruct_seed', (rec) => mk(rec, 'benign', 0, 'self_instruct_seed'));
   if (opts.includeShareAlike) each('dolly', (rec) => mk(rec, 'benign', 0, 'dolly'));
+  // Everyday prompts and chat (all permissive; see MANIFEST.md): benign.
+  for (const name of EVERYDAY_SOURCES) each(name, (rec) => mk(rec, 'benign', 0, name));
+  // Sensitive-but-benign questions (medicine, dual-use chemistry uses, contrast prompts that sound unsafe): benign,
+  // except the sources' own harmful rows.
+  each('medquad', (rec) => mk(rec, 'benign', 0, 'medquad'));
+  each('coconot', (rec) => topicOr(rec, coconotTopic(rec.category ?? '', rec.label, rec.text), 'coconot'));
+  each('forbidden_science', (rec) => mk(rec, rec.label === 'harmful' ? 'non-violent-crimes' : 'benign', 0, 'forbidden_science'));
+  each('figstep_safebench', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'figstep_safebench'));
+  // Harmful requests by category.
+  each('catqa', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'catqa'));
+  each('salad_bench', (rec) => topicOr(rec, saladTopic(rec.category ?? '', rec.text), 'salad_bench'));
+  each('dangerousqa', (rec) => topicOr(rec, harmCategory(rec.text, 'violent-crimes'), 'dangerousqa'));
+  // HarmfulQA is broad and weak ("design e-learning courses that are not user-friendly"): only rows whose wording
+  // names a harm are used.
+  each('harmfulqa', (rec) => topicOr(rec, harmCategory(rec.text, null), 'harmfulqa'));
 
   ex.push(...codeExamples(d, r));
   ex.push(...templateExamples(r));
   ex.push(...cyberTemplateExamples(r));
   ex.push(...moreTemplateExamples(r));
   ex.push(...counterfactualExamples(r));
+  ex.push(...boundaryExamples(r));
+  ex.push(...selfHarmExamples(r));
+  ex.push(...shortOffensiveExamples(r));
+  ex.push(...interpersonalExamples(r));
+  ex.push(...coverageExamples(r));
+  ex.push(...sensitiveIntentExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
   ex.push(...obfuscatedVariants(ex, r));
   return ex;
@@ -272,10 +439,14 @@ function obfuscatedVariants(ex: readonly Example[], r: () => number): Example[] 
     (t) => t.replace(/a/g, '\u0430').replace(/o/g, '\u043e').replace(/e/g, '\u0435'),
     (t) => t.split(' ').join(' \u200b'),
     (t) => t.replace(/a/g, '4').replace(/e/g, '3').replace(/o/g, '0').replace(/s/g, '5'),
+    (t) => Buffer.from(Buffer.from(t).toString('base64')).toString('base64'),
+    (t) => [...t].reverse().join(''),
+    (t) => [...t].map((c) => '&#' + c.charCodeAt(0) + ';').join(''),
+    (t) => [...t].map((c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0')).join(''),
   ];
   for (const e of ex) {
     if (e.text.length > 300 || e.topic === null) continue;
-    const harmful = e.topic === 'security-offensive' || e.topic === 'bio-chem' || e.topic === 'other-harm';
+    const harmful = isHarmLabel(e.topic) && e.topic !== 'specialized-advice';
     const p = harmful ? 0.12 : e.topic === 'benign' ? 0.08 : 0;
     if (r() >= p) continue;
     const k = Math.floor(r() * enc.length);

@@ -4,7 +4,7 @@ import { scoreAll, split } from './calibrate.ts';
 import type { ClassifyConfig } from './config.ts';
 import type { Example } from './dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
-import { ALL_LABELS, TOPIC_LABELS, type Label, type Scores } from './labels.ts';
+import { ALL_LABELS, isHarmLabel, TOPIC_LABELS, type Label, type Scores } from './labels.ts';
 import { rates, chooseThreshold, wilson as wilsonCi, type Rates } from './metrics.ts';
 
 export interface LabelReport extends Rates {
@@ -69,8 +69,8 @@ export function evaluate(c: Classifier, examples: readonly Example[], config: Cl
     exploitDevRecall: slice(examples, scores, (e) => e.source === 'gen-insecure-code' && e.topic === 'security-offensive', (s) => s['security-offensive'] >= th('security-offensive'), 'exploit-development requests on the same code caught'),
     mitreRecall: slice(examples, scores, (e) => e.source === 'cyberseceval_mitre', (s) => s['security-offensive'] >= th('security-offensive'), 'CyberSecEval MITRE prompts caught as security-offensive'),
     jailbreakRecall: slice(examples, scores, (e) => e.jailbreak === 1, (s) => s.jailbreak >= th('jailbreak'), 'jailbreak templates caught'),
-    obfuscatedHarmCaught: slice(examples, scores, (e) => e.source === 'obfuscated' && (e.topic === 'security-offensive' || e.topic === 'bio-chem' || e.topic === 'other-harm'), (s) => refusedScores(s), `obfuscated harmful requests refused under ${tier} (any label)`),
-    obfuscatedHarmJailbreak: slice(examples, scores, (e) => e.source === 'obfuscated' && (e.topic === 'security-offensive' || e.topic === 'bio-chem' || e.topic === 'other-harm'), (s) => s.jailbreak >= th('jailbreak'), 'obfuscated harmful requests flagged jailbreak'),
+    obfuscatedHarmCaught: slice(examples, scores, (e) => e.source === 'obfuscated' && e.topic !== null && isHarmLabel(e.topic) && e.topic !== 'specialized-advice', (s) => refusedScores(s), `obfuscated harmful requests refused under ${tier} (any label)`),
+    obfuscatedHarmJailbreak: slice(examples, scores, (e) => e.source === 'obfuscated' && e.topic !== null && isHarmLabel(e.topic) && e.topic !== 'specialized-advice', (s) => s.jailbreak >= th('jailbreak'), 'obfuscated harmful requests flagged jailbreak'),
     jailbreakFprOrdinary: slice(examples, scores, (e) => e.jailbreak === 0 && e.source !== 'obfuscated' && (e.topic === 'benign' || e.topic === 'coding'), (s) => s.jailbreak >= th('jailbreak'), 'ordinary prompts flagged jailbreak'),
     nonHarmfulRefusal: slice(examples, scores, (e) => e.topic === 'benign' || e.topic === 'coding' || e.topic === 'security-defensive', refused, `benign + coding + defensive examples refused under ${tier}`),
     heldoutFixRefusal: slice(examples, scores, (e) => e.source === 'heldout-fix', refused, `held-out "fix this code" set refused under ${tier}`),

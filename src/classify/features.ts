@@ -1,7 +1,16 @@
 /**
  * Hashed character n-gram and word n-gram features. One FeatureHasher owns its scratch buffers and is reused across
- * calls: the hot loop hashes char codes in place (no substring or token allocation) and accumulates into a dense
- * Float32Array, remembering which slots it touched so that clearing costs O(touched), not O(dim).
+ * calls: the hot loop hashes char codes in place (no substring or token allocation).
+ *
+ * Two sinks for the same features:
+ * - training (`addText`): accumulates into a dense Float32Array, remembering which slots it touched so that clearing
+ *   costs O(touched), not O(dim);
+ * - scoring (`scoreText`): aggregates a piece of text the same way, then adds one weight row per distinct slot into a
+ *   logit vector and clears the slots, so each piece (a chunk, the code) is scored once and views are combined by
+ *   addition.
+ * Both track `n2`, the sum of squared feature weights *per occurrence*. The vector is normalised by sqrt(n2) rather
+ * than by the L2 norm of the aggregated vector: n2 is additive over pieces of text, so the logits of any union of
+ * pieces are (sum of their raw logits) / sqrt(sum of their n2) — exact, in O(K), whichever way the text was cut.
  * Namespaces keep instruction words and code tokens apart: `strcpy` in pasted code and `strcpy` in the
  * instruction are different features with different learned weights.
  */
@@ -41,6 +50,8 @@ export class FeatureHasher {
   readonly values: Float32Array;
   readonly touched: Int32Array;
   count = 0;
+  /** Sum of squared feature weights per occurrence since the last reset (the normaliser, see above). */
+  n2 = 0;
   private folded: Uint16Array;
 
   constructor(bits: number, maxTouched = 1 << 16) {
@@ -54,9 +65,11 @@ export class FeatureHasher {
   reset(): void {
     for (let i = 0; i < this.count; i++) this.values[this.touched[i]] = 0;
     this.count = 0;
+    this.n2 = 0;
   }
 
   private add(h: number, w: number): void {
+    this.n2 += w * w;
     const idx = finish(h) & this.mask;
     if (this.values[idx] === 0) {
       if (this.count >= this.touched.length) return; // capacity reached: ignore further new slots (bounded work)
@@ -69,6 +82,38 @@ export class FeatureHasher {
   /** A single marker feature (e.g. "decoded base64 present"). */
   addMarker(id: number, w: number): void {
     this.add(Math.imul(NS_MARKER ^ id, FNV_PRIME), w);
+  }
+
+  /**
+   * Scores `text` straight into `out` (length K, not cleared) with weight rows `weights` (slot-major, K per slot);
+   * returns the n2 of the features added. Markers can be scored the same way with `scoreMarker`.
+   */
+  scoreText(text: string, ns: number, w: number, weights: Float32Array, K: number, out: Float64Array): number {
+    // Aggregate first, then one weight row per distinct slot: character 3-grams repeat a lot within a text, so this
+    // reads far fewer rows than one per occurrence. Uses the training sink's buffers, which must be empty.
+    if (this.count !== 0) throw new Error('FeatureHasher.scoreText: hasher holds features; reset() first');
+    const before = this.n2;
+    this.addText(text, ns, w);
+    const vals = this.values;
+    const touched = this.touched;
+    for (let i = 0; i < this.count; i++) {
+      const slot = touched[i];
+      const v = vals[slot];
+      vals[slot] = 0;
+      const base = slot * K;
+      for (let k = 0; k < K; k++) out[k] += weights[base + k] * v;
+    }
+    this.count = 0;
+    const d = this.n2 - before;
+    this.n2 = before;
+    return d;
+  }
+
+  scoreMarker(id: number, w: number, weights: Float32Array, K: number, out: Float64Array): number {
+    const idx = finish(Math.imul(NS_MARKER ^ id, FNV_PRIME)) & this.mask;
+    const base = idx * K;
+    for (let k = 0; k < K; k++) out[k] += weights[base + k] * w;
+    return w * w;
   }
 
   /** Adds char 3-5-grams and word 1-2-grams of `text`, each with weight `w`, in namespace `ns`. */
@@ -112,13 +157,9 @@ export class FeatureHasher {
     }
   }
 
-  /** Scales the accumulated vector to unit L2 norm (so long and short texts score on one scale). */
+  /** Scales the accumulated vector by 1/sqrt(n2) (so long and short texts score on one scale). */
   normalize(): void {
-    let s = 0;
-    for (let i = 0; i < this.count; i++) {
-      const v = this.values[this.touched[i]];
-      s += v * v;
-    }
+    const s = this.n2;
     if (s === 0) return;
     const inv = 1 / Math.sqrt(s);
     for (let i = 0; i < this.count; i++) this.values[this.touched[i]] *= inv;

@@ -9,7 +9,7 @@ import type { Verdict } from '../core/types.ts';
 import { runCascade, type CascadeStep } from './cascade.ts';
 import { DEFAULT_MODEL_PATH, loadClassifier, type Classifier } from './classifier.ts';
 import { parseClassifyConfig, type ClassifyConfig, type StageConfig } from './config.ts';
-import { decideAction } from './decide.ts';
+import { decideAction, decideWithRules, rulesFor } from './decide.ts';
 import { createGuardStage } from './guard.ts';
 import type { Scores } from './labels.ts';
 import { createOnnxStage } from './onnx.ts';
@@ -97,7 +97,9 @@ export async function createClassifyGate(section: unknown, env: NodeJS.ProcessEn
       if (!config.enabled || !config.stream.enabled) return null;
       return createStreamModerator({
         classify: (text) => classifier.classify(singleTurn(text)),
-        decide: (s) => decideAction(s, tier, config),
+        // Output is judged label by label, without the harm-mass rule: a model's reply is read in running windows
+        // that often end mid-sentence, where the spread of an uncertain softmax is no evidence of harm.
+        decide: (s) => decideWithRules(s, rulesFor(tier, config)),
         holdBackChars: config.stream.holdBackChars,
         windowChars: config.stream.windowChars,
       });

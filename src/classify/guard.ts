@@ -9,35 +9,20 @@
  */
 import type { ConversationText } from '../core/canonical.ts';
 import type { Stage } from './cascade.ts';
-import type { Label } from './labels.ts';
+import { LLAMA_GUARD_CATEGORIES, type Label } from './labels.ts';
 
 export type GuardFormat = 'llama-guard-3' | 'llama-guard-4' | 'qwen3guard';
 
-export const LLAMA_GUARD_CATEGORIES: Record<string, Label> = {
-  S1: 'other-harm', // violent crimes
-  S2: 'other-harm', // non-violent crimes (includes cyber crime; map to security-offensive via categoryMap if wanted)
-  S3: 'other-harm',
-  S4: 'other-harm',
-  S5: 'other-harm',
-  S6: 'other-harm',
-  S7: 'other-harm',
-  S8: 'other-harm',
-  S9: 'bio-chem', // indiscriminate weapons (CBRNE)
-  S10: 'other-harm',
-  S11: 'other-harm',
-  S12: 'other-harm',
-  S13: 'other-harm',
-  S14: 'security-offensive', // code interpreter abuse
-};
+export { LLAMA_GUARD_CATEGORIES };
 export const QWEN3GUARD_CATEGORIES: Record<string, Label> = {
-  violent: 'other-harm',
-  'non-violent illegal acts': 'other-harm',
-  'sexual content or sexual acts': 'other-harm',
-  pii: 'other-harm',
-  'suicide & self-harm': 'other-harm',
-  'unethical acts': 'other-harm',
-  'politically sensitive topics': 'other-harm',
-  'copyright violation': 'other-harm',
+  violent: 'violent-crimes',
+  'non-violent illegal acts': 'non-violent-crimes',
+  'sexual content or sexual acts': 'sexual-content',
+  pii: 'privacy',
+  'suicide & self-harm': 'self-harm',
+  'unethical acts': 'non-violent-crimes',
+  'politically sensitive topics': 'elections',
+  'copyright violation': 'non-violent-crimes',
   jailbreak: 'jailbreak',
 };
 

@@ -1,5 +1,5 @@
 /**
- * The linear model: one weight row per hashed feature slot, K = 6 topic logits (softmax) + 1 jailbreak logit
+ * The linear model: one weight row per hashed feature slot, K = KT topic logits (softmax) + 1 jailbreak logit
  * (sigmoid), laid out slot-major (w[slot*K + k]) so scoring touches one cache line per feature.
  *
  * Artefact format (little-endian): magic "GHCL" | u32 version | u32 headerLen | JSON header | pad to 4 |
@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { ALL_LABELS, TOPIC_LABELS } from './labels.ts';
 
-export const K = ALL_LABELS.length; // 7
-export const KT = TOPIC_LABELS.length; // 6
+export const K = ALL_LABELS.length;
+export const KT = TOPIC_LABELS.length;
 const MAGIC = 0x4c434847; // "GHCL"
-const VERSION = 1;
+const VERSION = 2; // 2: n2 normaliser and view pooling (pipeline.ts); a version-1 artefact scores differently
 
 export interface ModelHeader {
   bits: number;
@@ -45,13 +45,7 @@ export class LinearModel {
       const slot = touched[i];
       const v = values[slot];
       const base = slot * K;
-      out[0] += w[base] * v;
-      out[1] += w[base + 1] * v;
-      out[2] += w[base + 2] * v;
-      out[3] += w[base + 3] * v;
-      out[4] += w[base + 4] * v;
-      out[5] += w[base + 5] * v;
-      out[6] += w[base + 6] * v;
+      for (let k = 0; k < K; k++) out[k] += w[base + k] * v;
     }
   }
 
@@ -86,7 +80,9 @@ export class LinearModel {
     }
     if (!Number.isInteger(header.bits) || header.bits < 4 || header.bits > 24) throw new Error(`${source}: bad hash bits ${header.bits}`);
     if (JSON.stringify(header.labels) !== JSON.stringify(ALL_LABELS))
-      throw new Error(`${source}: label set ${JSON.stringify(header.labels)} does not match this build ${JSON.stringify(ALL_LABELS)}`);
+      throw new Error(
+        `${source}: label set ${JSON.stringify(header.labels)} does not match this build ${JSON.stringify(ALL_LABELS)} (an artefact trained for another label set; retrain with \`gatehouse train\`)`,
+      );
     const start = 12 + hlen;
     const expected = start + 4 * K + 4 * K * (1 << header.bits);
     if (buf.length !== expected) throw new Error(`${source}: size ${buf.length} bytes, expected ${expected} (truncated or corrupt)`);

@@ -43,7 +43,10 @@ export function foldHomoglyphs(text: string): string {
 }
 
 /** Fold leetspeak inside words that mix letters with digit/symbol substitutes ("h4ck", "p@ssw0rd"); numbers stay. */
+const LEET_HINT = /[A-Za-z][013457@$!|]|[013457@$!|][A-Za-z]/;
+
 export function foldLeet(text: string): string {
+  if (!LEET_HINT.test(text)) return text; // no word mixes letters with substitutes: nothing to fold (the common case)
   return text.replace(WORD, (w) => {
     const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
     if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
@@ -56,8 +59,13 @@ export function normalizeText(text: string): string {
   return foldLeet(foldHomoglyphs(stripInvisible(text.normalize('NFKC'))));
 }
 
+/** Separates decoded text from what surrounded it, so that each is chunked and judged on its own (pipeline.ts). */
+export const SECTION = '\u2029';
+
+export type DecodeKind = 'base64' | 'hex' | 'rot13' | 'url' | 'html' | 'unicode-escape' | 'tags' | 'reversed';
+
 export interface DecodedSegment {
-  kind: 'base64' | 'hex' | 'rot13';
+  kind: DecodeKind;
   text: string;
   /** Where the encoded run sits in the input (rot13: the whole sample). */
   start: number;
@@ -78,7 +86,26 @@ function printableRatio(s: string): number {
   return ok / s.length;
 }
 
+/** Is there a run of 16+ base64 characters? A linear scan, far cheaper than the run regex on ordinary prose. */
+function hasLongRun(s: string): boolean {
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 45 || c === 95) {
+      if (++run >= 16) return true;
+    } else run = 0;
+  }
+  return false;
+}
+
+/** A decoded layer that is itself an encoding (base64 of base64, hex of base64, …): worth peeling further. */
+function looksEncoded(s: string): boolean {
+  const t = s.trim();
+  return t.length >= 16 && (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t) || /^(?:(?:\\x|0x)?[0-9a-fA-F]{2}[\s,:]?)+$/.test(t) || /(%[0-9A-Fa-f]{2}){3}/.test(t) || /(&#?[0-9A-Za-z]+;){3}/.test(t));
+}
+
 function hasLetters(s: string): boolean {
+  if (looksEncoded(s)) return true;
   let letters = 0;
   for (let i = 0; i < s.length && letters < 4; i++) {
     const c = s.charCodeAt(i) | 32;
@@ -107,13 +134,83 @@ export function rot13(s: string): string {
   });
 }
 
+export function reverse(s: string): string {
+  let out = '';
+  for (let i = s.length - 1; i >= 0; i--) out += s[i];
+  return out;
+}
+
+/** Does `transformed` read as far more English than `original`? (rot13 and reversed text detection.) */
+export function readsBetter(original: string, transformed: string): boolean {
+  const after = commonWordCount(transformed);
+  return after >= 3 && after > 2 * commonWordCount(original) + 1;
+}
+
+const URL_RUN = /(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){6,}/g;
+const HTML_ENTITY = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});/g;
+const HTML_RUN = /(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});\s?){3,}/g;
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', period: '.', comma: ',', excl: '!', quest: '?', lpar: '(', rpar: ')' };
+const UNICODE_ESCAPE = /\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([0-7]{3})/g;
+const ESCAPE_RUN = /(?:(?:\\u\{[0-9A-Fa-f]{1,6}\}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[0-7]{3})\s?){3,}/g;
+const TAG_RUN = /(?:\uDB40[\uDC20-\uDC7E])+/g;
+
+function fromCode(cp: number): string {
+  return cp >= 0 && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : ' ';
+}
+
 /**
- * Finds base64, hex and rot13 content and returns its decoded text, so that the decoded request is classified too.
- * Only decodings that look like language (printable, with letters and spaces) are returned.
+ * Whole-text decodings that keep the surrounding text: HTML entities, Unicode escapes (\uXXXX, \u{…}, \xXX, octal)
+ * and URL encoding. Each applies only when the text holds at least three encoded units, so ordinary text (one `&amp;`,
+ * one `%20`) is left alone.
+ */
+function inlineDecodings(text: string, out: DecodedSegment[]): void {
+  let n = 0;
+  for (const _ of text.matchAll(HTML_ENTITY)) if (++n >= 3) break;
+  if (n >= 3) {
+    const one = (m: string, e: string) => (e[0] === '#' ? fromCode(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (NAMED_ENTITIES[e.toLowerCase()] ?? m));
+    // A run of three or more entities is an encoded message: it becomes a section of its own (judged alone).
+    const d = text.replace(HTML_RUN, (run) => SECTION + run.replace(HTML_ENTITY, one) + SECTION).replace(HTML_ENTITY, one);
+    if (d !== text) out.push({ kind: 'html', text: d, start: 0, end: text.length });
+  }
+  n = 0;
+  for (const _ of text.matchAll(UNICODE_ESCAPE)) if (++n >= 3) break;
+  if (n >= 3) {
+    const one = (_m: string, braced?: string, u4?: string, x2?: string, oct?: string) => fromCode(parseInt(braced ?? u4 ?? x2 ?? '', braced || u4 || x2 ? 16 : 8) || parseInt(oct ?? '0', 8));
+    const d = text.replace(ESCAPE_RUN, (run) => SECTION + run.replace(UNICODE_ESCAPE, one) + SECTION).replace(UNICODE_ESCAPE, one);
+    if (d !== text) out.push({ kind: 'unicode-escape', text: d, start: 0, end: text.length });
+  }
+  let pct = 0;
+  for (let i = text.indexOf('%'); i !== -1 && pct < 3; i = text.indexOf('%', i + 1)) if (/^%[0-9A-Fa-f]{2}/.test(text.slice(i, i + 3))) pct++;
+  if (pct >= 3) {
+    const d = text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (m) => {
+      let out: string;
+      try {
+        out = decodeURIComponent(m);
+      } catch {
+        out = Buffer.from(m.replace(/%/g, ''), 'hex').toString('latin1');
+      }
+      return m.length >= 9 ? SECTION + out + SECTION : out;
+    });
+    const plus = /%20/.test(text) ? d : d.replace(/\+/g, ' ');
+    if (plus !== text) out.push({ kind: 'url', text: plus, start: 0, end: text.length });
+  }
+}
+
+/**
+ * Finds encoded content and returns its decoded text, so that the decoded request is classified too: base64 and hex
+ * runs, Unicode tag characters (invisible ASCII), HTML entities, Unicode escapes, URL encoding, and rot13 or reversed
+ * text (first `WHOLE_TEXT_SAMPLE` characters). Only decodings that look like language are returned. `peel` applies this
+ * repeatedly to reach nested encodings.
  */
 export function decodeSegments(text: string): DecodedSegment[] {
   const out: DecodedSegment[] = [];
-  for (const m of text.matchAll(BASE64_RUN)) {
+  for (const m of text.matchAll(TAG_RUN)) {
+    if (out.length >= MAX_DECODED) break;
+    let d = '';
+    for (let i = 1; i < m[0].length; i += 2) d += String.fromCharCode(m[0].charCodeAt(i) - 0xdc00);
+    if (d.trim().length > 0) out.push({ kind: 'tags', text: d, start: m.index, end: m.index + m[0].length });
+  }
+  for (const m of hasLongRun(text) ? text.matchAll(BASE64_RUN) : []) {
     if (out.length >= MAX_DECODED) break;
     const run = m[0];
     // Pure hex or pure alphabetic runs are not base64 worth decoding (identifiers, hashes).
@@ -128,13 +225,71 @@ export function decodeSegments(text: string): DecodedSegment[] {
     const decoded = Buffer.from(digits, 'hex').toString('utf8');
     if (decoded.length >= 8 && printableRatio(decoded) > 0.95 && hasLetters(decoded)) out.push({ kind: 'hex', text: decoded, start: m.index, end: m.index + m[0].length });
   }
-  // rot13: the whole text rotated reads as far more English than the text itself.
+  inlineDecodings(text, out);
+  // rot13 and reversed text: the whole text transformed reads as far more English than the text itself. (The pipeline
+  // also checks each chunk of a long text, so a rot13 request after pages of prose is still found.)
   if (out.length < MAX_DECODED && /[A-Za-z]{3}/.test(text)) {
-    const sample = text.length > 4000 ? text.slice(0, 4000) : text;
+    const sample = text.length > WHOLE_TEXT_SAMPLE ? text.slice(0, WHOLE_TEXT_SAMPLE) : text;
     const rotated = rot13(sample);
-    const before = commonWordCount(sample);
-    const after = commonWordCount(rotated);
-    if (after >= 3 && after > 2 * before + 1) out.push({ kind: 'rot13', text: rotated, start: 0, end: sample.length });
+    if (readsBetter(sample, rotated)) out.push({ kind: 'rot13', text: rotated, start: 0, end: sample.length });
+    else {
+      const rev = reverse(sample);
+      if (readsBetter(sample, rev)) out.push({ kind: 'reversed', text: rev, start: 0, end: sample.length });
+    }
   }
   return out;
+}
+
+export const WHOLE_TEXT_SAMPLE = 4000;
+/** Nested encodings are peeled to this depth (base64 of hex of rot13 of … counts one level per layer). */
+export const MAX_PEEL_DEPTH = 6;
+/** At most this many decoded characters per request, whatever the nesting: decoding work is bounded. */
+export const PEEL_BUDGET_CHARS = 262_144;
+
+export interface PeelState {
+  budget: number;
+  kinds: DecodeKind[];
+  depth: number;
+}
+
+/**
+ * Replaces each encoded run by its (recursively peeled) decoding, and in-place decodings (HTML entities, escapes,
+ * URL encoding) replace the text; rot13 and reversed readings are appended after a SECTION mark so that the original
+ * and the decoded text are each judged on their own. Stops at MAX_PEEL_DEPTH layers or when the budget of decoded
+ * characters is spent.
+ */
+
+export function peel(text: string, st: PeelState, level = 1): string {
+  if (level > MAX_PEEL_DEPTH || st.budget <= 0) return text;
+  const segs = decodeSegments(text);
+  if (segs.length === 0) return text;
+  if (level > st.depth) st.depth = level;
+  let rebuilt = '';
+  let at = 0;
+  let appended = '';
+  for (const seg of segs) {
+    if (st.budget <= 0) break;
+    st.budget -= seg.text.length;
+    st.kinds.push(seg.kind);
+    const inner = peel(seg.text, st, level + 1);
+    if (seg.kind === 'html' || seg.kind === 'unicode-escape' || seg.kind === 'url') {
+      // In-place decodings keep the text around the encoded units: the decoded text replaces the original.
+      if (at === 0 && rebuilt === '') {
+        text = inner;
+        at = 0;
+        continue;
+      }
+      appended += SECTION + inner;
+      continue;
+    }
+    if (seg.kind === 'rot13' || seg.kind === 'reversed' || seg.start < at) {
+      appended += SECTION + inner;
+      continue;
+    }
+    // The decoded run becomes a section of its own, so the framing around it ("decode this and answer") cannot
+    // dilute it; the whole-turn view still sees both together.
+    rebuilt += text.slice(at, seg.start) + SECTION + inner + SECTION;
+    at = seg.end;
+  }
+  return rebuilt + text.slice(at) + appended;
 }

@@ -1,107 +1,485 @@
 /**
- * Input pipeline: conversation → feature vector. Weighs the last user turn highest but keeps earlier turns and the
- * system prompt (a harmful request split over turns, or set up by the system prompt, is still seen).
+ * Input pipeline: conversation → views → pooled scores. Every character of every turn (system prompt, user and
+ * assistant turns, tool results) is read; nothing is truncated.
  *
- * Windowing for huge inputs: each turn contributes at most its first HEAD_CHARS and last TAIL_CHARS characters, and
- * only the last MAX_TURNS turns count. So a 1 MB prompt costs the same as a ~16 KB one (bounded latency); the price is
- * that text buried in the middle of a huge turn is not seen, which `truncated` reports.
+ * Per turn:
+ * 1. The turn is split into instruction and code (segment.ts). Prose-like code comments are lifted out as
+ *    instruction text of their own (an instruction hidden in a comment is still an instruction).
+ * 2. The instruction is NFKC-folded, encodings are peeled (normalize.ts `peel`, nested to MAX_PEEL_DEPTH within a
+ *    byte budget), then normalised (invisible characters, homoglyphs, leetspeak).
+ * 3. The normalised instruction is cut into chunks of at most CHUNK_CHARS at sentence boundaries; whitespace runs
+ *    collapse first, so padding changes nothing.
+ * 4. Each chunk is scored on its own (raw logits + n2, see features.ts), with no code: pasted code or prose around
+ *    an instruction cannot dilute it. The code is scored once and joins the whole-turn view as *context*, its weight
+ *    capped so that its norm is at most CODE_CONTEXT_RATIO of the instruction's: that view is where "fix this code"
+ *    is recognised, and harmful-looking code alone does not make a fix request offensive.
+ * 5. Views: each chunk, each pair of adjacent chunks (a request cut by a chunk boundary is whole in one of them), the
+ *    whole turn with its code, and the whole conversation (user turns and system prompt weighted by role — a request
+ *    split across turns). A turn with no instruction is judged as code alone.
+ * 6. Pooling: each label's score is its maximum over all views. A harmful instruction surrounded by pages of harmless
+ *    text or code scores as it would alone.
+ *
+ * Cost is linear in the input: each character is hashed once; combining views costs O(K) each, since raw logits and
+ * n2 add up.
  */
 import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
-import { decodeSegments, foldHomoglyphs, normalizeText, stripInvisible } from './normalize.ts';
-import { splitInstructionAndCode } from './segment.ts';
+import { JAILBREAK, TOPIC_LABELS, type Scores } from './labels.ts';
 import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
+import { foldHomoglyphs, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
+import { splitInstructionAndCode } from './segment.ts';
 
-export const HEAD_CHARS = 12_000;
-export const TAIL_CHARS = 4_000;
-export const MAX_TURNS = 32;
+export const CHUNK_CHARS = 400;
+/** Chunks per window when a turn is too long to be judged whole (~3,200 characters). */
+export const WINDOW_CHUNKS = 8;
+/** Pasted code's share of a view: its norm is at most this fraction of the instruction's. */
+export const CODE_CONTEXT_RATIO = 0.5;
 
 export const WEIGHT_LAST_USER = 1;
 export const WEIGHT_EARLIER_USER = 0.7;
 export const WEIGHT_ASSISTANT = 0.2;
 export const WEIGHT_SYSTEM = 0.3;
-/** Pasted code counts, but far less than the words of the request. */
-export const CODE_FACTOR = 0.25;
 
-const MARKER_IDS = { base64: 1, hex: 2, rot13: 3, truncated: 4, codeOnly: 5, biochem: 6, cyber: 7, intent: 8 } as const;
+const MARKER_IDS = { codeOnly: 5, biochem: 6, cyber: 7, intent: 8, decoded: 9 } as const;
 
 export interface PipelineInfo {
-  decoded: ('base64' | 'hex' | 'rot13')[];
+  /** Encodings peeled, outermost first (one entry per decoded run). */
+  decoded: DecodeKind[];
+  /** Deepest nesting of encodings peeled. */
+  peelDepth: number;
+  /** Always false: nothing is truncated any more (kept for callers that logged it). */
   truncated: boolean;
   /** Text was disguised: encoded segments decoded, invisible characters removed or homoglyphs folded. */
   obfuscated: boolean;
+  /** Instruction chunks scored. */
+  chunks: number;
+  /** Views pooled. */
+  views: number;
 }
 
-function clip(text: string): { text: string; truncated: boolean } {
-  if (text.length <= HEAD_CHARS + TAIL_CHARS) return { text, truncated: false };
-  return { text: text.slice(0, HEAD_CHARS) + '\n' + text.slice(text.length - TAIL_CHARS), truncated: true };
+export function emptyInfo(): PipelineInfo {
+  return { decoded: [], peelDepth: 0, truncated: false, obfuscated: false, chunks: 0, views: 0 };
 }
 
-/** Adds one turn's text to the hasher; returns what was decoded. */
-function addTurn(h: FeatureHasher, raw: string, weight: number, info: PipelineInfo): void {
-  const { text, truncated } = clip(raw);
-  if (truncated) {
-    info.truncated = true;
-    h.addMarker(MARKER_IDS.truncated, weight * 0.5);
+/** A turn ready to be scored or featurised: normalised instruction chunks and the code. */
+export interface PreparedTurn {
+  chunks: string[];
+  code: string;
+  /**
+   * Chunks from this index on come from comments lifted out of the code: they are judged together with the
+   * instruction (the last instruction chunk), never alone, so that a comment in a file being fixed ("runs the
+   * command without validation") is read as context of the request, while a request hidden in comments is still
+   * read with the words that point to it ("do what the TODO comments say").
+   */
+  contextFrom: number;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const COMMENT_LINE = /^\s*(?:\/\/+|#+|\/\*+|\*+|--|;+|<!--|"""|''')\s?(.*?)(?:\*\/|-->|"""|''')?\s*$/;
+
+/** Prose-like comment lines (six words or more) in code: read as instructions too. */
+function liftComments(code: string): string {
+  if (code.length === 0) return '';
+  let out = '';
+  let from = 0;
+  while (from < code.length) {
+    let nl = code.indexOf('\n', from);
+    if (nl === -1) nl = code.length;
+    const line = code.slice(from, nl);
+    from = nl + 1;
+    const m = COMMENT_LINE.exec(line);
+    if (m && m[1] && m[1].split(/\s+/).length >= 6) out += m[1] + '\n';
   }
-  const { instruction, code } = splitInstructionAndCode(text);
-  // Decode before homoglyph/leet folding: folding would corrupt the digits of a base64 or hex run.
-  let pre = stripInvisible(instruction.normalize('NFKC'));
-  if (!info.obfuscated && instruction.length > 0) {
-    const nfkc = instruction.normalize('NFKC');
-    info.obfuscated = pre !== nfkc || foldHomoglyphs(pre) !== pre;
+  return out;
+}
+
+/** Cuts normalised text into chunks of at most CHUNK_CHARS, preferring sentence ends, then spaces. Whitespace collapses. */
+export function chunkText(text: string): string[] {
+  const out: string[] = [];
+  if (text.indexOf(SECTION) !== -1) {
+    for (const part of text.split(SECTION)) for (const c of chunkText(part)) out.push(c); // no spread: arrays can be long
+    return out;
   }
-  // Decoded content replaces its encoding in the instruction: hiding a request in base64 must not hide it, and the
-  // encoded run's own n-grams are noise.
-  const decoded = decodeSegments(pre);
-  if (decoded.length > 0) {
-    info.obfuscated = true;
-    let rebuilt = '';
-    let at = 0;
-    for (const seg of decoded) {
-      info.decoded.push(seg.kind);
-      h.addMarker(MARKER_IDS[seg.kind], weight);
-      if (seg.start < at) {
-        rebuilt += ' ' + seg.text; // overlapping detections (e.g. rot13 over the whole text): append
-        continue;
+  const t = text.replace(/[ \t\f\v\r\u00a0\u2000-\u200a\u3000]+/g, ' ').replace(/ ?\n[\s]*/g, '\n').trim();
+  let at = 0;
+  while (at < t.length) {
+    let end = Math.min(t.length, at + CHUNK_CHARS);
+    if (end < t.length) {
+      let cut = -1;
+      for (let i = end - 1; i > at + CHUNK_CHARS / 2; i--) {
+        const c = t.charCodeAt(i);
+        if (c === 10 || ((c === 46 || c === 63 || c === 33) && t.charCodeAt(i + 1) === 32)) {
+          cut = i + 1;
+          break;
+        }
       }
-      rebuilt += pre.slice(at, seg.start) + ' ' + seg.text + ' ';
-      at = seg.end;
+      if (cut === -1) for (let i = end - 1; i > at + CHUNK_CHARS / 2; i--) if (t.charCodeAt(i) === 32) { cut = i + 1; break; }
+      if (cut !== -1) end = cut;
     }
-    pre = rebuilt + pre.slice(at);
+    const piece = t.slice(at, end).trim();
+    if (piece.length > 0) out.push(piece);
+    at = end;
   }
-  const norm = normalizeText(pre);
-  h.addText(norm, NS_INSTRUCTION, weight);
-  // Lexicon markers look at the instruction only: an `exploit()` function in pasted code is not a hit.
-  if (BIOCHEM_AGENTS.test(norm)) h.addMarker(MARKER_IDS.biochem, weight * 2);
-  if (CYBER_OFFENSE.test(norm)) h.addMarker(MARKER_IDS.cyber, weight * 2);
-  if (HARM_INTENT.test(norm)) h.addMarker(MARKER_IDS.intent, weight * 2);
-  if (code.length > 0) {
-    h.addText(stripInvisible(code.normalize('NFKC')), NS_CODE, weight * CODE_FACTOR);
-    if (norm.trim().length === 0) h.addMarker(MARKER_IDS.codeOnly, weight);
+  return out;
+}
+
+/** Segments, peels and normalises one turn. */
+export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: number }): PreparedTurn {
+  const { instruction: instr0, code } = splitInstructionAndCode(raw);
+  const lifted = liftComments(code);
+  const p = prepareText(instr0, info, budget);
+  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length };
+  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0 };
+  const seen = new Set(p);
+  const comments = prepareText(lifted, info, budget).filter((c) => !seen.has(c));
+  return { chunks: [...p, ...comments], code, contextFrom: p.length };
+}
+
+/** Peels, normalises and chunks instruction text. */
+function prepareText(instruction: string, info: PipelineInfo, budget: { chars: number }): string[] {
+  if (instruction.length === 0) return [];
+  const nonAscii = NON_ASCII.test(instruction);
+  const nfkc = nonAscii ? instruction.normalize('NFKC') : instruction;
+  const st = { budget: budget.chars, kinds: [] as DecodeKind[], depth: 0 };
+  // Decode before homoglyph/leet folding: folding would corrupt the digits of a base64 or hex run.
+  const peeled = peel(nfkc, st);
+  budget.chars = st.budget;
+  if (st.kinds.length > 0) {
+    info.obfuscated = true;
+    info.decoded.push(...st.kinds);
+    if (st.depth > info.peelDepth) info.peelDepth = st.depth;
+  }
+  if (nonAscii && !info.obfuscated) {
+    const stripped = stripInvisible(nfkc);
+    info.obfuscated = stripped !== nfkc || foldHomoglyphs(stripped) !== stripped;
+  }
+  const norm = normalizeText(peeled);
+  // Identical chunks (repeated padding, pasted twice) are judged once.
+  const chunks = [...new Set(chunkText(norm))];
+  // rot13 / reversed text after the first WHOLE_TEXT_SAMPLE characters: checked chunk by chunk.
+  if (norm.length > WHOLE_TEXT_SAMPLE && budget.chars > 0) {
+    const n = chunks.length;
+    for (let i = 0; i < n && budget.chars > 0; i++) {
+      const c = chunks[i];
+      const hint = transformHint(c);
+      if (hint === 0) continue;
+      const r = hint === 1 ? rot13(c) : reverse(c);
+      const alt = readsBetter(c, r) ? r : null;
+      if (alt !== null) {
+        for (const x of chunkText(alt)) chunks.push(x);
+        budget.chars -= alt.length;
+        info.obfuscated = true;
+        info.decoded.push(alt === r ? 'rot13' : 'reversed');
+      }
+    }
+  }
+  return chunks;
+}
+
+const FREQ = new Uint8Array(128);
+for (const ch of 'etaoinsh') FREQ[ch.charCodeAt(0)] = 1;
+for (const ch of 'rgnbvafu') FREQ[ch.charCodeAt(0)] = 2; // rot13 images of the frequent letters
+
+/**
+ * A cheap pre-check before the word-count test (readsBetter) for a chunk: 1 = its letters look rot13-rotated (the
+ * rot13 images of English's most frequent letters outnumber the letters themselves), 2 = it may be reversed English
+ * ("eht", "dna" as words), 0 = neither.
+ */
+function transformHint(c: string): 0 | 1 | 2 {
+  let common = 0;
+  let rotated = 0;
+  for (let i = 0; i < c.length; i++) {
+    const x = c.charCodeAt(i) | 32;
+    if (x < 128) {
+      const f = FREQ[x];
+      if (f === 1) common++;
+      else if (f === 2) rotated++;
+    }
+  }
+  if (rotated > common) return 1;
+  return / (eht|dna|ot|fo|uoy|woh|si) /i.test(c) ? 2 : 0;
+}
+
+function lexiconMarkers(chunk: string): number {
+  return (BIOCHEM_AGENTS.test(chunk) ? 1 : 0) | (CYBER_OFFENSE.test(chunk) ? 2 : 0) | (HARM_INTENT.test(chunk) ? 4 : 0);
+}
+
+/** Scores conversations: one instance owns scratch buffers (one per thread). */
+export class ViewScorer {
+  private readonly K: number;
+  private readonly KT: number;
+  private pool: Float64Array;
+  private n2s: Float64Array;
+  private readonly view: Float64Array;
+  private readonly conv: Float64Array;
+  private readonly turn: Float64Array;
+  private readonly code: Float64Array;
+  private readonly z: Float64Array;
+  private readonly windowBuf: Float64Array;
+  readonly best: Float64Array;
+
+  constructor(
+    private readonly hasher: FeatureHasher,
+    private readonly weights: Float32Array,
+    private readonly bias: Float32Array,
+  ) {
+    this.K = bias.length;
+    this.KT = this.K - 1;
+    this.pool = new Float64Array(64 * this.K);
+    this.n2s = new Float64Array(64);
+    this.view = new Float64Array(this.K);
+    this.conv = new Float64Array(this.K);
+    this.turn = new Float64Array(this.K);
+    this.code = new Float64Array(this.K);
+    this.z = new Float64Array(this.K);
+    this.windowBuf = new Float64Array(this.K);
+    this.best = new Float64Array(this.K);
+  }
+
+  /** Pools `raw / sqrt(n2)` (+ bias) into `best`: softmax over topics, sigmoid jailbreak, per-label max. */
+  private pool1(raw: Float64Array, n2: number, info: PipelineInfo): void {
+    const K = this.K;
+    const KT = this.KT;
+    const z = this.z;
+    const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) {
+      z[k] = this.bias[k] + raw[k] * inv;
+      if (k < KT && z[k] > max) max = z[k];
+    }
+    let sum = 0;
+    for (let k = 0; k < KT; k++) {
+      z[k] = Math.exp(z[k] - max);
+      sum += z[k];
+    }
+    const best = this.best;
+    for (let k = 0; k < KT; k++) {
+      const p = z[k] / sum;
+      if (p > best[k]) best[k] = p;
+    }
+    const pj = 1 / (1 + Math.exp(-z[KT]));
+    if (pj > best[KT]) best[KT] = pj;
+    info.views++;
+  }
+
+  /** A view = instruction part (raw, n2) + code context capped at CODE_CONTEXT_RATIO of the instruction's norm. */
+  private poolWithCode(raw: Float64Array, n2: number, codeN2: number, info: PipelineInfo): void {
+    if (codeN2 === 0) return this.pool1(raw, n2, info);
+    const a = Math.min(1, CODE_CONTEXT_RATIO * Math.sqrt(n2 / codeN2));
+    const v = this.view;
+    for (let k = 0; k < this.K; k++) v[k] = raw[k] + a * this.code[k];
+    this.pool1(v, n2 + a * a * codeN2, info);
+  }
+
+  private scoreChunk(chunk: string, out: Float64Array, w: number): number {
+    const h = this.hasher;
+    const W = this.weights;
+    const K = this.K;
+    let n2 = h.scoreText(chunk, NS_INSTRUCTION, w, W, K, out);
+    const m = lexiconMarkers(chunk);
+    if (m & 1) n2 += h.scoreMarker(MARKER_IDS.biochem, 2 * w, W, K, out);
+    if (m & 2) n2 += h.scoreMarker(MARKER_IDS.cyber, 2 * w, W, K, out);
+    if (m & 4) n2 += h.scoreMarker(MARKER_IDS.intent, 2 * w, W, K, out);
+    return n2;
+  }
+
+  /** Scores one turn's views into `best`; leaves the whole-turn raw logits in `this.turn` and returns its n2. */
+  private scoreTurn(p: PreparedTurn, decoded: boolean, info: PipelineInfo): number {
+    const K = this.K;
+    const n = p.chunks.length;
+    if (this.n2s.length < n) {
+      this.n2s = new Float64Array(Math.max(n, this.n2s.length * 2));
+      this.pool = new Float64Array(this.n2s.length * K);
+    }
+    const code = this.code;
+    code.fill(0);
+    let codeN2 = 0;
+    if (p.code.length > 0) {
+      codeN2 = this.hasher.scoreText(p.code, NS_CODE, 1, this.weights, K, code);
+      if (n === 0) codeN2 += this.hasher.scoreMarker(MARKER_IDS.codeOnly, 1, this.weights, K, code);
+    }
+    const turn = this.turn;
+    turn.fill(0);
+    let turnN2 = 0;
+    const pool = this.pool;
+    for (let i = 0; i < n; i++) {
+      const row = pool.subarray(i * K, (i + 1) * K);
+      row.fill(0);
+      let n2 = this.scoreChunk(p.chunks[i], row, 1);
+      if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
+      this.n2s[i] = n2;
+      for (let k = 0; k < K; k++) turn[k] += row[k];
+      turnN2 += n2;
+      // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding". Comment chunks are
+      // judged with the last instruction chunk.
+      const anchor = i < p.contextFrom ? -1 : p.contextFrom - 1;
+      if (i < p.contextFrom || anchor < 0) this.pool1(row, n2, info);
+      const prev = anchor >= 0 ? anchor : i > 0 && i < p.contextFrom ? i - 1 : i > p.contextFrom ? i - 1 : -1;
+      if (prev >= 0) {
+        const v = this.view;
+        for (let k = 0; k < K; k++) v[k] = pool[prev * K + k] + row[k];
+        this.pool1(v, this.n2s[prev] + n2, info);
+      }
+    }
+    // The whole turn with its code as context: where "fix this code" is recognised. A long turn is judged in windows
+    // of WINDOW_CHUNKS chunks (stride half a window): the occurrence norm would otherwise sharpen the scores of
+    // long, repetitive text.
+    if (n <= WINDOW_CHUNKS) {
+      if (n > 2 || codeN2 > 0) this.poolWithCode(turn, turnN2, codeN2, info);
+    } else {
+      const v = this.windowBuf;
+      for (let s = 0; s < n; s += WINDOW_CHUNKS / 2) {
+        const e = Math.min(n, s + WINDOW_CHUNKS);
+        v.fill(0);
+        let wn2 = 0;
+        for (let i = s; i < e; i++) {
+          for (let k = 0; k < K; k++) v[k] += pool[i * K + k];
+          wn2 += this.n2s[i];
+        }
+        this.poolWithCode(v, wn2, codeN2, info);
+        if (e === n) break;
+      }
+    }
+    if (n === 0) {
+      if (codeN2 > 0) {
+        for (let k = 0; k < K; k++) turn[k] = code[k];
+        this.pool1(code, codeN2, info);
+        return codeN2;
+      }
+      return 0;
+    }
+    info.chunks += n;
+    // The whole-turn raw logits include the capped code context, for the conversation view.
+    const a = codeN2 === 0 ? 0 : Math.min(1, CODE_CONTEXT_RATIO * Math.sqrt(turnN2 / codeN2));
+    for (let k = 0; k < K; k++) turn[k] += a * code[k];
+    return turnN2 + a * a * codeN2;
+  }
+
+  score(conv: ConversationText, info: PipelineInfo): Scores {
+    const K = this.K;
+    this.best.fill(0);
+    this.conv.fill(0);
+    let convN2 = 0;
+    const budget = { chars: PEEL_BUDGET_CHARS };
+    let lastUser = -1;
+    for (let i = conv.turns.length - 1; i >= 0; i--) {
+      if (conv.turns[i].role === 'user') {
+        lastUser = i;
+        break;
+      }
+    }
+    let userTurns = 0;
+    const add = (text: string, w: number) => {
+      const before = info.decoded.length;
+      const p = prepareTurn(text, info, budget);
+      const n2 = this.scoreTurn(p, info.decoded.length > before, info);
+      // Long turns are judged by their own windows; the conversation view joins the short ones (a request split
+      // across turns is made of short turns).
+      if (n2 > 0 && p.chunks.length <= WINDOW_CHUNKS) {
+        for (let k = 0; k < K; k++) this.conv[k] += w * this.turn[k];
+        convN2 += w * w * n2;
+      }
+    };
+    if (typeof conv.system === 'string' && conv.system.length > 0) add(conv.system, WEIGHT_SYSTEM);
+    for (let i = 0; i < conv.turns.length; i++) {
+      const t = conv.turns[i];
+      if (typeof t.text !== 'string' || t.text.length === 0) continue;
+      if (t.role === 'user') userTurns++;
+      add(t.text, i === lastUser ? WEIGHT_LAST_USER : t.role === 'user' ? WEIGHT_EARLIER_USER : WEIGHT_ASSISTANT);
+    }
+    if (userTurns > 1 || (conv.system && userTurns > 0)) this.pool1(this.conv, convN2, info);
+    if (info.views === 0) this.pool1(this.conv, 0, info); // empty input: the bias alone
+    const out = {} as Scores;
+    for (let k = 0; k < this.KT; k++) out[TOPIC_LABELS[k]] = this.best[k];
+    out[JAILBREAK] = this.best[this.KT];
+    return out;
   }
 }
 
-/** Fills `h` (after reset) with the normalised features of `conv`. */
+/** Adds one prepared turn (instruction chunks, markers, capped code context) to `h` with weight `w` (aggregate sink). */
+function addPrepared(h: FeatureHasher, parts: readonly string[], code: string, w: number, decoded: boolean): void {
+  const n2Before = h.n2;
+  for (const c of parts) {
+    h.addText(c, NS_INSTRUCTION, w);
+    const m = lexiconMarkers(c);
+    if (m & 1) h.addMarker(MARKER_IDS.biochem, 2 * w);
+    if (m & 2) h.addMarker(MARKER_IDS.cyber, 2 * w);
+    if (m & 4) h.addMarker(MARKER_IDS.intent, 2 * w);
+    if (decoded) h.addMarker(MARKER_IDS.decoded, w);
+  }
+  const instrN2 = h.n2 - n2Before;
+  const instrCount = h.count;
+  if (code.length > 0) {
+    const before = h.n2;
+    h.addText(code, NS_CODE, w);
+    if (parts.length === 0) h.addMarker(MARKER_IDS.codeOnly, w);
+    const codeN2 = h.n2 - before;
+    if (instrN2 > 0 && codeN2 > 0) {
+      const a = Math.min(1, CODE_CONTEXT_RATIO * Math.sqrt(instrN2 / codeN2));
+      for (let i = instrCount; i < h.count; i++) h.values[h.touched[i]] *= a;
+      h.n2 = before + a * a * codeN2;
+    }
+  }
+}
+
+function sparse(h: FeatureHasher): { idx: Int32Array; val: Float32Array } {
+  h.normalize();
+  const idx = new Int32Array(h.count);
+  const val = new Float32Array(h.count);
+  for (let i = 0; i < h.count; i++) {
+    idx[i] = h.touched[i];
+    val[i] = h.values[h.touched[i]];
+  }
+  return { idx, val };
+}
+
+/**
+ * Training featurisation of one text: the whole-turn view as a sparse vector (same features, same normaliser and
+ * same code cap as scoring), the instruction without its code when there is code, plus — when `withChunks` — each
+ * chunk view on its own.
+ */
+export function featurizeTraining(h: FeatureHasher, text: string, withChunks: boolean): { idx: Int32Array; val: Float32Array }[] {
+  const info = emptyInfo();
+  const p = prepareTurn(text, info, { chars: PEEL_BUDGET_CHARS });
+  const decoded = info.decoded.length > 0;
+  const out: { idx: Int32Array; val: Float32Array }[] = [];
+  h.reset();
+  addPrepared(h, p.chunks, p.code, 1, decoded);
+  out.push(sparse(h));
+  // The instruction alone is a view at inference, so it is a training vector too.
+  if (p.code.length > 0 && p.chunks.length > 0) {
+    h.reset();
+    addPrepared(h, p.chunks, '', 1, decoded);
+    out.push(sparse(h));
+  }
+  if (withChunks && p.chunks.length > 1)
+    for (const c of p.chunks) {
+      h.reset();
+      addPrepared(h, [c], p.code, 1, decoded);
+      out.push(sparse(h));
+    }
+  return out;
+}
+
+/**
+ * The whole conversation as one normalised vector in `h` (turns weighted by role): the input of an ONNX cascade
+ * stage trained on these features.
+ */
 export function featurize(h: FeatureHasher, conv: ConversationText): PipelineInfo {
   h.reset();
-  const info: PipelineInfo = { decoded: [], truncated: false, obfuscated: false };
-  const turns = conv.turns.length > MAX_TURNS ? conv.turns.slice(conv.turns.length - MAX_TURNS) : conv.turns;
-  if (conv.turns.length > MAX_TURNS) info.truncated = true;
+  const info = emptyInfo();
+  const budget = { chars: PEEL_BUDGET_CHARS };
   let lastUser = -1;
-  for (let i = turns.length - 1; i >= 0; i--) {
-    if (turns[i].role === 'user') {
-      lastUser = i;
-      break;
-    }
-  }
-  if (conv.system) addTurn(h, conv.system, WEIGHT_SYSTEM, info);
-  for (let i = 0; i < turns.length; i++) {
-    const t = turns[i];
-    if (typeof t.text !== 'string' || t.text.length === 0) continue;
-    const w = i === lastUser ? WEIGHT_LAST_USER : t.role === 'user' ? WEIGHT_EARLIER_USER : WEIGHT_ASSISTANT;
-    addTurn(h, t.text, w, info);
-  }
+  for (let i = conv.turns.length - 1; i >= 0; i--) if (conv.turns[i].role === 'user') { lastUser = i; break; }
+  const add = (text: string, w: number) => {
+    const before = info.decoded.length;
+    const p = prepareTurn(text, info, budget);
+    addPrepared(h, p.chunks, p.code, w, info.decoded.length > before);
+  };
+  if (typeof conv.system === 'string' && conv.system.length > 0) add(conv.system, WEIGHT_SYSTEM);
+  conv.turns.forEach((t, i) => {
+    if (typeof t.text === 'string' && t.text.length > 0) add(t.text, i === lastUser ? WEIGHT_LAST_USER : t.role === 'user' ? WEIGHT_EARLIER_USER : WEIGHT_ASSISTANT);
+  });
   h.normalize();
   return info;
 }

@@ -17,7 +17,9 @@ const SYMBOLS = /[{}();=<>[\]]/g;
 export function isCodeShaped(line: string): boolean {
   const t = line.trim();
   if (t.length === 0) return false;
-  if (/^( {4,}|\t)/.test(line)) return true;
+  // Indentation alone does not make code (else indenting a request by four spaces would turn it into "context"):
+  // an indented line must also carry code punctuation.
+  if (/^( {4,}|\t)/.test(line) && /[;{}()=<>[\]:#]/.test(t)) return true;
   if (KEYWORD_START.test(line)) return true;
   if (/[;{}]\s*$/.test(t) && !/[.?!]\s*$/.test(t)) return true;
   const symbols = t.match(SYMBOLS)?.length ?? 0;

@@ -30,7 +30,7 @@ export function createShadow(live: ClassifyConfig, candidateTiers: Record<string
     compare(liveScores, tier, candidateScores) {
       const l = decideAction(liveScores, tier, live);
       const rules = candidateTiers[tier] ?? candidateTiers[live.fallbackTier] ?? {};
-      const s = decideWithRules(candidateScores ?? liveScores, rules);
+      const s = decideWithRules(candidateScores ?? liveScores, rules, live.harmMassThreshold, live.harmMassMinTop);
       counts.total++;
       const disagree = key(l) !== key(s);
       if (disagree) {

@@ -8,7 +8,6 @@ import type { Example } from './dataset.ts';
 import { rng } from './dataset.ts';
 import { TOPIC_LABELS } from './labels.ts';
 import { K, KT, LinearModel } from './model.ts';
-import { singleTurn } from './pipeline.ts';
 
 export interface TrainOptions {
   bits: number;
@@ -19,26 +18,34 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, model: LinearModel) => void;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { bits: 18, epochs: 8, learningRate: 0.6, seed: 42 };
+export const DEFAULT_TRAIN: TrainOptions = { bits: 17, epochs: 12, learningRate: 0.6, seed: 42 };
 
 interface Sparse {
   idx: Int32Array;
   val: Float32Array;
+  /** The example this vector came from. */
+  ex: number;
+  /** Chunk vectors of long harmless examples teach the topic head only. */
+  chunk: boolean;
 }
 
+const CHUNKED_TOPICS = new Set(['benign', 'coding', 'security-defensive']);
+
+/**
+ * Training vectors: each example's whole-turn view, plus each chunk of long harmless examples on its own — at
+ * inference every chunk is a view and scores are max-pooled, so harmless chunks must score harmless alone.
+ */
 export function featurizeAll(examples: readonly Example[], bits: number): Sparse[] {
   // Only the classifier's hasher is used here; the zero model just fixes the hash width.
   const fe = new Classifier(LinearModel.zeros(bits));
-  return examples.map((e) => {
-    const h = fe.featurizeInto(singleTurn(e.text));
-    const idx = new Int32Array(h.count);
-    const val = new Float32Array(h.count);
-    for (let i = 0; i < h.count; i++) {
-      idx[i] = h.touched[i];
-      val[i] = h.values[h.touched[i]];
-    }
-    return { idx, val };
+  const out: Sparse[] = [];
+  examples.forEach((e, n) => {
+    const chunks = e.topic !== null && CHUNKED_TOPICS.has(e.topic) && e.jailbreak === 0;
+    const vs = fe.featurizeTraining(e.text, chunks);
+    // vs[0] is the whole view; the rest (instruction alone, single chunks) teach the topic head only.
+    vs.forEach((v, i) => out.push({ idx: v.idx, val: v.val, ex: n, chunk: i > 0 }));
   });
+  return out;
 }
 
 export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): LinearModel {
@@ -58,16 +65,18 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
     }
     if (e.jailbreak) jbPos++;
   }
-  const classW = counts.map((c) => (c === 0 ? 0 : Math.min(6, Math.sqrt(topicN / (KT * c)))));
+  // Floor 1: down-weighting the large benign class would push the boundary into everyday prompts.
+  const classW = counts.map((c) => (c === 0 ? 0 : Math.min(6, Math.max(1, Math.sqrt(topicN / (KT * c))))));
   const jbNeg = examples.length - jbPos;
   const jbPosW = jbPos === 0 ? 0 : Math.min(4, Math.sqrt(jbNeg / jbPos));
 
   const r = rng(opts.seed);
-  const order = examples.map((_, i) => i);
+  const order = feats.map((_, i) => i);
   const z = new Float64Array(K);
+  const g = new Float64Array(K);
   const p = new Float64Array(KT);
   let step = 0;
-  const total = opts.epochs * examples.length;
+  const total = opts.epochs * feats.length;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
@@ -78,11 +87,12 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
     for (const n of order) {
       const lr = opts.learningRate * (1 - step / total) + 0.01;
       step++;
-      const e = examples[n];
-      const { idx, val } = feats[n];
+      const f = feats[n];
+      const e = examples[f.ex];
+      const { idx, val } = f;
       model.logits(idx, idx.length, denseView(idx, val), z);
       // gradients of the loss w.r.t. each logit, scaled by the example weight
-      const g = [0, 0, 0, 0, 0, 0, 0];
+      g.fill(0);
       if (e.topic !== null) {
         const y = TOPIC_LABELS.indexOf(e.topic);
         let max = -Infinity;
@@ -96,7 +106,7 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
       }
       const pj = 1 / (1 + Math.exp(-z[KT]));
       // Obfuscated copies teach the topic head only; their jailbreak label is produced by a rule (classifier.ts).
-      g[KT] = e.source === 'obfuscated' ? 0 : (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
+      g[KT] = e.source === 'obfuscated' || f.chunk ? 0 : (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
       for (let k = 0; k < K; k++) b[k] -= lr * 0.1 * g[k];
       for (let i = 0; i < idx.length; i++) {
         const base = idx[i] * K;

@@ -25,10 +25,16 @@ export const COMMANDS: Record<string, CommandEntry> = {
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },
   eval: { module: '../classify/cli.ts', summary: 'evaluate the classifier on labelled JSONL' },
+  redteam: { module: '../redteam/cli.ts', summary: 'jailbreak evaluation: attack transforms × seeds against a target' },
   usage: { module: '../meter/cli.ts', summary: 'usage report (per key/account/org/model/day)' },
   audit: { module: '../audit/cli.ts', summary: 'audit verify|export|query|text|purge-text|keygen', subcommands: ['verify', 'export', 'query', 'text', 'purge-text', 'keygen'] },
-  abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect', subcommands: ['detect', 'rings'] },
-  simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse (traffic generator)', subcommands: ['abuse'] },
+  abuse: { module: '../abuse/cli.ts', summary: 'abuse rings|detect|serve', subcommands: ['detect', 'rings', 'serve'] },
+  simulate: { module: '../abuse/cli.ts', summary: 'simulate abuse|population (traffic generators)', subcommands: ['abuse', 'population'] },
+  incidents: { module: '../incidents/cli.ts', summary: 'incidents open|list|show|transition|regimes|export', subcommands: ['open', 'list', 'show', 'transition', 'regimes', 'export'] },
+  'export-control': { module: '../export-control/cli.ts', summary: 'export-control report: requests served under each licence, refusals for lack of one', subcommands: ['report'] },
+  screening: { module: '../screening/cli.ts', summary: 'screening check|explain|run|results|review: accounts and organisations against sanctions and denied-party lists', subcommands: ['check', 'explain', 'run', 'results', 'review'] },
+  ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL', subcommands: ['export'] },
+  replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };
 
 function usage(): string {

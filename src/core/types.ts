@@ -59,6 +59,12 @@ export type Verdict =
       /** Seconds, for 429. */
       retryAfter?: number;
       reasons?: string[];
+      /**
+       * When set, the request is answered instead of refused: this text is returned as an ordinary assistant reply
+       * in the caller's protocol (HTTP 200), and the model is not called. Used for supportive safe completions
+       * (e.g. self-harm). A request path that does not support it returns `status` with `message` as before.
+       */
+      safeCompletion?: string;
     };
 
 export type Outcome =
@@ -115,4 +121,8 @@ export interface RequestEvent {
   /** Client network prefix (/24 for IPv4, /48 for IPv6) and user agent, for abuse detection. */
   netPrefix?: string;
   userAgent?: string;
+  /** Prompt shape (structure + item key, 16 hex chars, see abuse/sketch.ts promptShape); never the text. */
+  promptShape?: string;
+  /** The prompt asks for a reasoning trace / step-by-step working (a lexical test; abuse detection). */
+  reasoningRequested?: boolean;
 }

@@ -38,6 +38,19 @@ import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics, refusalMetricsSink } from '../observability/metrics.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../policy/admin-routes.ts';
+import { registerOcsfAdminRoutes } from '../ocsf/admin-routes.ts';
+import { registerIncidentAdminRoutes } from '../incidents/admin-routes.ts';
+import { checkRegimeIds, loadRegimes } from '../incidents/regimes.ts';
+import { IncidentRepository } from '../incidents/repository.ts';
+import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts';
+import { OverdueWatch, overdueMessage } from '../incidents/overdue.ts';
+import { ScreeningGate } from '../screening/gate.ts';
+import { ScreeningRepository } from '../screening/repository.ts';
+import { registerScreeningAdminRoutes } from '../screening/admin-routes.ts';
+import { registerExportControlAdminRoutes } from '../export-control/admin-routes.ts';
+import { compileModelMatcher } from '../policy/models.ts';
+import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
+import { principalFromKey } from '../replay/principals.ts';
 import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
@@ -87,13 +100,23 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     onError: (err) => logger.warn({ err: err.message }, 'change watcher error'),
   });
 
+  // Incidents: opened by hand (admin API, CLI) and by triggers (request events, abuse actions, audit-log problems).
+  const regimes = loadRegimes();
+  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, initial.audit ? { auditActor: 'incident-trigger' } : {}), triggersConfigSchema.parse(undefined), (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
+  closers.push(() => incidentTriggers.flush());
+
   // Audit first: every other capability records its admin actions through it.
   let audit: AuditLog | null = null;
   let vault: TextVault | null = null;
   let durable: DurableSink | null = null;
   let promptKey: Buffer | null = null;
   if (initial.audit) {
-    audit = await AuditLog.open(initial.audit, { onProblem: (message) => logger.error({ problem: message }, 'audit log problem') });
+    audit = await AuditLog.open(initial.audit, {
+      onProblem: (message) => {
+        logger.error({ problem: message }, 'audit log problem');
+        incidentTriggers.auditProblem(message);
+      },
+    });
     closers.push(() => audit!.close());
     if (initial.audit.retention.enabled) {
       vault = new TextVault(initial.audit.retention, Date.now, initial.audit.retryIntervalMs);
@@ -119,6 +142,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   // With an audit log, key, directive and licence changes made through the admin API are recorded as what they are
   // (key.revoked, directive.issued…) through the inbox, besides the admin API call itself (admin.post…).
   const auditActor = audit ? { auditActor: 'admin-api' } : {};
+  const incidents = new IncidentRepository(db, { ...auditActor, validateRegimes: (ids) => checkRegimeIds(regimes, ids) });
   const identity = await startIdentity({ db, watcher, config: initial.identity, env, onError: (err) => logger.warn({ err: err.message }, 'key reload failed'), ...auditActor });
   closers.push(() => identity.stop());
 
@@ -135,10 +159,23 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   });
   await access.start();
   closers.push(() => access.close());
+  // Directives issued under an authority open incidents: checked at start and whenever the directives change.
+  const directivesForIncidents = () =>
+    void access.directivesRepo?.list({ status: 'active' }).then((list) => incidentTriggers.directivesChanged(list)).catch((err: Error) => logger.warn({ err: err.message }, 'directive incident check failed'));
+  directivesForIncidents();
+  const offDirectives = watcher.on((topic) => (topic === 'directives' ? directivesForIncidents() : undefined));
+  closers.push(() => void offDirectives());
   await watcher.start();
   closers.push(() => watcher.stop());
 
   const metrics = new GatewayMetrics();
+  const overdue = new OverdueWatch(incidents, regimes, {
+    registry: metrics.registry,
+    notify: (inc, d, stage) => logger.warn({ incident: inc.id, regime: d.regime, rule: d.rule, dueAt: new Date(d.dueAt).toISOString(), stage }, overdueMessage(inc, d, stage)),
+    onError: (err) => logger.warn({ err: err.message }, 'incident deadline check failed'),
+  });
+  overdue.start();
+  closers.push(() => overdue.stop());
   const meter = new Meter(db, initial.meter, registerMeterMetrics(metrics.registry));
   const tokens = await loadTokenCounter(initial.meter.tokenizer);
   closers.push(() => meter.close());
@@ -150,13 +187,30 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limiter instanceof MemoryLimiter) await seedSpendFromMeter(limiter, db);
 
   const abuse = initial.abuse && initial.abuse.enabled !== false
-    ? new AbuseService(initial.abuse, { onAction: (rec) => recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>), onError: (err) => logger.warn({ err: err.message }, 'abuse detector error') })
+    ? new AbuseService(initial.abuse, {
+        onAction: (rec) => {
+          recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>);
+          incidentTriggers.ringAction(rec);
+        },
+        onError: (err) => logger.warn({ err: err.message }, 'abuse detector error'),
+        db,
+        watcher,
+        ...(redisUrl ? { redisUrl } : {}),
+      })
     : null;
   if (abuse) {
     await abuse.start();
     closers.push(() => abuse.stop());
   }
-  const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse) : null;
+  // Account metadata goes to the audit log too, so replaying the log reproduces live verdicts.
+  const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse, (meta) => recordAdmin('abuse.account', 'gateway', meta.accountId, meta as unknown as Record<string, unknown>)) : null;
+
+  // Denied-party screening: hits not cleared block the governed models (directive-governed or directives.governedModels).
+  // Compiled once per config (not per request).
+  let governedByConfig = compileModelMatcher(initial.directives.governedModels);
+  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.snapshot.isDirectiveGoverned(model) || governedByConfig.matches(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
+  await screening.start(watcher);
+  closers.push(() => screening.stop());
 
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
@@ -173,6 +227,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
 
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
   sinkList.push(refusalMetricsSink(metrics));
+  sinkList.push(incidentTriggers.sink);
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
@@ -181,13 +236,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limits) readinessList.push(limits.readiness);
   const readiness = Object.freeze(readinessList);
   const buildGates = (): readonly RequestGate[] =>
-    Object.freeze([abuseGate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
+    Object.freeze([abuseGate, screening.gate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
   let gates = buildGates();
 
   const fingerprint = (req: CanonicalRequest) => {
     const text = promptText(conversationText(req));
-    const out: { promptHash?: string; promptSketch?: string } = {};
-    if (abuse) out.promptSketch = promptSignals(text).promptSketch;
+    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
+    if (abuse) Object.assign(out, promptSignals(text));
     if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
     return out;
   };
@@ -222,6 +277,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         classifier = nextClassifier;
         gates = buildGates();
         current = config;
+        governedByConfig = compileModelMatcher(config.directives.governedModels);
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       admin: async (app: FastifyInstance) => {
@@ -231,6 +287,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
+        registerIncidentAdminRoutes(app, { repo: incidents, regimes });
+        registerScreeningAdminRoutes(app, { repo: new ScreeningRepository(db, auditActor) });
+        registerReplayAdminRoutes(app, {
+          auditPath: audit?.path ?? null,
+          baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
+          principals: async () => (await identity.repository.list()).map(principalFromKey),
+        });
         // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
@@ -240,6 +303,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
         if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
+        registerOcsfAdminRoutes(app, { auditPath: audit?.path ?? null });
+        registerExportControlAdminRoutes(app, {
+          auditPath: audit?.path ?? null,
+          access: () => access.snapshot,
+          ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
+          principals: async () => (await identity.repository.list()).map(principalFromKey),
+        });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
@@ -266,7 +336,7 @@ const MAX_ACCOUNTS_ANNOUNCED = 1_000_000;
  * org — the key registry's attributes). Sent the first time an account is seen and again whenever its principal
  * changes (a key update or reload gives a new principal object), so the hot path pays one Map lookup.
  */
-function accountAwareAbuseGate(abuse: AbuseService): RequestGate {
+function accountAwareAbuseGate(abuse: AbuseService, onAccount: (meta: AccountMeta) => void): RequestGate {
   const announced = new Map<string, Principal>();
   return {
     name: 'abuse',
@@ -279,6 +349,7 @@ function accountAwareAbuseGate(abuse: AbuseService): RequestGate {
         if (p.accountCreatedAt !== undefined) meta.createdAt = p.accountCreatedAt;
         if (p.paymentFingerprint !== undefined) meta.paymentFingerprint = p.paymentFingerprint;
         abuse.submitAccount(meta);
+        onAccount(meta);
       }
       return abuse.check(p);
     },

@@ -34,7 +34,7 @@ export interface RequestPathDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   /** Optional prompt hashing/sketching for audit and abuse (keyed hash; never the text). */
-  fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string };
+  fingerprint?(req: CanonicalRequest): { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean };
   /** Optional hook to wrap streamed text (output moderation). */
   moderator?(input: GateInput): StreamModerator | null;
   /** Counts tokens when an upstream reports no usage (default: characters / 4). */
@@ -85,6 +85,8 @@ interface RequestState {
   labels?: Record<string, number>;
   promptHash?: string;
   promptSketch?: string;
+  promptShape?: string;
+  reasoningRequested?: boolean;
   netPrefix?: string;
   userAgent?: string;
   /** Scratch space the gates share across the decisions of one request (classifier scores, admitted limits). */
@@ -291,6 +293,7 @@ export class RequestPath {
         state.outcome = 'refused';
         state.code = decision.verdict.code;
         if (decision.verdict.ref) state.verdictRef = decision.verdict.ref;
+        if (decision.verdict.safeCompletion !== undefined) return this.answerWithSafeCompletion(state, req, model, res, decision.verdict.safeCompletion);
         const err = verdictError(decision.verdict);
         // The refusal says what was decided for every model the request could have been served by.
         if (model.plan.length > 1) (err.detail as Record<string, unknown>).plan = await this.explainPlan(state, req, model, decision.verdict);
@@ -381,6 +384,41 @@ export class RequestPath {
       else out.push({ model: m.config.name, decision: 'allow' });
     }
     return out;
+  }
+
+  /**
+   * A refusal that carries a safe completion (e.g. a supportive reply to a self-harm request): the caller gets it as
+   * a normal assistant reply (200, streaming or not) without any model being called. The outcome stays `refused`
+   * with the verdict's code, so audit, metering and metrics count it as the refusal it is;
+   * `x-gatehouse-safe-completion` carries the code.
+   */
+  private async answerWithSafeCompletion(state: RequestState, req: CanonicalRequest, model: CatalogueModel, res: ServerResponse, text: string): Promise<void> {
+    if (state.responseText !== null) state.responseText = text;
+    if (!(await this.durableAppend(state))) return this.refuseUnaudited(state, res);
+    if (res.destroyed) {
+      state.outcome = 'client_closed';
+      state.status = 499;
+      return this.emit(state);
+    }
+    const created = Math.floor(state.time / 1000);
+    const name = model.config.name;
+    const headers = { 'x-request-id': state.requestId, 'x-gatehouse-safe-completion': state.code ?? 'safe_completion' };
+    if (req.stream) {
+      const w = state.protocol.streamWriter(state.protocol.responseId(state.requestId), name, created, req.includeUsage);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+      res.end(
+        w.write({ type: 'start', id: state.requestId, model: name, inputTokens: 0 }) +
+          w.write({ type: 'text_delta', index: 0, text }) +
+          w.write({ type: 'block_stop', index: 0 }) +
+          w.write({ type: 'stop', stopReason: 'end_turn', usage: { inputTokens: 0, outputTokens: 0 } }),
+      );
+      return this.emit(state);
+    }
+    const response: CanonicalResponse = { id: state.requestId.replace(/-/g, ''), model: name, content: [{ type: 'text', text }], stopReason: 'end_turn', usage: { inputTokens: 0, outputTokens: 0 } };
+    const body = state.protocol.responseBody(response, name, created);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+    return this.emit(state);
   }
 
   private collectLabels(state: RequestState, memo: Map<string, unknown>): void {
@@ -712,6 +750,8 @@ export class RequestPath {
     if (state.labels) ev.labels = state.labels;
     if (state.promptHash) ev.promptHash = state.promptHash;
     if (state.promptSketch) ev.promptSketch = state.promptSketch;
+    if (state.promptShape) ev.promptShape = state.promptShape;
+    if (state.reasoningRequested !== undefined) ev.reasoningRequested = state.reasoningRequested;
     if (state.netPrefix) ev.netPrefix = state.netPrefix;
     if (state.userAgent) ev.userAgent = state.userAgent;
     return ev;

@@ -9,5 +9,8 @@ import { migrations as meter } from '../meter/migrations.ts';
 import { migrations as policy } from '../policy/migrations.ts';
 import { migrations as directives } from '../directives/migrations.ts';
 import { migrations as audit } from '../audit/inbox.ts';
+import { migrations as abuse } from '../abuse/fleet.ts';
+import { migrations as incidents } from '../incidents/migrations.ts';
+import { migrations as screening } from '../screening/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening];

@@ -117,6 +117,13 @@ export class PostgresDb implements Db {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection lost between two statements of the transaction (no query in flight to reject) is emitted as an
+    // 'error' event; without a listener it would be an uncaught exception that ends the process. Note it instead:
+    // the next statement fails, and the client is discarded rather than returned to the pool.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -132,6 +139,7 @@ export class PostgresDb implements Db {
         throw err;
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
