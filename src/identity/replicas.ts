@@ -16,6 +16,8 @@ import type { Db } from '../store/db.ts';
 export const HEARTBEAT_MS = 2_000;
 /** A row seen within this long counts as a running gateway that must confirm a change. */
 export const LIVE_WITHIN_MS = 30_000;
+/** Rows not seen for this long are deleted when a gateway starts. */
+const FORGET_AFTER_MS = 86_400_000;
 
 export function newReplicaId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -39,6 +41,8 @@ export class ReplicaReporter {
   start(): void {
     this.timer = setInterval(() => void this.write(), HEARTBEAT_MS);
     this.timer.unref();
+    // Rows of gateways that stopped without their clean shutdown are ignored after LIVE_WITHIN_MS; drop old ones.
+    this.db.query('DELETE FROM identity_replicas WHERE seen_at < $1', [Date.now() - FORGET_AFTER_MS]).catch((err: Error) => this.onError(err));
   }
 
   /** Called after the registry applied `rev`; resolves once the row says so. Writes coalesce. */
