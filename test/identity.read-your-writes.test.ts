@@ -72,5 +72,18 @@ for (const backend of BACKENDS) {
         await db.close();
       }
     });
+
+    test('a gateway not seen for over 30 s (stopped without its clean shutdown) is not waited for', async () => {
+      const db = await openDb(h.storeUrl);
+      try {
+        await db.query('INSERT INTO identity_replicas (replica_id, rev, seen_at, started_at) VALUES ($1, 0, $2, $2)', ['gone-host:1:000000', Date.now() - 60_000]);
+        const created = await gatehouse(['keys', 'create', '--store', h.storeUrl, '--account', 'ryw-gone']);
+        assert.equal(created.code, 0, created.stderr);
+        assert.match(created.stdout, /Applied by every running gateway \(1\)/);
+      } finally {
+        await db.query('DELETE FROM identity_replicas WHERE replica_id = $1', ['gone-host:1:000000']);
+        await db.close();
+      }
+    });
   });
 }
