@@ -34,7 +34,7 @@ describe('OCSF export of a gateway’s audit log', () => {
   before(async () => {
     auditPath = join(tempDir('gatehouse-ocsf-'), 'audit.jsonl');
     // general-tier callers are refused by the classifier on every request (threshold 0); verified ones are served.
-    const classify = { enabled: true, tiers: { general: { 'other-harm': { action: 'refuse', threshold: 0 } }, verified: {} } };
+    const classify = { enabled: true, tiers: { general: { 'violent-crimes': { action: 'refuse', threshold: 0 } }, verified: {} } };
     h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN }, extra: { audit: { path: auditPath }, classify } });
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const created = (await (await fetch(`${h.url}/admin/v1/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ accountId: 'acct-verified', orgId: 'org-v', tier: 'verified', nationalities: ['US'] }) })).json()) as { key: { id: string }; secret: string };
@@ -77,11 +77,11 @@ describe('OCSF export of a gateway’s audit log', () => {
 
     const refused = api.find((e) => e.api.request.uid === refusedId);
     assert.equal(refused.status_id, 2);
-    assert.equal(refused.status_detail, 'classifier_other_harm');
+    assert.equal(refused.status_detail, 'classifier_violent_crimes');
     const finding = events.find((e) => e.class_uid === 2004 && e.finding_info.related_events?.[0]?.uid === refusedId);
     assert.ok(finding, 'the classifier refusal is a Detection Finding');
     assert.equal(finding.type_uid, 200401);
-    assert.equal(finding.finding_info.analytic.name, 'other-harm');
+    assert.equal(finding.finding_info.analytic.name, 'violent-crimes');
     assert.equal(finding.metadata.correlation_uid, refusedId);
     assert.equal(typeof finding.confidence_score, 'number');
 

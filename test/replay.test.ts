@@ -4,6 +4,7 @@
  * requests they would change. Also: bad records (corrupt, truncated) with continue/stop, malformed drafts with
  * file:line:col, principals from a JSONL file, carried-over limit refusals and undecidable classifier cases.
  */
+import { ALL_LABELS } from '../src/classify/labels.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -105,15 +106,15 @@ describe('replay against a gateway’s recorded traffic', () => {
 
   test('classifier thresholds are re-decided from the recorded scores', async () => {
     const rec = readFileSync(auditPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.kind === 'request' && x.outcome === 'ok');
-    assert.ok(rec.labels && typeof rec.labels['other-harm'] === 'number', 'the audit record holds the scores');
+    assert.ok(rec.labels && typeof rec.labels['violent-crimes'] === 'number', 'the audit record holds the scores');
     const cls = join(dir, 'thresholds.yaml');
-    writeFileSync(cls, 'tiers:\n  general:\n    other-harm: { action: refuse, threshold: 0 }\n');
+    writeFileSync(cls, 'tiers:\n  general:\n    violent-crimes: { action: refuse, threshold: 0 }\n');
     const r = JSON.parse((await cli(['--config', h.configPath, '--store', h.storeUrl, '--classify', cls, '--json'])).out);
     assert.equal(r.report.changes['served→refused'].count, 5);
-    assert.deepEqual(r.report.changes['served→refused'].byReason, { classifier_other_harm: 5 });
-    assert.deepEqual(r.draft, ['classify general.other-harm: refuse at 0']);
+    assert.deepEqual(r.report.changes['served→refused'].byReason, { classifier_violent_crimes: 5 });
+    assert.deepEqual(r.draft, ['classify general.violent-crimes: refuse at 0']);
     // Thresholds that nothing recorded reaches change nothing.
-    writeFileSync(cls, 'classify:\n  tiers:\n    general:\n      other-harm: { action: refuse, threshold: 1 }\n');
+    writeFileSync(cls, 'classify:\n  tiers:\n    general:\n      violent-crimes: { action: refuse, threshold: 1 }\n');
     const none = JSON.parse((await cli(['--config', h.configPath, '--store', h.storeUrl, '--classify', cls, '--json'])).out);
     assert.equal(none.report.unchanged, 5);
   });
@@ -166,10 +167,10 @@ describe('replay against a gateway’s recorded traffic', () => {
     const r2 = await cli(['--config', h.configPath, '--store', h.storeUrl, '--directive', bad]);
     assert.match(r2.err, /bad-directive\.yaml:3:\d+: population\.nationality\.anyOf\[0\]/);
     const cls = join(dir, 'bad-thresholds.yaml');
-    writeFileSync(cls, 'tiers:\n  general:\n    other-harm: { action: refuse, threshold: 2 }\n');
+    writeFileSync(cls, 'tiers:\n  general:\n    violent-crimes: { action: refuse, threshold: 2 }\n');
     const r3 = await cli(['--config', h.configPath, '--store', h.storeUrl, '--classify', cls]);
     assert.equal(r3.code, 2);
-    assert.match(r3.err, /bad-thresholds\.yaml:3:\d+: tiers\.general\.other-harm\.threshold/);
+    assert.match(r3.err, /bad-thresholds\.yaml:3:\d+: tiers\.general\.violent-crimes\.threshold/);
     const api = await fetch(`${h.url}/admin/v1/replay`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'rules:\n  - id: x\n    models: [nope]\n    action: allow\n' }) });
     assert.equal(api.status, 400);
     assert.match(((await api.json()) as any).error.message, /policy:3:\d+: rules\[0\]\.models\[0\]: unknown model/);
@@ -184,7 +185,9 @@ describe('replay engine on a JSONL sample', () => {
     JSON.stringify({ keyId: 'k-us', accountId: 'a-us', orgId: 'o1', nationalities: ['US'], residence: 'US', kyc: 'basic', tier: 'general' }),
     JSON.stringify({ accountId: 'a-cn', orgId: 'o2', nationalities: ['CN'], residence: 'CN', kyc: 'none', tier: 'general' }),
   ].join('\n') + '\n');
-  const rec = (id: string, over: Record<string, unknown>) => JSON.stringify({ kind: 'request', requestId: id, requestTime: Date.UTC(2026, 0, 1), principal: { keyId: 'k-us', accountId: 'a-us', orgId: 'o1' }, modelRequested: 'frontier', modelServed: 'frontier', outcome: 'ok', status: 200, labels: { 'security-offensive': 0.1, 'bio-chem': 0.05, 'other-harm': 0.1, jailbreak: 0.01 }, ...over });
+  // A gateway records a score for every label; these records do too (low everywhere unless set).
+  const LOW_SCORES = Object.fromEntries(ALL_LABELS.map((l) => [l, 0.01]));
+  const rec = (id: string, over: Record<string, unknown>) => JSON.stringify({ kind: 'request', requestId: id, requestTime: Date.UTC(2026, 0, 1), principal: { keyId: 'k-us', accountId: 'a-us', orgId: 'o1' }, modelRequested: 'frontier', modelServed: 'frontier', outcome: 'ok', status: 200, labels: { ...LOW_SCORES, 'security-offensive': 0.1, 'bio-chem': 0.05, 'violent-crimes': 0.1, jailbreak: 0.01 }, ...over });
   const sample = join(dir, 'sample.jsonl');
   writeFileSync(sample, [
     rec('r1', {}),
