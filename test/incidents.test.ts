@@ -383,3 +383,35 @@ describe('incidents through the CLI and a gateway', () => {
     assert.match(out, /ny-raise +New York RAISE Act/);
   });
 });
+
+describe('the incidents: config section', () => {
+  let h: Harness;
+  const ADMIN_TOKEN = 'incidents-config-token';
+  before(async () => {
+    const classify = { enabled: true, tiers: { general: { 'security-offensive': { action: 'refuse', threshold: 0 } } } };
+    h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN }, extra: { classify, incidents: { triggers: { refusalBurst: { threshold: 3, windowMs: 60_000, scopes: ['account'] } } } } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('trigger thresholds and scopes come from the gateway config', async () => {
+    const body = JSON.stringify({ model: 'frontier', messages: [{ role: 'user', content: 'Hello' }] });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${h.keys.valid}`, 'content-type': 'application/json' }, body });
+      assert.equal(r.status, 403);
+      await r.arrayBuffer();
+    }
+    let list: any[] = [];
+    for (let i = 0; i < 100 && list.length < 1; i++) {
+      const res = await fetch(`${h.url}/admin/v1/incidents?state=open`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      list = ((await res.json()) as any).incidents.filter((x: any) => x.trigger === 'refusal-burst');
+      if (list.length < 1) await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const res = await fetch(`${h.url}/admin/v1/incidents?state=open`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    list = ((await res.json()) as any).incidents.filter((x: any) => x.trigger === 'refusal-burst');
+    // Account scope only (the default also opens one for the organisation), after 3 refusals (default 20).
+    assert.deepEqual(list.map((i) => i.dedupeKey), ['refusal-burst:security-offensive:account:acct-test']);
+  });
+});

@@ -118,6 +118,7 @@ export function resolveConfigPaths(config: GatewayConfig, baseDir: string): Gate
   if (config.audit) out.audit = resolveAuditPaths(config.audit, baseDir);
   if (config.classify) out.classify = resolveClassifyPaths(config.classify, baseDir);
   if (config.abuse) out.abuse = resolveAbusePaths(config.abuse, baseDir);
+  if (config.incidents.regimesFile) out.incidents = { ...config.incidents, regimesFile: at(config.incidents.regimesFile) };
   return out;
 }
 

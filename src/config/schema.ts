@@ -8,6 +8,7 @@ import { configSchema as auditSection } from '../audit/config.ts';
 import { configSchema as classifySection } from '../classify/config.ts';
 import { configSchema as directivesSection } from '../directives/config.ts';
 import { configSchema as identitySection } from '../identity/config.ts';
+import { configSchema as incidentsSection } from '../incidents/triggers.ts';
 import { configSchema as limitsSection } from '../limits/config.ts';
 import { configSchema as meterSection } from '../meter/config.ts';
 import { configSchema as policySection } from '../policy/config.ts';
@@ -140,6 +141,7 @@ export const configSchema = z
     limits: optionalSection(limitsSection),
     audit: optionalSection(auditSection),
     abuse: optionalSection(abuseSection),
+    incidents: incidentsSection,
   })
   .strict();
 

@@ -54,6 +54,16 @@ export const triggersConfigSchema = z
   });
 export type TriggersConfig = z.output<typeof triggersConfigSchema>;
 
+/** YAML section `incidents:` — the triggers that open incidents automatically, and the reporting regimes file. */
+export const configSchema = z
+  .strictObject({
+    triggers: triggersConfigSchema,
+    /** Reporting regimes (YAML, versioned data; relative to the config file). Default: the shipped file. */
+    regimesFile: z.string().min(1).optional(),
+  })
+  .prefault({});
+export type IncidentsConfig = z.output<typeof configSchema>;
+
 /** Most (category, principal) windows held; past it the stalest are forgotten. */
 const MAX_WINDOWS = 100_000;
 

@@ -42,7 +42,7 @@ import { registerOcsfAdminRoutes } from '../ocsf/admin-routes.ts';
 import { registerIncidentAdminRoutes } from '../incidents/admin-routes.ts';
 import { checkRegimeIds, loadRegimes } from '../incidents/regimes.ts';
 import { IncidentRepository } from '../incidents/repository.ts';
-import { IncidentTriggers, triggersConfigSchema } from '../incidents/triggers.ts';
+import { IncidentTriggers } from '../incidents/triggers.ts';
 import { OverdueWatch, overdueMessage } from '../incidents/overdue.ts';
 import { ScreeningGate } from '../screening/gate.ts';
 import { ScreeningRepository } from '../screening/repository.ts';
@@ -101,8 +101,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   });
 
   // Incidents: opened by hand (admin API, CLI) and by triggers (request events, abuse actions, audit-log problems).
-  const regimes = loadRegimes();
-  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, initial.audit ? { auditActor: 'incident-trigger' } : {}), triggersConfigSchema.parse(undefined), (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
+  const regimes = initial.incidents.regimesFile ? loadRegimes(initial.incidents.regimesFile) : loadRegimes();
+  const incidentTriggers = new IncidentTriggers(new IncidentRepository(db, initial.audit ? { auditActor: 'incident-trigger' } : {}), initial.incidents.triggers, (err) => logger.warn({ err: err.message }, 'incident trigger failed'));
   closers.push(() => incidentTriggers.flush());
 
   // Audit first: every other capability records its admin actions through it.

@@ -21,6 +21,7 @@ import { classifyProblems } from '../classify/gate.ts';
 import { ConfigError, readConfigFile, type ConfigProblem, type LoadedConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { configKeyEntries } from '../identity/bootstrap.ts';
+import { loadRegimes } from '../incidents/regimes.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { PolicyValidationError } from '../policy/source.ts';
 import { formatPath } from '../protocol/validate.ts';
@@ -63,6 +64,15 @@ async function capabilityProblems(loaded: LoadedConfig, env: NodeJS.ProcessEnv):
     const m = /^identity\.keys\[(\d+)\](?:\.(\w+))?: (.*)$/s.exec((err as Error).message);
     if (m) at(['identity', 'keys', Number(m[1]), ...(m[2] ? [m[2]] : [])], m[3]!);
     else at(['identity', 'keys'], (err as Error).message);
+  }
+
+  if (config.incidents.regimesFile) {
+    try {
+      loadRegimes(config.incidents.regimesFile);
+    } catch (err) {
+      if (err instanceof PolicyValidationError) for (const i of err.issues) problems.push({ file: i.file ?? config.incidents.regimesFile, line: i.line ?? 1, column: i.col ?? 1, path: i.path, message: i.message });
+      else at(['incidents', 'regimesFile'], (err as Error).message);
+    }
   }
 
   if (config.classify && config.classify.enabled !== false) {
