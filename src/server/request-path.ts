@@ -33,14 +33,14 @@ export class RequestPath {
 
   /** Sends a protocol-formatted error for failures that happen before the request path (parse, size, UTF-8). */
   sendEarlyError(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, err: GatewayError): void {
-    const state = newRequestState(protocol, raw);
+    const state = this.newState(protocol, raw);
     state.outcome = 'invalid';
     void this.parts.outcomes.finishWithError(state, res, err);
   }
 
   async handle(protocol: IngressProtocol, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     this.inFlight++;
-    const state = newRequestState(protocol, raw);
+    const state = this.newState(protocol, raw);
     try {
       const overload = this.deps.overload?.();
       if (overload && this.inFlight > overload.maxInFlight) {
@@ -54,6 +54,16 @@ export class RequestPath {
     } finally {
       this.inFlight--;
     }
+  }
+
+  private newState(protocol: IngressProtocol, raw: IncomingMessage): RequestState {
+    const state = newRequestState(protocol, raw);
+    const tracing = this.deps.tracing?.();
+    if (tracing) {
+      state.span = tracing.startRequest(raw.headers.traceparent, 'chat');
+      state.traceId = state.span.traceId;
+    }
+    return state;
   }
 
   private async handleRequest(state: RequestState, raw: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {

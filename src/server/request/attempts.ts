@@ -4,7 +4,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse } from '../../core/canonical.ts';
 import { charsCounter, countRequestTokens } from '../../meter/tokenizer.ts';
-import { UpstreamFailure } from '../../providers/types.ts';
+import { UpstreamFailure, type AttemptOptions } from '../../providers/types.ts';
 import type { CatalogueModel } from '../catalogue.ts';
 import type { Attempting, PathParts, StreamModerator } from './context.ts';
 import { failureError } from './errors.ts';
@@ -62,16 +62,21 @@ export async function completeRequest(parts: PathParts, a: Attempting): Promise<
 async function completeOnce(parts: PathParts, a: Attempting, target: CatalogueModel, remaining: number): Promise<UpstreamFailure | 'done'> {
   const { state, req } = a;
   const t0 = performance.now();
+  const span = state.span?.attempt(target.config.name, target.config.upstreamModel, target.provider.name);
   let response: CanonicalResponse;
   try {
-    response = await target.provider.complete(req, { upstreamModel: target.config.upstreamModel, signal: a.signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) });
+    const opts: AttemptOptions = { upstreamModel: target.config.upstreamModel, signal: a.signal, timeoutMs: Math.min(target.config.timeoutMs, remaining) };
+    if (span) opts.traceparent = span.traceparent();
+    response = await target.provider.complete(req, opts);
   } catch (err) {
     state.upstreamMs += performance.now() - t0;
     const f = asFailure(err);
     countFailure(parts, target, f);
+    span?.end(undefined, f.kind);
     return f;
   }
   state.upstreamMs += performance.now() - t0;
+  span?.end({ 'gen_ai.response.model': response.model || target.config.upstreamModel, 'gen_ai.usage.input_tokens': response.usage.inputTokens, 'gen_ai.usage.output_tokens': response.usage.outputTokens });
   parts.children.get(parts.deps.metrics.upstreamDuration, `${target.provider.name}\0false`, () => [target.provider.name, 'false']).observe((performance.now() - t0) / 1000);
   if (target !== a.model) parts.deps.metrics.fallbacks.labels(a.model.config.name, target.config.name).inc();
   state.modelServed = target.config.name;

@@ -6,6 +6,7 @@ import type { DurableSink, EventSink, GateInput, RequestGate } from '../../core/
 import type { Principal, Verdict } from '../../core/types.ts';
 import type { TokenCounter } from '../../meter/tokenizer.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
+import type { Tracing } from '../../observability/tracing.ts';
 import type { Catalogue } from '../catalogue.ts';
 
 export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
@@ -38,6 +39,8 @@ export interface RequestPathDeps {
   tokens?: TokenCounter;
   /** Requests handled at once before new ones are answered 503 overloaded, and the retry-after sent then. */
   overload?: () => { maxInFlight: number; retryAfterSeconds: number };
+  /** The tracer when `tracing:` is configured; without it the request path creates no span objects at all. */
+  tracing?: () => Tracing | null;
 }
 
 export function bearerOrApiKey(req: IncomingMessage): string | undefined {

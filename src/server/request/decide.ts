@@ -46,8 +46,10 @@ export class Decisions {
       const input: GateInput = { requestId: state.requestId, principal, model: model.config.name, request: req, now: state.time, memo };
       for (const gate of this.deps.gates()) {
         if (explainOnly && gate.admits) continue;
+        const span = state.span?.gate(gate.name, input.model);
         let v = gate.check(input);
         if (v instanceof Promise) v = await v;
+        if (span) span.end(v.action === 'allow' ? { 'gatehouse.decision': 'allow' } : { 'gatehouse.decision': v.action, 'gatehouse.code': v.code });
         if (v.action === 'allow') continue;
         if (v.action === 'refuse') return { ok: false, verdict: v };
         // route; a route to the model already chosen (a gate re-checking after an earlier route) is an allow

@@ -177,6 +177,7 @@ export class Outcomes {
     ev.latencyMs = performance.now() - state.started;
     this.observe(state, ev.latencyMs);
     this.log(state, ev);
+    if (state.span) state.span.end(ev);
     for (const sink of this.deps.sinks()) {
       try {
         sink.onEvent(ev);
@@ -211,6 +212,7 @@ export class Outcomes {
       latencyMs: Math.round(ev.latencyMs * 100) / 100,
       inputTokens: ev.inputTokens,
       outputTokens: ev.outputTokens,
+      traceId: state.traceId,
     };
     if (ev.status >= 500) this.deps.logger.warn(log, 'request');
     else this.deps.logger.info(log, 'request');

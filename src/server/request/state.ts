@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CanonicalRequest } from '../../core/canonical.ts';
 import type { Outcome, Principal, RequestEvent, SkippedModel } from '../../core/types.ts';
+import type { RequestSpan } from '../../observability/tracing.ts';
 import type { IngressProtocol } from '../protocols.ts';
 
 export type StreamWriter = ReturnType<IngressProtocol['streamWriter']>;
@@ -51,6 +52,8 @@ export interface RequestState {
   emitted?: boolean;
   /** The trace this request belongs to, when tracing is on (W3C trace id, 32 hex digits). */
   traceId?: string;
+  /** The request's span, only when tracing is on. */
+  span?: RequestSpan;
 }
 
 export function newRequestState(protocol: IngressProtocol, raw: IncomingMessage): RequestState {
@@ -115,6 +118,7 @@ export function toEvent(state: RequestState): RequestEvent {
   if (state.reasoningRequested !== undefined) ev.reasoningRequested = state.reasoningRequested;
   if (state.netPrefix) ev.netPrefix = state.netPrefix;
   if (state.userAgent) ev.userAgent = state.userAgent;
+  if (state.traceId) ev.traceId = state.traceId;
   return ev;
 }
 

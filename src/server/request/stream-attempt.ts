@@ -6,7 +6,7 @@
 import type { StreamEvent } from '../../core/canonical.ts';
 import type { Verdict } from '../../core/types.ts';
 import { GatewayError } from '../../protocol/errors.ts';
-import { UpstreamFailure } from '../../providers/types.ts';
+import { UpstreamFailure, type AttemptOptions } from '../../providers/types.ts';
 import type { CatalogueModel } from '../catalogue.ts';
 import { account, asFailure, countFailure, walkPlan } from './attempts.ts';
 import type { Attempting, PathParts } from './context.ts';
@@ -56,14 +56,19 @@ class StreamRun {
     this.writer = null;
     this.stopEvent = null;
     this.heldStart = null;
-    const opts = { upstreamModel: target.config.upstreamModel, signal: this.a.signal, timeoutMs: Math.min(target.config.timeoutMs, remaining), idleTimeoutMs: target.config.idleTimeoutMs };
+    const opts: AttemptOptions = { upstreamModel: target.config.upstreamModel, signal: this.a.signal, timeoutMs: Math.min(target.config.timeoutMs, remaining), idleTimeoutMs: target.config.idleTimeoutMs };
+    const span = this.a.state.span?.attempt(target.config.name, target.config.upstreamModel, target.provider.name);
+    if (span) opts.traceparent = span.traceparent();
     try {
       await target.provider.stream(this.a.req, opts, this.onEvent);
     } catch (err) {
       this.flush(); // what was streamed goes out before anything written below
-      return this.broke(asFailure(err));
+      const f = asFailure(err);
+      span?.end({ 'gatehouse.committed': this.writer !== null }, f.kind);
+      return this.broke(f);
     }
     this.flush();
+    span?.end({ 'gatehouse.committed': this.writer !== null });
     if (!this.writer) return new UpstreamFailure('bad_response', 'The upstream stream was empty.');
     await this.finish(this.writer);
     return 'done';
