@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DurableSink, EventSink, GateInput, ModelAccess, ReadinessCheck, RequestGate } from '../core/gates.ts';
-import type { TokenCounter } from '../meter/tokenizer.ts';
+import type { LazyTokenCounter, TokenCounter } from '../meter/tokenizer.ts';
 import type { CanonicalRequest } from '../core/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
@@ -32,7 +32,7 @@ export interface Capabilities {
   fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
   moderator?: (input: GateInput) => StreamModerator | null;
   /** Token counting for upstreams that report no usage. */
-  tokens?: TokenCounter;
+  tokens?: TokenCounter | LazyTokenCounter;
   /** Called with each successfully loaded config (start and reload), before it takes effect. May throw to reject it. */
   onConfig?: (config: GatewayConfig) => void | Promise<void>;
   /** Called on shutdown after the server stopped accepting. */

@@ -3,7 +3,7 @@
  * it is tried, within the routing deadline), the first answer is accounted, moderated and written.
  */
 import type { CanonicalRequest, CanonicalResponse } from '../../core/canonical.ts';
-import { charsCounter, countRequestTokens } from '../../meter/tokenizer.ts';
+import { charsCounter, countRequestTokens, type TokenCounter } from '../../meter/tokenizer.ts';
 import { UpstreamFailure, type AttemptOptions } from '../../providers/types.ts';
 import type { CatalogueModel } from '../catalogue.ts';
 import type { Attempting, PathParts, StreamModerator } from './context.ts';
@@ -80,7 +80,8 @@ async function completeOnce(parts: PathParts, a: Attempting, target: CatalogueMo
   parts.children.get(parts.deps.metrics.upstreamDuration, `${target.provider.name}\0false`, () => [target.provider.name, 'false']).observe((performance.now() - t0) / 1000);
   if (target !== a.model) parts.deps.metrics.fallbacks.labels(a.model.config.name, target.config.name).inc();
   state.modelServed = target.config.name;
-  account(parts, state, target, req, response.usage.inputTokens, response.usage.outputTokens, response);
+  const counting = account(parts, state, target, req, response.usage.inputTokens, response.usage.outputTokens, response);
+  if (counting) await counting;
   response.usage.inputTokens = state.inputTokens;
   response.usage.outputTokens = state.outputTokens;
   if (state.responseText !== null) state.responseText = responseTextOf(response);
@@ -107,10 +108,20 @@ function moderateWhole(state: RequestState, response: CanonicalResponse, moderat
   if (verdict.ref) state.verdictRef = verdict.ref;
 }
 
-/** Fills token counts (upstream-reported, or counted with the configured tokenizer and marked estimated) and cost. */
-export function account(parts: PathParts, state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, output: CanonicalResponse | string): void {
+/**
+ * Fills token counts (upstream-reported, or counted with the configured tokenizer and marked estimated) and cost.
+ * A promise only when counting needs a tokenizer that is still loading.
+ */
+export function account(parts: PathParts, state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, output: CanonicalResponse | string): void | Promise<void> {
+  if (inputTokens >= 0 && outputTokens >= 0) return setUsage(state, target, inputTokens, outputTokens, false);
+  const t = parts.deps.tokens ?? charsCounter;
+  const tokens = 'get' in t ? t.get() : t;
+  if (tokens instanceof Promise) return tokens.then((c) => estimate(c, state, target, req, inputTokens, outputTokens, output));
+  return estimate(tokens, state, target, req, inputTokens, outputTokens, output);
+}
+
+function estimate(tokens: TokenCounter, state: RequestState, target: CatalogueModel, req: CanonicalRequest, inputTokens: number, outputTokens: number, output: CanonicalResponse | string): void {
   let estimated = false;
-  const tokens = parts.deps.tokens ?? charsCounter;
   if (inputTokens < 0) {
     estimated = true;
     inputTokens = Math.max(1, countRequestTokens(tokens, req));
@@ -119,6 +130,10 @@ export function account(parts: PathParts, state: RequestState, target: Catalogue
     estimated = true;
     outputTokens = tokens.count(typeof output === 'string' ? output : responseTextOf(output));
   }
+  setUsage(state, target, inputTokens, outputTokens, estimated);
+}
+
+function setUsage(state: RequestState, target: CatalogueModel, inputTokens: number, outputTokens: number, estimated: boolean): void {
   state.inputTokens = inputTokens;
   state.outputTokens = outputTokens;
   state.usageEstimated = estimated;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CanonicalRequest } from '../../core/canonical.ts';
 import type { DurableSink, EventSink, GateInput, RequestGate } from '../../core/gates.ts';
 import type { Principal, Verdict } from '../../core/types.ts';
-import type { TokenCounter } from '../../meter/tokenizer.ts';
+import type { LazyTokenCounter, TokenCounter } from '../../meter/tokenizer.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { Tracing } from '../../observability/tracing.ts';
 import type { Catalogue } from '../catalogue.ts';
@@ -36,7 +36,7 @@ export interface RequestPathDeps {
   /** Optional hook to wrap streamed text (output moderation). */
   moderator?(input: GateInput): StreamModerator | null;
   /** Counts tokens when an upstream reports no usage (default: characters / 4). */
-  tokens?: TokenCounter;
+  tokens?: TokenCounter | LazyTokenCounter;
   /** Requests handled at once before new ones are answered 503 overloaded, and the retry-after sent then. */
   overload?: () => { maxInFlight: number; retryAfterSeconds: number };
   /** The tracer when `tracing:` is configured; without it the request path creates no span objects at all. */

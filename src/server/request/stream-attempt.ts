@@ -151,7 +151,8 @@ class StreamRun {
       return f;
     }
     countFailure(this.parts, this.target, f);
-    this.account();
+    const counting = this.account();
+    if (counting) await counting;
     if (signal.aborted || res.destroyed) {
       this.parts.outcomes.clientClosed(state, res);
       return 'done';
@@ -172,7 +173,8 @@ class StreamRun {
       if (r.release) res.write(w.write({ type: 'text_delta', index: 0, text: r.release }));
       if (r.verdict && r.verdict.action !== 'allow') this.moderatedStop = r.verdict;
     }
-    this.account();
+    const counting = this.account();
+    if (counting) await counting;
     const usage = { inputTokens: state.inputTokens, outputTokens: state.outputTokens };
     const stop = this.moderatedStop;
     if (stop) {
@@ -184,7 +186,7 @@ class StreamRun {
     return this.parts.outcomes.endStream(state, res, w, { type: 'stop', stopReason: this.stopEvent?.stopReason ?? 'end_turn', usage });
   }
 
-  private account(): void {
-    account(this.parts, this.a.state, this.target, this.a.req, this.usageIn ?? -1, this.usageOut ?? -1, this.streamedText);
+  private account(): void | Promise<void> {
+    return account(this.parts, this.a.state, this.target, this.a.req, this.usageIn ?? -1, this.usageOut ?? -1, this.streamedText);
   }
 }
