@@ -6,9 +6,10 @@
  * upstream). Rounds are interleaved so drift hits every target alike. With `taskset` available the targets run on
  * core 1 and this load generator on core 0. Per target and mode: added p50/p99 over the upstream at a fixed
  * open-loop rate, CPU µs per request of the process under test, and closed-loop saturation; every ratio to the bare
- * proxy is printed.
+ * proxy is printed. `--before DIR` adds the gateway plain and full from another checkout of the repository (its own
+ * node_modules; same store and keys), for a before/after comparison in the same run.
  *
- * Usage: node --import tsx bench/compare.bench.ts [--duration 5] [--rate 500] [--rounds 2] [--connections 32]
+ * Usage: node --import tsx bench/compare.bench.ts [--duration 5] [--rate 500] [--rounds 2] [--connections 32] [--before DIR]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { fixedRate, saturate } from './loadgen.ts';
 import { createKey, startLoggingToFile, startProcess } from './support.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, rate: { type: 'string', default: '500' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' } },
+  options: { duration: { type: 'string', default: '5' }, rate: { type: 'string', default: '500' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, before: { type: 'string' } },
 });
 const duration = Number(values.duration);
 const rate = Number(values.rate);
@@ -73,13 +74,25 @@ const plainKey = createKey(plainPath, 'bench');
 const fullKey = createKey(fullPath, 'bench');
 const plain = await startLoggingToFile(['src/cli/main.ts', 'serve', '--config', plainPath], join(dir, 'plain.log'));
 const fullGw = await startLoggingToFile(['src/cli/main.ts', 'serve', '--config', fullPath], join(dir, 'full.log'));
-for (const p of [upstream, bare, plain, fullGw]) pin(p.proc.pid);
+const before = values.before
+  ? await (async () => {
+      const cli = join(values.before!, 'src/cli/main.ts');
+      const fullBeforePath = join(dir, 'full-before.yaml');
+      writeFileSync(fullBeforePath, stringify({ ...full, audit: { ...full.audit, path: join(dir, 'audit-before', 'audit.jsonl') } }));
+      return [
+        { name: 'plain-bef', proc: await startLoggingToFile([cli, 'serve', '--config', plainPath], join(dir, 'plain-before.log')), key: plainKey },
+        { name: 'full-bef', proc: await startLoggingToFile([cli, 'serve', '--config', fullBeforePath], join(dir, 'full-before.log')), key: fullKey },
+      ];
+    })()
+  : [];
+for (const p of [upstream, bare, plain, fullGw, ...before.map((b) => b.proc)]) pin(p.proc.pid);
 
 const targets = [
   { name: 'upstream', pid: upstream.proc.pid, url: `${upstreamUrl}/v1/chat/completions`, headers: {} as Record<string, string> },
   { name: 'bare', pid: bare.proc.pid, url: `http://127.0.0.1:${bare.port}/v1/chat/completions`, headers: {} },
   { name: 'plain', pid: plain.proc.pid, url: `http://127.0.0.1:${plain.port}/v1/chat/completions`, headers: { authorization: `Bearer ${plainKey}` } },
   { name: 'full', pid: fullGw.proc.pid, url: `http://127.0.0.1:${fullGw.port}/v1/chat/completions`, headers: { authorization: `Bearer ${fullKey}` } },
+  ...before.map((b) => ({ name: b.name, pid: b.proc.proc.pid, url: `http://127.0.0.1:${b.proc.port}/v1/chat/completions`, headers: { authorization: `Bearer ${b.key}` } })),
 ];
 const prompt = 'Summarise the main causes of the French Revolution in three sentences.';
 const bodies = {
@@ -102,7 +115,7 @@ for (let round = 1; round <= rounds; round++) {
     }
   }
 }
-for (const p of [upstream, bare, plain, fullGw]) p.proc.kill('SIGTERM');
+for (const p of [upstream, bare, plain, fullGw, ...before.map((b) => b.proc)]) p.proc.kill('SIGTERM');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 console.log(`\nCompare — ${rate} req/s open loop then saturation (${connections} connections), ${duration}s per run, ${rounds} interleaved rounds; ${pinned ? 'targets pinned to core 1, load generator to core 0' : 'not pinned (no taskset)'}; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
