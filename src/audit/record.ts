@@ -37,6 +37,8 @@ export interface RequestAuditRecord {
   reasoningRequested?: boolean;
   netPrefix?: string;
   userAgent?: string;
+  /** The request's W3C trace id, when tracing is on. */
+  traceId?: string;
 }
 
 export type AdminAction =
@@ -99,6 +101,7 @@ export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?
     skipped: event.skipped,
     status: event.status,
     stream: event.stream,
+    traceId: event.traceId,
     usageEstimated: event.usageEstimated,
     userAgent: event.userAgent,
   };

@@ -119,6 +119,19 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** OpenTelemetry traces over OTLP/HTTP (JSON); absent, tracing is off and costs nothing. */
+    tracing: z
+      .object({
+        /** The collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
+        endpoint: z.string().url(),
+        /** Extra HTTP headers for the export (e.g. an authorization header for a hosted collector). */
+        headers: z.record(z.string(), z.string()).default({}),
+        /** Share of new traces recorded, 0–1; a caller's traceparent sampled flag is honoured. */
+        sampleRatio: z.number().min(0).max(1).default(1),
+        serviceName: z.string().min(1).default('gatehouse'),
+      })
+      .strict()
+      .optional(),
     store: storeSection,
     identity: identitySection,
     redis: z.object({ url: z.string().optional() }).strict().default({}),

@@ -125,4 +125,6 @@ export interface RequestEvent {
   promptShape?: string;
   /** The prompt asks for a reasoning trace / step-by-step working (a lexical test; abuse detection). */
   reasoningRequested?: boolean;
+  /** The W3C trace id of the request's span, when tracing is on (joins audit records and logs to traces). */
+  traceId?: string;
 }

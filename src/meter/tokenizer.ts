@@ -37,6 +37,25 @@ export function loadTokenCounter(name: TokenizerName): Promise<TokenCounter> {
 }
 
 /**
+ * A tokenizer loaded on first use rather than at start: it is needed only when an upstream reports no usage, and
+ * its vocabulary costs ~50 MB of memory and ~150 ms to load. `get()` is the counter itself once loaded (no await
+ * on the common path), else the promise of it; concurrent first uses share one load.
+ */
+export interface LazyTokenCounter {
+  readonly name: TokenizerName;
+  get(): TokenCounter | Promise<TokenCounter>;
+}
+
+export function lazyTokenCounter(name: TokenizerName): LazyTokenCounter {
+  let counter: TokenCounter | null = name === 'chars4' ? charsCounter : null;
+  let loading: Promise<TokenCounter> | null = null;
+  return {
+    name,
+    get: () => counter ?? (loading ??= loadTokenCounter(name).then((c) => (counter = c))),
+  };
+}
+
+/**
  * Chat framing per message and per reply, as OpenAI documents for its chat models (3 tokens around each
  * message, 3 to prime the reply). Other providers frame differently; the difference is a few tokens.
  */

@@ -30,7 +30,7 @@ export class HttpUpstream {
       const res = await this.pool.request({
         path: this.basePath + path,
         method: 'POST',
-        headers: this.opts.headers,
+        headers: attempt.traceparent ? { ...this.opts.headers, traceparent: attempt.traceparent } : this.opts.headers,
         body,
         signal: attemptSignal,
         headersTimeout: attempt.timeoutMs,

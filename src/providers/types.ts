@@ -27,6 +27,8 @@ export interface AttemptOptions {
   timeoutMs: number;
   /** Streaming: longest silence between events after the first (default: no bound but the overall deadline). */
   idleTimeoutMs?: number;
+  /** W3C traceparent of the attempt's span, sent upstream so its spans join the request's trace (tracing on). */
+  traceparent?: string;
 }
 
 /** One upstream. Adapters translate the canonical model to the provider's wire format and back. */

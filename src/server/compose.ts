@@ -31,7 +31,7 @@ import { seedSpendFromMeter } from '../limits/seed.ts';
 import { limitsGate } from '../limits/gate.ts';
 import { registerUsageAdminRoutes } from '../meter/admin-routes.ts';
 import { Meter } from '../meter/meter.ts';
-import { loadTokenCounter } from '../meter/tokenizer.ts';
+import { lazyTokenCounter } from '../meter/tokenizer.ts';
 import { registerMeterMetrics } from '../meter/metrics.ts';
 import { meterSink } from '../meter/sink.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -177,7 +177,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   overdue.start();
   closers.push(() => overdue.stop());
   const meter = new Meter(db, initial.meter, registerMeterMetrics(metrics.registry));
-  const tokens = await loadTokenCounter(initial.meter.tokenizer);
+  const tokens = lazyTokenCounter(initial.meter.tokenizer); // loaded when an upstream first omits usage
   closers.push(() => meter.close());
 
   const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;

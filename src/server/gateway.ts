@@ -5,12 +5,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DurableSink, EventSink, GateInput, ModelAccess, ReadinessCheck, RequestGate } from '../core/gates.ts';
-import type { TokenCounter } from '../meter/tokenizer.ts';
+import type { LazyTokenCounter, TokenCounter } from '../meter/tokenizer.ts';
 import type { CanonicalRequest } from '../core/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import { applyConnectionLimits, buildApp } from './app.ts';
 import { buildCatalogue, type Catalogue } from './catalogue.ts';
 import { OverloadMonitor } from './overload.ts';
@@ -31,7 +32,7 @@ export interface Capabilities {
   fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
   moderator?: (input: GateInput) => StreamModerator | null;
   /** Token counting for upstreams that report no usage. */
-  tokens?: TokenCounter;
+  tokens?: TokenCounter | LazyTokenCounter;
   /** Called with each successfully loaded config (start and reload), before it takes effect. May throw to reject it. */
   onConfig?: (config: GatewayConfig) => void | Promise<void>;
   /** Called on shutdown after the server stopped accepting. */
@@ -58,6 +59,9 @@ export class Gateway {
   private path!: RequestPath;
   private overload: OverloadMonitor | undefined;
   private closing: Promise<void> | undefined;
+  /** The tracer for the current config's `tracing:` section, null when tracing is off. */
+  private tracing: Tracing | null = null;
+  private tracingKey = '';
   readonly logger: Logger;
   url = '';
 
@@ -75,6 +79,7 @@ export class Gateway {
     const config = loadConfigFile(opts.configPath);
     await caps.onConfig?.(config);
     const gw = new Gateway(opts, caps, config);
+    await gw.applyTracing(config);
     await gw.listen();
     return gw;
   }
@@ -107,6 +112,7 @@ export class Gateway {
       ...(this.caps.moderator ? { moderator: this.caps.moderator } : {}),
       ...(this.caps.tokens ? { tokens: this.caps.tokens } : {}),
       overload: () => this.catalogueRef.config.overload,
+      tracing: () => this.tracing,
     }));
     this.overload = new OverloadMonitor(() => this.catalogueRef.config.overload, () => path.inFlight, this.metrics.registry);
     const configReadiness = { name: 'config', check: () => ({ ok: true, detail: `${this.catalogueRef.models.size} models` }) };
@@ -131,6 +137,27 @@ export class Gateway {
   }
 
   /**
+   * Starts, replaces or stops the tracer as the config's `tracing:` section says; the SDK is loaded only when one
+   * is configured. A replaced tracer exports what it buffered before it closes.
+   */
+  private async applyTracing(config: GatewayConfig): Promise<void> {
+    const key = config.tracing ? JSON.stringify(config.tracing) : '';
+    if (key === this.tracingKey) return;
+    const old = this.tracing;
+    if (config.tracing) {
+      const { Tracing } = await import('../observability/tracing.ts');
+      this.tracing = await Tracing.start(config.tracing);
+    } else this.tracing = null;
+    this.tracingKey = key;
+    if (old) void old.shutdown().catch((err: Error) => this.logger.warn({ err: err.message }, 'trace export failed on shutdown'));
+  }
+
+  /** Exports the spans buffered so far (tests, shutdown). */
+  async flushTraces(): Promise<void> {
+    await this.tracing?.flush();
+  }
+
+  /**
    * Re-reads the config file. A bad config is rejected and the old one keeps serving. In-flight requests
    * keep the catalogue (and providers) they started with; retired providers close after the longest timeout.
    */
@@ -139,6 +166,7 @@ export class Gateway {
       const config = loadConfigFile(this.opts.configPath);
       await this.caps.onConfig?.(config);
       const { catalogue, retired } = buildCatalogue(config, this.opts.env ?? process.env, this.catalogueRef);
+      await this.applyTracing(config);
       this.catalogueRef = catalogue;
       applyConnectionLimits(this.app.server, config.server);
       this.metrics.configReloads.labels('ok').inc();
@@ -173,6 +201,7 @@ export class Gateway {
       this.overload?.close();
       await this.caps.close?.();
       await Promise.allSettled([...this.catalogueRef.providers.values()].map((p) => p.close()));
+      await this.tracing?.shutdown().catch((err: Error) => this.logger.warn({ err: err.message }, 'trace export failed on shutdown'));
       this.logger.flush?.();
     })();
     return this.closing;
