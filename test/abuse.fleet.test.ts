@@ -21,7 +21,7 @@ import { FleetPublisher, RedisStreamBus, loadVerdicts } from '../src/abuse/fleet
 import { decideActions } from '../src/abuse/gate.ts';
 import { generatePopulation } from '../src/abuse/population/generate.ts';
 import { KeyRepository } from '../src/identity/keys.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb } from '../src/store/testing.ts';
 import { standardConfig, tempDir, writeConfig } from './support/config.ts';
 import { serve, waitFor, type ServeProcess } from './support/process.ts';

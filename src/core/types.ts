@@ -126,3 +126,9 @@ export interface RequestEvent {
   /** The prompt asks for a reasoning trace / step-by-step working (a lexical test; abuse detection). */
   reasoningRequested?: boolean;
 }
+
+/**
+ * The rough characters-per-token ratio used wherever tokens are estimated without a tokenizer: the limits gate's
+ * admission estimate and the meter's `chars4` counter must agree, so both read it from here.
+ */
+export const CHARS_PER_TOKEN = 4;

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import type { Verdict } from '../core/types.ts';
-import type { GroupTable } from '../policy/groups.ts';
-import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../policy/models.ts';
-import { compilePopulation, type CompiledPopulation } from '../policy/predicates.ts';
-import { normalisePopulation, populationSchema, type Population } from '../policy/schema.ts';
-import { epochOrIso } from '../policy/time.ts';
-import { jsonSink, PolicyValidationError, prefixed, zodIssues, type Issue, type IssueSink } from '../policy/source.ts';
+import type { GroupTable } from '../population/groups.ts';
+import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../population/models.ts';
+import { compilePopulation, type CompiledPopulation } from '../population/predicates.ts';
+import { normalisePopulation, populationSchema, type Population } from '../population/schema.ts';
+import { epochOrIso } from '../population/time.ts';
+import { jsonSink, PolicyValidationError, prefixed, zodIssues, type Issue, type IssueSink } from '../core/validation.ts';
 
 export type DirectiveEffect = 'suspend' | 'require-licence' | `route:${string}`;
 export type DirectiveStatus = 'active' | 'lifted';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { KYC_LEVELS, type KycLevel } from '../core/types.ts';
-import { countryCodeProblem } from './countries.ts';
+import { countryCodeProblem } from '../population/countries.ts';
 
 /** Everything about a key except its secret and lifecycle timestamps. */
 export interface KeyAttributes {

@@ -3,12 +3,12 @@
  * Exit codes: 0 success, 1 failure (store unreachable, no such key, already revoked), 2 bad usage or invalid values.
  * Secrets are printed exactly once, by `create`; nothing else ever prints a secret or its hash.
  */
-import { cliActor } from '../audit/inbox.ts';
+import { cliActor } from '../core/admin-actions.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Db } from '../store/db.ts';
 import { openDb, redactUrl, resolveStoreUrl } from '../store/open.ts';
 import { migrate } from '../store/migrate.ts';
-import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../server/migrations.ts';
 import { KYC_LEVELS } from '../core/types.ts';
 import { KeyValidationError, type KeyAttributes } from './attributes.ts';
 import { KeyNotFoundError, KeyRepository, KeyStateError, type KeyRecord } from './keys.ts';

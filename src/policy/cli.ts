@@ -7,12 +7,13 @@
 import { KeyRepository, type KeyRecord } from '../identity/keys.ts';
 import type { Principal } from '../core/types.ts';
 import { AccessControl, type PlanDecision } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { readCapabilityConfig } from './cli-config.ts';
 import { loadPolicyFile } from './compile.ts';
 import { describeVerdict, runExpectationsFile } from './expectations.ts';
-import { loadGroups } from './groups.ts';
+import { loadGroups } from '../population/groups.ts';
 import { type Explanation } from './snapshot.ts';
-import { parseTimeFlag } from './time.ts';
+import { parseTimeFlag } from '../population/time.ts';
 import { resolve } from 'node:path';
 
 const USAGE = `usage: gatehouse policy <explain|test|check> [options]

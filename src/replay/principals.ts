@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Principal } from '../core/types.ts';
 import { createKeySchema } from '../identity/attributes.ts';
 import type { KeyRecord } from '../identity/keys.ts';
-import { PolicyValidationError, zodIssues, jsonSink, type Issue } from '../policy/source.ts';
+import { PolicyValidationError, zodIssues, jsonSink, type Issue } from '../core/validation.ts';
 import type { PrincipalLookup } from './engine.ts';
 
 export function principalFromKey(k: KeyRecord): Principal {

@@ -22,7 +22,7 @@ import { ConfigError, readConfigFile, type ConfigProblem, type LoadedConfig } fr
 import type { GatewayConfig } from '../config/schema.ts';
 import { configKeyEntries } from '../identity/bootstrap.ts';
 import { AccessControl } from '../policy/access-control.ts';
-import { PolicyValidationError } from '../policy/source.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 import { formatPath } from '../protocol/validate.ts';
 
 /** Loads and fully validates a config file; throws ConfigError listing every problem. */
