@@ -14,7 +14,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import { stringify } from 'yaml';
 import { abuseConfig } from '../src/abuse/config.ts';
 import { AbuseDetector } from '../src/abuse/detector.ts';
 import { FleetPublisher, RedisStreamBus, loadVerdicts } from '../src/abuse/fleet.ts';

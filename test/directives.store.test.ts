@@ -7,7 +7,7 @@ import { DirectiveRepository, DirectiveStateError } from '../src/directives/repo
 import { DirectiveSync } from '../src/policy/sync.ts';
 import { AccessControl } from '../src/policy/access-control.ts';
 import { configSchema as policyConfig } from '../src/policy/config.ts';
-import { LicenceRepository, LicenceStateError } from '../src/policy/licence-repository.ts';
+import { LicenceStateError } from '../src/policy/licence-repository.ts';
 import { migrations as policyMigrations } from '../src/policy/migrations.ts';
 import { PolicyValidationError } from '../src/core/validation.ts';
 import { ChangeWatcher } from '../src/store/changes.ts';

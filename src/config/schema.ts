@@ -49,7 +49,7 @@ export const providerSchema = z.discriminatedUnion('type', [simulatorProvider, o
 
 export const modelSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, 'a model name (letters, digits, . _ : / -)'),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'a model name (letters, digits, . _ : / -)'),
     provider: z.string(),
     upstreamModel: z.string().min(1),
     description: z.string().optional(),

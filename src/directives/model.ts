@@ -41,7 +41,7 @@ export function directiveState(d: DirectiveRecord, now: number): 'lifted' | 'sch
 
 const text = (what: string, max = 2000) =>
   z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is longer than ${max} characters`).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, `${what} must not contain control characters`);
-const effect = z.string().refine((e) => e === 'suspend' || e === 'require-licence' || /^route:[A-Za-z0-9][A-Za-z0-9._:\/-]*$/.test(e), {
+const effect = z.string().refine((e) => e === 'suspend' || e === 'require-licence' || /^route:[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(e), {
   message: "expected 'suspend', 'require-licence' or 'route:MODEL'",
 }) as unknown as z.ZodType<DirectiveEffect>;
 

@@ -33,6 +33,7 @@ export async function startIdentity(opts: {
   /** With an audit log: key changes made through this process are also audit inbox rows (src/audit/inbox.ts). */
   auditActor?: string;
 }): Promise<IdentityService> {
+  // eslint-disable-next-line prefer-const -- assigned once, after the repository whose callbacks read it exists
   let registry: KeyRegistry | undefined;
   const repository = new KeyRepository(opts.db, {
     // Read-your-writes: a key created or revoked through this process serves (or stops) before the call returns.

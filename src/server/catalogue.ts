@@ -82,7 +82,6 @@ export function buildCatalogue(config: GatewayConfig, env: NodeJS.ProcessEnv, pr
   if (previous) for (const [name, p] of previous.providers) if (providers.get(name) !== p) retired.push(p);
 
   const models = new Map<string, CatalogueModel>();
-  const byName = new Map(config.models.map((m) => [m.name, m]));
   for (const m of config.models) {
     models.set(m.name, {
       config: m,
