@@ -127,6 +127,9 @@ export interface RequestEvent {
   reasoningRequested?: boolean;
 }
 
+/** What the key registry answers for an API key header: the principal, or why there is none. */
+export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+
 /**
  * The rough characters-per-token ratio used wherever tokens are estimated without a tokenizer: the limits gate's
  * admission estimate and the meter's `chars4` counter must agree, so both read it from here.

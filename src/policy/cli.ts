@@ -15,6 +15,7 @@ import { loadGroups } from '../population/groups.ts';
 import { type Explanation } from './snapshot.ts';
 import { parseTimeFlag } from '../population/time.ts';
 import { resolve } from 'node:path';
+import { principalFromKey } from '../identity/principal.ts';
 
 const USAGE = `usage: gatehouse policy <explain|test|check> [options]
 
@@ -96,9 +97,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   });
 }
 
-export function principalOf(k: KeyRecord): Principal {
-  return { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff };
-}
+export const principalOf: (k: KeyRecord) => Principal = principalFromKey;
 
 export function formatExplanation(ex: Explanation & { plan?: PlanDecision[] }, revoked = false): string {
   const p = ex.principal;

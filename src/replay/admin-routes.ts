@@ -25,7 +25,8 @@ import { createKeySchema } from '../identity/attributes.ts';
 import type { KeyRecord } from '../identity/keys.ts';
 import { buildDraft, type Baseline, type DraftInput } from './draft.ts';
 import { ReplayEngine } from './engine.ts';
-import { principalFromKey, principalIndex } from './principals.ts';
+import { principalFromKey } from '../identity/principal.ts';
+import { principalIndex } from './principals.ts';
 import { auditLogFiles } from './reader.ts';
 import { runReplay } from './run.ts';
 

@@ -23,7 +23,7 @@ import { AccessSnapshot } from '../policy/snapshot.ts';
 import type { Db } from '../store/db.ts';
 import { openDb, redactUrl } from '../store/open.ts';
 import type { Baseline } from './draft.ts';
-import { principalFromKey } from './principals.ts';
+import { principalFromKey } from '../identity/principal.ts';
 
 export interface LoadedBaseline {
   baseline: Baseline;

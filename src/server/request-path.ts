@@ -17,7 +17,8 @@ import { charsCounter, countRequestTokens, type TokenCounter } from '../meter/to
 import type { Catalogue, CatalogueModel } from './catalogue.ts';
 import type { IngressProtocol } from './protocols.ts';
 
-export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+import type { KeyLookupResult } from '../core/types.ts';
+export type { KeyLookupResult };
 
 export interface KeyLookup {
   lookup(secret: string | undefined): KeyLookupResult;
