@@ -17,7 +17,7 @@ import { KeyRegistry } from '../src/identity/registry.ts';
 import { generateSecret, hashSecret } from '../src/identity/secrets.ts';
 import { SqliteDb } from '../src/store/sqlite.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -21,11 +21,9 @@ sse += 'data: {"id":"chatcmpl-noop","object":"chat.completion.chunk","created":0
 sse += 'data: [DONE]\n\n';
 
 const server = http.createServer((req, res) => {
-  let len = 0;
   let streaming = false;
   req.on('data', (c: Buffer) => {
     if (!streaming && c.includes('"stream":true')) streaming = true;
-    len += c.length;
   });
   req.on('end', () => {
     if (streaming) {

@@ -12,9 +12,9 @@
 import type { Principal, Verdict } from '../src/core/types.ts';
 import { compileDirective, type CompiledDirective, type DirectiveRecord } from '../src/directives/model.ts';
 import { DirectiveRepository } from '../src/directives/repository.ts';
-import { DirectiveSync } from '../src/directives/sync.ts';
+import { DirectiveSync } from '../src/policy/sync.ts';
 import { compilePolicyObject } from '../src/policy/compile.ts';
-import { shippedGroups } from '../src/policy/groups.ts';
+import { shippedGroups } from '../src/population/groups.ts';
 import { LicenceIndex, covers, type LicenceRecord } from '../src/policy/licences.ts';
 import { AccessSnapshot } from '../src/policy/snapshot.ts';
 import { migrations as policyMigrations } from '../src/policy/migrations.ts';

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { parseClassifyConfig } from '../src/classify/config.ts';
 import type { Principal } from '../src/core/types.ts';
 import { compilePolicyObject } from '../src/policy/compile.ts';
-import { shippedGroups } from '../src/policy/groups.ts';
+import { shippedGroups } from '../src/population/groups.ts';
 import { LicenceIndex } from '../src/policy/licences.ts';
 import { AccessSnapshot } from '../src/policy/snapshot.ts';
 import { buildDraft, type Baseline } from '../src/replay/draft.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../src/audit/log.ts';
 import { verifyAudit } from '../src/audit/verify.ts';
 import { KeyRepository } from '../src/identity/keys.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb } from '../src/store/testing.ts';
 import { tempDir, writeConfig } from './support/config.ts';
 import { serve } from './support/process.ts';

@@ -6,7 +6,7 @@ import { registerDirectiveAdminRoutes } from '../src/directives/admin-routes.ts'
 import { AccessControl } from '../src/policy/access-control.ts';
 import { registerPolicyAdminRoutes } from '../src/policy/admin-routes.ts';
 import { configSchema as policyConfig } from '../src/policy/config.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb } from '../src/store/testing.ts';
 
 const MODELS = ['frontier', 'frontier-cyber'];

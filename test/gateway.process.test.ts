@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { KeyRepository } from '../src/identity/keys.ts';
 import { startSimulatorServer, type RunningSimulator } from '../src/providers/simulator-server.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb, type TestDb } from '../src/store/testing.ts';
 import { standardConfig, tempDir } from './support/config.ts';
 import { serve, waitFor, type ServeProcess } from './support/process.ts';

@@ -39,7 +39,7 @@ const ANTHROPIC_EVENTS = [
 type Reply = (res: http.ServerResponse, req: http.IncomingMessage) => void;
 
 /** The upstream's bad behaviours; each is picked by the seeded generator per request. */
-function behaviours(anthropic: boolean, r: () => number): Reply[] {
+function behaviours(anthropic: boolean, _r: () => number): Reply[] {
   const ok = anthropic ? ANTHROPIC_OK : OPENAI_OK;
   const json = (status: number, body: string, type = 'application/json'): Reply => (res) => res.writeHead(status, { 'content-type': type }).end(body);
   const sse = (parts: string[], end = true): Reply => (res) => {

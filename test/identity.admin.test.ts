@@ -2,7 +2,7 @@ import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { KeyRepository } from '../src/identity/keys.ts';
 import { KeyRegistry } from '../src/identity/registry.ts';
 import { registerKeyAdminRoutes } from '../src/identity/admin-routes.ts';

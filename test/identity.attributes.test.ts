@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COUNTRY_CODES, countryCodeProblem, isCountryCode } from '../src/identity/countries.ts';
+import { COUNTRY_CODES, countryCodeProblem, isCountryCode } from '../src/population/countries.ts';
 import { parseCreate, parseUpdate, KeyValidationError } from '../src/identity/attributes.ts';
 
 function issuesOf(fn: () => unknown) {

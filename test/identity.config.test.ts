@@ -5,7 +5,7 @@ import { configSchema } from '../src/identity/config.ts';
 import { configKeyEntries, IdentityConfigError } from '../src/identity/bootstrap.ts';
 import { startIdentity } from '../src/identity/index.ts';
 import { openTestDb } from '../src/store/testing.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { ChangeWatcher } from '../src/store/changes.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -2,7 +2,7 @@ import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { ChangeWatcher } from '../src/store/changes.ts';
 import { KeyRepository, KeyNotFoundError, KeyStateError } from '../src/identity/keys.ts';
 import { KeyRegistry } from '../src/identity/registry.ts';

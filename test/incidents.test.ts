@@ -16,7 +16,7 @@ import { IncidentTriggers, triggersConfigSchema } from '../src/incidents/trigger
 import { OverdueWatch, overdueMessage } from '../src/incidents/overdue.ts';
 import { Registry } from 'prom-client';
 import type { Incident } from '../src/incidents/model.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';

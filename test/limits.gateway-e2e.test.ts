@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { KeyRepository } from '../src/identity/keys.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb } from '../src/store/testing.ts';
 import { tempDir, writeConfig } from './support/config.ts';
 import { serve, type ServeProcess } from './support/process.ts';

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as directivesCli } from '../src/directives/cli.ts';
+import { run as directivesCli } from '../src/policy/directives-cli.ts';
 import { KeyRepository } from '../src/identity/keys.ts';
 import { run as policyCli } from '../src/policy/cli.ts';
 import { run as licencesCli } from '../src/policy/licences-cli.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/open.ts';
 

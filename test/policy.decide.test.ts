@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Principal, Verdict } from '../src/core/types.ts';
 import { compileDirective, type DirectiveRecord } from '../src/directives/model.ts';
 import { compilePolicyText } from '../src/policy/compile.ts';
-import { shippedGroups } from '../src/policy/groups.ts';
+import { shippedGroups } from '../src/population/groups.ts';
 import { LicenceIndex, type LicenceRecord } from '../src/policy/licences.ts';
 import { AccessSnapshot } from '../src/policy/snapshot.ts';
 

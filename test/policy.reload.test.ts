@@ -7,7 +7,7 @@ import type { Principal } from '../src/core/types.ts';
 import { configSchema as directivesConfig } from '../src/directives/config.ts';
 import { AccessControl } from '../src/policy/access-control.ts';
 import { configSchema as policyConfig } from '../src/policy/config.ts';
-import { PolicyValidationError } from '../src/policy/source.ts';
+import { PolicyValidationError } from '../src/core/validation.ts';
 
 const ir: Principal = { keyId: 'k', accountId: 'a', orgId: null, nationalities: ['IR'], residence: null, kyc: 'none', programmes: [], tier: 'general', staff: false };
 

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { KeyRepository } from '../src/identity/keys.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb, type TestDb } from '../src/store/testing.ts';
 import { tempDir, writeConfig } from './support/config.ts';
 import { serve, type ServeProcess } from './support/process.ts';

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileDirective, issueSchema, parseOrThrow, type DirectiveRecord } from '../src/directives/model.ts';
 import { compilePolicyText } from '../src/policy/compile.ts';
-import { parseGroupFile, shippedGroups } from '../src/policy/groups.ts';
+import { parseGroupFile, shippedGroups } from '../src/population/groups.ts';
 import { parseLicenceGrant } from '../src/policy/licences.ts';
-import { PolicyValidationError } from '../src/policy/source.ts';
+import { PolicyValidationError } from '../src/core/validation.ts';
 
 const MODELS = ['frontier', 'frontier-cyber', 'frontier-lite'];
 
@@ -54,7 +54,7 @@ test('policy errors carry file:line:col, JSON path and reason', () => {
 function ALL(): string {
   return [...ISO].join(', ');
 }
-import { COUNTRY_CODES as ISO } from '../src/identity/countries.ts';
+import { COUNTRY_CODES as ISO } from '../src/population/countries.ts';
 
 test('all errors are reported at once, not just the first', () => {
   const errors = policyErrors('rules:\n  - {id: a, models: [nope], action: allow}\n  - {id: b, models: [frontier], when: {residence: {in: [XX]}}, action: deny}\n');

@@ -17,7 +17,7 @@ import { principalIndex, principalsFromJsonl } from '../src/replay/principals.ts
 import { runReplay } from '../src/replay/run.ts';
 import { parseClassifyConfig } from '../src/classify/config.ts';
 import { compilePolicyText } from '../src/policy/compile.ts';
-import { shippedGroups } from '../src/policy/groups.ts';
+import { shippedGroups } from '../src/population/groups.ts';
 import { LicenceIndex } from '../src/policy/licences.ts';
 import { AccessSnapshot } from '../src/policy/snapshot.ts';
 import { startHarness, type Harness } from './support/harness.ts';

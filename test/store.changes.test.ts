@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { ChangeWatcher, bumpRevision } from '../src/store/changes.ts';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, openTestDb, type TestDb } from '../src/store/testing.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { ALL_MIGRATIONS } from '../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import type { Migration } from '../src/store/db.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -75,7 +75,7 @@ test('three processes migrating one SQLite file at once apply each migration exa
       script,
       `import { openDb } from ${JSON.stringify(join(store, 'open.ts'))};
 import { migrate } from ${JSON.stringify(join(store, 'migrate.ts'))};
-import { ALL_MIGRATIONS } from ${JSON.stringify(join(store, 'all-migrations.ts'))};
+import { ALL_MIGRATIONS } from ${JSON.stringify(resolve('src/server/migrations.ts'))};
 const db = await openDb(process.argv[2]);
 const r = await migrate(db, ALL_MIGRATIONS);
 await db.close();

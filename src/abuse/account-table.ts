@@ -4,6 +4,7 @@
  * favours recall on active rings over idle history). Every per-event update is O(1) and allocation-free
  * apart from first sight of an account.
  */
+import { fmix32 } from '../core/random.ts';
 
 export const HOURS = 24;
 /** Misra–Gries slots per account for repeated prompt band keys (template detection). */
@@ -23,11 +24,7 @@ const EMPTY = 0xffffffff;
 export function strHash(v: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return fmix32(h);
 }
 
 /**

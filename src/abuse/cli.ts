@@ -110,7 +110,7 @@ async function serveCmd(argv: string[]): Promise<number> {
   if (!redisUrl) return usage('abuse serve: a Redis URL is required (redis.url in the config or REDIS_URL)');
   const { openDb } = await import('../store/open.ts');
   const { migrate } = await import('../store/migrate.ts');
-  const { ALL_MIGRATIONS } = await import('../store/all-migrations.ts');
+  const { ALL_MIGRATIONS } = await import('../server/migrations.ts');
   const { ChangeWatcher } = await import('../store/changes.ts');
   const { DetectorRunner, RedisStreamConsumer } = await import('./fleet.ts');
   const { Redis } = await import('ioredis');

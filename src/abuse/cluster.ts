@@ -136,7 +136,7 @@ interface Suspect {
 
 export function analyse(t: AccountTable, cfg: AnalysisConfig): Analysis {
   const pop = populationStats(t, cfg.minRequests);
-  let sus: Suspect[] = [];
+  const sus: Suspect[] = [];
   for (const s of t.slots()) {
     const f = accountFeatures(t, s, cfg.minRequests, pop);
     if (f.suspicion >= cfg.linkThreshold) sus.push({ slot: s, f, keys: [], hours: new Float64Array(0), shape: topShape(t, s) });

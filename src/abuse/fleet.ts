@@ -20,7 +20,7 @@
  */
 import { rename, writeFile, readFile } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision, type ChangeWatcher } from '../store/changes.ts';
 import type { Db, Migration } from '../store/db.ts';
 import type { AbuseConfig } from './config.ts';

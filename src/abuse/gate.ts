@@ -27,7 +27,6 @@ export function actionForScore(score: number, t: AbuseConfig['thresholds']): Abu
 }
 
 const rank = (a: AbuseActionKind) => ACTION_ORDER.indexOf(a);
-const minAction = (a: AbuseActionKind, b: AbuseActionKind) => (rank(a) <= rank(b) ? a : b);
 
 /** Pure: the action for each ring member under the policy. */
 export function decideActions(analysis: Analysis, cfg: AbuseConfig): Map<string, AccountAction> {

@@ -11,6 +11,7 @@
  */
 import type { AbuseEvent, AccountMeta } from './types.ts';
 import { asksForReasoning, sketchPrompt } from './sketch.ts';
+import { mulberry32 } from '../core/random.ts';
 
 export type Label = 'benign' | 'ring' | 'power-user' | 'automation' | 'corporate-nat' | 'classroom';
 export const HARD_NEGATIVE_LABELS: readonly Label[] = ['power-user', 'automation', 'corporate-nat', 'classroom'];
@@ -46,16 +47,7 @@ export const DEFAULT_SIM: SimOptions = {
 const DAY = 86_400_000;
 
 /** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = mulberry32;
 
 class Sim {
   readonly r: () => number;

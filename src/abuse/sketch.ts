@@ -6,6 +6,7 @@
  * recovered from it. Called on the gateway hot path, so it allocates nothing per word: words are hashed from
  * char codes, minima live in one module-level buffer.
  */
+import { fmix32 } from '../core/random.ts';
 
 const K = 8;
 const mins = new Uint32Array(K);
@@ -14,14 +15,7 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 /** 32-bit finaliser (murmur3 fmix) so that related inputs spread over all bits. */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const fmix = fmix32;
 
 function addFeature(h: number): void {
   for (let i = 0; i < K; i++) {

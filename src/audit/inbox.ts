@@ -8,13 +8,15 @@
  * Delivery is at least once: a gateway that dies between its append and the delete leaves the rows claimed; after
  * `reclaimAfterMs` another drain takes them again, so an action can appear twice, never zero times.
  */
-import { hostname, userInfo } from 'node:os';
-import { bumpRevision, type ChangeWatcher } from '../store/changes.ts';
+import type { ChangeWatcher } from '../store/changes.ts';
 import type { Db, Migration } from '../store/db.ts';
 import type { AuditLog } from './log.ts';
 import { adminRecord } from './record.ts';
 
-export const INBOX_TOPIC = 'audit_inbox';
+import { INBOX_TOPIC } from '../core/admin-actions.ts';
+
+// The write side (recordAdminAction, cliActor) is the port in core/admin-actions.ts; re-exported for callers of audit/.
+export { cliActor, INBOX_TOPIC, recordAdminAction, type AdminAction } from '../core/admin-actions.ts';
 
 const inboxTable = (idColumn: string) => `CREATE TABLE audit_inbox (
   id ${idColumn},
@@ -30,36 +32,6 @@ const inboxTable = (idColumn: string) => `CREATE TABLE audit_inbox (
 export const migrations: Migration[] = [
   { id: 'audit/0001_inbox', sql: { sqlite: inboxTable('INTEGER PRIMARY KEY AUTOINCREMENT'), postgres: inboxTable('BIGSERIAL PRIMARY KEY') } },
 ];
-
-export interface AdminAction {
-  action: string;
-  actor: string;
-  target?: string;
-  details?: Record<string, unknown>;
-}
-
-/** Records an admin action for the audit log; call it with the transaction handle of the mutation itself. */
-export async function recordAdminAction(tx: Db, a: AdminAction, now = Date.now()): Promise<void> {
-  await tx.query('INSERT INTO audit_inbox (at, action, actor, target, details) VALUES ($1, $2, $3, $4, $5)', [
-    now,
-    a.action,
-    a.actor,
-    a.target ?? null,
-    a.details ? JSON.stringify(a.details) : null,
-  ]);
-  await bumpRevision(tx, INBOX_TOPIC);
-}
-
-/** Who a command-line action is attributed to: `cli:<os user>@<host>`. */
-export function cliActor(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (containers): keep 'unknown'
-  }
-  return `cli:${user}@${hostname()}`;
-}
 
 interface InboxRow {
   id: number | string;

@@ -146,7 +146,6 @@ export function readsBetter(original: string, transformed: string): boolean {
   return after >= 3 && after > 2 * commonWordCount(original) + 1;
 }
 
-const URL_RUN = /(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){6,}/g;
 const HTML_ENTITY = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});/g;
 const HTML_RUN = /(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});\s?){3,}/g;
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', period: '.', comma: ',', excl: '!', quest: '?', lpar: '(', rpar: ')' };

@@ -14,43 +14,14 @@ import { configSchema as meterSection } from '../meter/config.ts';
 import { configSchema as policySection } from '../policy/config.ts';
 import { configSchema as storeSection } from '../store/config.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.ts';
+import { providerSchema, type ProviderConfig as RegisteredProviderConfig } from '../providers/registry.ts';
 
-const simulatorProvider = z
-  .object({
-    type: z.literal('simulator'),
-    latencyMs: z.number().int().min(0).default(0),
-    tokensPerSecond: z.number().min(0).default(0),
-    replyTokens: z.number().int().min(1).max(100_000).default(24),
-    replyText: z.string().min(1).optional(),
-    failStatus: z.number().int().min(400).max(599).optional(),
-    breakAfterChunks: z.number().int().min(0).optional(),
-    resetConnection: z.boolean().optional(),
-  })
-  .strict();
-
-const httpCommon = {
-  baseUrl: z.url(),
-  /** Name of the environment variable holding the provider key; the key itself never goes in the file. */
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  connections: z.number().int().min(1).max(1024).default(128),
-};
-
-const openaiProvider = z.object({ type: z.literal('openai'), ...httpCommon }).strict();
-const anthropicProvider = z
-  .object({
-    type: z.literal('anthropic'),
-    ...httpCommon,
-    version: z.string().default('2023-06-01'),
-    defaultMaxTokens: z.number().int().min(1).default(4096),
-  })
-  .strict();
-
-export const providerSchema = z.discriminatedUnion('type', [simulatorProvider, openaiProvider, anthropicProvider]);
+// Provider entries come from the provider registry: each provider type owns its config schema.
+export { providerSchema };
 
 export const modelSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, 'a model name (letters, digits, . _ : / -)'),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'a model name (letters, digits, . _ : / -)'),
     provider: z.string(),
     upstreamModel: z.string().min(1),
     description: z.string().optional(),
@@ -160,4 +131,4 @@ export const configSchema = z
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
-export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ProviderConfig = RegisteredProviderConfig;

@@ -128,3 +128,12 @@ export interface RequestEvent {
   /** The W3C trace id of the request's span, when tracing is on (joins audit records and logs to traces). */
   traceId?: string;
 }
+
+/** What the key registry answers for an API key header: the principal, or why there is none. */
+export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+
+/**
+ * The rough characters-per-token ratio used wherever tokens are estimated without a tokenizer: the limits gate's
+ * admission estimate and the meter's `chars4` counter must agree, so both read it from here.
+ */
+export const CHARS_PER_TOKEN = 4;

@@ -8,14 +8,14 @@
  * Validation errors: 400 with `issues: [{path, message}]`; unknown id 404; lifted or concurrent change 409.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AccessControl } from '../policy/access-control.ts';
-import { HttpError, installErrorHandler, prefixFor, requireBody } from '../policy/http.ts';
-import { PolicyValidationError } from '../policy/source.ts';
+import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin/http.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 import { directiveState } from './model.ts';
-import { DirectiveNotFoundError } from './repository.ts';
+import { DirectiveNotFoundError, type DirectiveRepository } from './repository.ts';
 
 export interface DirectiveAdminDeps {
-  access: AccessControl;
+  /** Whoever owns the directives repository (policy's AccessControl); null repository: no store configured. */
+  access: { readonly directivesRepo: DirectiveRepository | null };
   prefix?: string;
 }
 

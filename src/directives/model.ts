@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import type { Verdict } from '../core/types.ts';
-import type { GroupTable } from '../policy/groups.ts';
-import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../policy/models.ts';
-import { compilePopulation, type CompiledPopulation } from '../policy/predicates.ts';
-import { normalisePopulation, populationSchema, type Population } from '../policy/schema.ts';
-import { epochOrIso } from '../policy/time.ts';
-import { jsonSink, PolicyValidationError, prefixed, zodIssues, type Issue, type IssueSink } from '../policy/source.ts';
+import type { GroupTable } from '../population/groups.ts';
+import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../population/models.ts';
+import { compilePopulation, type CompiledPopulation } from '../population/predicates.ts';
+import { normalisePopulation, populationSchema, type Population } from '../population/schema.ts';
+import { epochOrIso } from '../population/time.ts';
+import { jsonSink, PolicyValidationError, prefixed, zodIssues, type Issue, type IssueSink } from '../core/validation.ts';
 
 export type DirectiveEffect = 'suspend' | 'require-licence' | `route:${string}`;
 export type DirectiveStatus = 'active' | 'lifted';
@@ -41,7 +41,7 @@ export function directiveState(d: DirectiveRecord, now: number): 'lifted' | 'sch
 
 const text = (what: string, max = 2000) =>
   z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is longer than ${max} characters`).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, `${what} must not contain control characters`);
-const effect = z.string().refine((e) => e === 'suspend' || e === 'require-licence' || /^route:[A-Za-z0-9][A-Za-z0-9._:\/-]*$/.test(e), {
+const effect = z.string().refine((e) => e === 'suspend' || e === 'require-licence' || /^route:[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(e), {
   message: "expected 'suspend', 'require-licence' or 'route:MODEL'",
 }) as unknown as z.ZodType<DirectiveEffect>;
 

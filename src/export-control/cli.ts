@@ -4,7 +4,7 @@
  * the licence ledger and the key store (read only). Exit: 0 ok, 1 failure, 2 bad flags.
  */
 import { parseTime } from '../audit/query.ts';
-import { defaultIo, iso, parseFlags, runCommand, UsageError, type Io } from '../policy/cli-common.ts';
+import { defaultIo, iso, parseFlags, runCommand, UsageError, type Io } from '../cli/common.ts';
 import { loadBaseline, openStoreReadOnly } from '../replay/baseline.ts';
 import { principalIndex, principalsFromJsonl } from '../replay/principals.ts';
 import { auditLogFiles } from '../replay/reader.ts';

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { KYC_LEVELS, type KycLevel } from '../core/types.ts';
-import { countryCodeProblem } from './countries.ts';
+import { countryCodeProblem } from '../population/countries.ts';
+import { formatPath } from '../core/validation.ts';
 
 /** Everything about a key except its secret and lifecycle timestamps. */
 export interface KeyAttributes {
@@ -127,11 +128,7 @@ export interface ValidationIssue {
   message: string;
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(root)';
-}
+export { formatPath };
 
 export function toIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => {

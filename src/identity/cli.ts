@@ -4,12 +4,12 @@
  * 3 the change is stored but not every running gateway confirmed applying it within --wait-ms.
  * Secrets are printed exactly once, by `create`; nothing else ever prints a secret or its hash.
  */
-import { cliActor } from '../audit/inbox.ts';
+import { cliActor } from '../core/admin-actions.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Db } from '../store/db.ts';
 import { openDb, redactUrl, resolveStoreUrl } from '../store/open.ts';
 import { migrate } from '../store/migrate.ts';
-import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../server/migrations.ts';
 import { KYC_LEVELS } from '../core/types.ts';
 import { KeyValidationError, type KeyAttributes } from './attributes.ts';
 import { KeyNotFoundError, KeyRepository, KeyStateError, type KeyRecord } from './keys.ts';

@@ -38,6 +38,7 @@ export async function startIdentity(opts: {
   /** This gateway's id in identity_replicas; default host:pid:random. */
   replicaId?: string;
 }): Promise<IdentityService> {
+  // eslint-disable-next-line prefer-const -- assigned once, after the repository whose callbacks read it exists
   let registry: KeyRegistry | undefined;
   const repository = new KeyRepository(opts.db, {
     // Read-your-writes: a key created or revoked through this process serves (or stops) before the call returns.

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/db.ts';
 import { bumpRevision } from '../store/changes.ts';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import type { KycLevel, Principal } from '../core/types.ts';
 import { parseCreate, parseUpdate, type KeyAttributes } from './attributes.ts';
 import { displayPrefix, generateKeyId, generateSecret, hashSecret } from './secrets.ts';

@@ -5,13 +5,13 @@
  * 'identity' topic changes (ChangeWatcher), so a revocation on any replica takes effect everywhere within
  * one notification (PostgreSQL NOTIFY: milliseconds; otherwise one poll interval, 250 ms by default).
  */
-import type { Principal } from '../core/types.ts';
 import type { ChangeWatcher } from '../store/changes.ts';
 import type { KeyChanges, KeyEntry } from './keys.ts';
 import { IDENTITY_TOPIC } from './keys.ts';
 import { hashSecret } from './secrets.ts';
 
-export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+import type { KeyLookupResult } from '../core/types.ts';
+export type { KeyLookupResult };
 
 const MISSING: KeyLookupResult = Object.freeze({ ok: false, reason: 'missing' });
 const UNKNOWN: KeyLookupResult = Object.freeze({ ok: false, reason: 'unknown' });

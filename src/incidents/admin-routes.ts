@@ -9,8 +9,8 @@
  * or a transition the workflow does not allow.
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, installErrorHandler, prefixFor, requireBody } from '../policy/http.ts';
-import { PolicyValidationError } from '../policy/source.ts';
+import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin/http.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 import { STATES, type IncidentState } from './model.ts';
 import { deadlinesFor, renderReport, type RegimeSet } from './regimes.ts';
 import { IncidentConflictError, IncidentNotFoundError, type IncidentRepository } from './repository.ts';

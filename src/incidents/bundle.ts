@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { BUNDLE_FORMAT, collectSegments, type EvidenceBundle } from '../audit/bundle.ts';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import { loadPublicKey } from '../audit/signing.ts';
 import { DirectiveRepository } from '../directives/repository.ts';
 import { LicenceRepository } from '../policy/licence-repository.ts';

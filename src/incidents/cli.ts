@@ -5,10 +5,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { cliActor } from '../audit/inbox.ts';
+import { cliActor } from '../core/admin-actions.ts';
 import { configSchema as auditConfigSchema } from '../audit/config.ts';
 import { exportIncidentBundle } from './bundle.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io, type Values } from '../policy/cli-common.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io, type Values } from '../cli/common.ts';
 import type { Incident } from './model.ts';
 import { checkRegimeIds, deadlinesFor, formatTimeLeft, loadRegimes, renderReport, DEFAULT_REGIMES_FILE, type RegimeSet } from './regimes.ts';
 import { IncidentConflictError, IncidentNotFoundError, IncidentRepository } from './repository.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { PolicyValidationError, YamlSource, zodIssues, type Issue } from '../policy/source.ts';
+import { PolicyValidationError, YamlSource, zodIssues, type Issue } from '../core/validation.ts';
 import { FACTS, type Fact, type Incident } from './model.ts';
 
 export const DEFAULT_REGIMES_FILE = fileURLToPath(new URL('./regimes/default.yaml', import.meta.url));

@@ -5,10 +5,10 @@
  * and its audit record commit together. A lost race is an IncidentConflictError, never a silent overwrite.
  */
 import { randomBytes } from 'node:crypto';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
-import { jsonSink, PolicyValidationError, zodIssues, type IssueSink } from '../policy/source.ts';
+import { jsonSink, PolicyValidationError, zodIssues, type IssueSink } from '../core/validation.ts';
 import { MAX_LINKED, openSchema, STATES, transitionProblem, transitionSchema, type Fact, type Incident, type IncidentState, type OpenInput, type TimelineEntry } from './model.ts';
 
 export const INCIDENTS_TOPIC = 'incidents';

@@ -10,7 +10,7 @@
 import type { CanonicalRequest } from '../core/canonical.ts';
 import type { EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import type { Verdict } from '../core/types.ts';
-import { CHARS_PER_TOKEN } from '../meter/tokenizer.ts';
+import { CHARS_PER_TOKEN } from '../core/types.ts';
 import type { RateLimiter } from './index.ts';
 
 export function estimateRequestTokens(req: CanonicalRequest): number {

@@ -15,7 +15,9 @@ export interface TokenCounter {
   count(text: string): number;
 }
 
-export const CHARS_PER_TOKEN = 4;
+import { CHARS_PER_TOKEN } from '../core/types.ts';
+
+export { CHARS_PER_TOKEN };
 
 export const charsCounter: TokenCounter = {
   name: 'chars4',

@@ -15,17 +15,17 @@ import type { Principal, Verdict } from '../core/types.ts';
 import type { DirectivesConfig } from '../directives/config.ts';
 import { compileDirective, type CompiledDirective, type DirectiveRecord } from '../directives/model.ts';
 import { DirectiveRepository, DIRECTIVES_TOPIC } from '../directives/repository.ts';
-import { DirectiveSync } from '../directives/sync.ts';
+import { DirectiveSync } from './sync.ts';
 import type { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { CompiledPolicy, loadPolicyFile } from './compile.ts';
 import type { PolicyConfig } from './config.ts';
-import { loadGroups, type GroupTable } from './groups.ts';
+import { loadGroups, type GroupTable } from '../population/groups.ts';
 import { LicenceRepository, LICENCES_TOPIC } from './licence-repository.ts';
 import { LicenceIndex, type LicenceRecord } from './licences.ts';
-import { compileModelMatcher, type ModelMatcher } from './models.ts';
+import { compileModelMatcher, type ModelMatcher } from '../population/models.ts';
 import { AccessSnapshot, type Explanation } from './snapshot.ts';
-import { PolicyValidationError } from './source.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 
 export interface AccessControlDeps {
   /** The store holding directives and licences; null runs policy-only (no directives, no licences). */

@@ -10,12 +10,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { KYC_LEVELS, type KycLevel, type Principal } from '../core/types.ts';
-import { countryCodeProblem } from '../identity/countries.ts';
+import { countryCodeProblem } from '../population/countries.ts';
 import type { AccessControl } from './access-control.ts';
-import { HttpError, installErrorHandler, prefixFor, requireBody } from './http.ts';
+import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin/http.ts';
 import { LicenceNotFoundError } from './licence-repository.ts';
-import { jsonSink, PolicyValidationError, zodIssues } from './source.ts';
-import { epochOrIso } from './time.ts';
+import { jsonSink, PolicyValidationError, zodIssues } from '../core/validation.ts';
+import { epochOrIso } from '../population/time.ts';
 
 export interface PolicyAdminDeps {
   access: AccessControl;

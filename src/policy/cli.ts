@@ -7,13 +7,15 @@
 import { KeyRepository, type KeyRecord } from '../identity/keys.ts';
 import type { Principal } from '../core/types.ts';
 import { AccessControl, type PlanDecision } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { readCapabilityConfig } from './cli-config.ts';
 import { loadPolicyFile } from './compile.ts';
 import { describeVerdict, runExpectationsFile } from './expectations.ts';
-import { loadGroups } from './groups.ts';
+import { loadGroups } from '../population/groups.ts';
 import { type Explanation } from './snapshot.ts';
-import { parseTimeFlag } from './time.ts';
+import { parseTimeFlag } from '../population/time.ts';
 import { resolve } from 'node:path';
+import { principalFromKey } from '../identity/principal.ts';
 
 const USAGE = `usage: gatehouse policy <explain|test|check> [options]
 
@@ -95,9 +97,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   });
 }
 
-export function principalOf(k: KeyRecord): Principal {
-  return { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff };
-}
+export const principalOf: (k: KeyRecord) => Principal = principalFromKey;
 
 export function formatExplanation(ex: Explanation & { plan?: PlanDecision[] }, revoked = false): string {
   const p = ex.principal;

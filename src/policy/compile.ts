@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { KYC_LEVELS, type KycLevel, type Verdict } from '../core/types.ts';
 import { findPath } from '../directives/model.ts';
-import { extendGroups, shippedGroups, type GroupTable } from './groups.ts';
-import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from './models.ts';
-import { compilePopulation, type CompiledPopulation } from './predicates.ts';
+import { extendGroups, shippedGroups, type GroupTable } from '../population/groups.ts';
+import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../population/models.ts';
+import { compilePopulation, type CompiledPopulation } from '../population/predicates.ts';
 import { policyFileSchema, type PolicyFile, type RuleInput } from './schema.ts';
-import { jsonSink, PolicyValidationError, prefixed, YamlSource, zodIssues, type Issue, type IssueSink } from './source.ts';
+import { jsonSink, PolicyValidationError, prefixed, YamlSource, zodIssues, type Issue, type IssueSink } from '../core/validation.ts';
 
 export interface CompiledRule {
   readonly index: number;

@@ -7,15 +7,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { KYC_LEVELS, type KycLevel, type Principal, type Verdict } from '../core/types.ts';
-import { countryCodeProblem } from '../identity/countries.ts';
+import { countryCodeProblem } from '../population/countries.ts';
 import { compileDirective, type DirectiveRecord } from '../directives/model.ts';
 import { normalisePopulation, populationSchema } from './schema.ts';
 import { loadPolicyFile, CompiledPolicy } from './compile.ts';
-import { loadGroups } from './groups.ts';
+import { loadGroups } from '../population/groups.ts';
 import { LicenceIndex, type LicenceRecord } from './licences.ts';
 import { AccessSnapshot } from './snapshot.ts';
-import { PolicyValidationError, prefixed, YamlSource, zodIssues, type Issue } from './source.ts';
-import { epochOrIso } from './time.ts';
+import { PolicyValidationError, prefixed, YamlSource, zodIssues, type Issue } from '../core/validation.ts';
+import { epochOrIso } from '../population/time.ts';
 
 const countryCode = z.string().superRefine((v, ctx) => {
   const problem = countryCodeProblem(v);

@@ -3,22 +3,26 @@
  * transaction so every replica's snapshot picks them up. Rows are never deleted.
  */
 import { randomBytes } from 'node:crypto';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
-import { shippedGroups, type GroupTable } from './groups.ts';
+import { shippedGroups, type GroupTable } from '../population/groups.ts';
 import { parseLicenceGrant, type LicenceRecord } from './licences.ts';
-import { PolicyValidationError } from './source.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 
 export const LICENCES_TOPIC = 'licences';
 
 export class LicenceNotFoundError extends Error {
+  /** Answered 404 not_found by the admin API (admin/http.ts). */
+  readonly adminStatus = 404 as const;
   constructor(readonly id: string) {
     super(`no licence with id '${id}'`);
     this.name = 'LicenceNotFoundError';
   }
 }
 export class LicenceStateError extends Error {
+  /** Answered 409 conflict by the admin API (admin/http.ts). */
+  readonly adminStatus = 409 as const;
   constructor(message: string) {
     super(message);
     this.name = 'LicenceStateError';

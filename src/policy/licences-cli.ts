@@ -1,12 +1,13 @@
 /**
  * `gatehouse licences grant|list|show|revoke` — the licence ledger. Exit: 0 ok, 1 failure, 2 invalid input.
  */
-import { cliActor } from '../audit/inbox.ts';
+import { cliActor } from '../core/admin-actions.ts';
 import { AccessControl } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, readCapabilityConfig, runCommand, UsageError, withStore, type Io } from './cli-common.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { readCapabilityConfig } from './cli-config.ts';
 import { LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
 import type { LicenceRecord } from './licences.ts';
-import { parseTimeFlag } from './time.ts';
+import { parseTimeFlag } from '../population/time.ts';
 
 const USAGE = `usage: gatehouse licences <grant|list|show|revoke> [options]
 

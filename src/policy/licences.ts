@@ -10,10 +10,10 @@
  */
 import { z } from 'zod';
 import type { Principal } from '../core/types.ts';
-import { resolveCountries, type GroupTable } from './groups.ts';
-import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from './models.ts';
-import { epochOrIso } from './time.ts';
-import { jsonSink, PolicyValidationError, zodIssues, type Issue, type IssueSink } from './source.ts';
+import { resolveCountries, type GroupTable } from '../population/groups.ts';
+import { compileModelMatcher, modelPatternProblem, type ModelMatcher } from '../population/models.ts';
+import { epochOrIso } from '../population/time.ts';
+import { jsonSink, PolicyValidationError, zodIssues, type Issue, type IssueSink } from '../core/validation.ts';
 
 export interface LicenceRecord {
   id: string;

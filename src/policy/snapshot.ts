@@ -11,7 +11,7 @@ import type { Principal, Verdict } from '../core/types.ts';
 import type { CompiledDirective } from '../directives/model.ts';
 import { CompiledPolicy, type CompiledRule } from './compile.ts';
 import { LicenceIndex, type CompiledLicence } from './licences.ts';
-import type { MatchEnv } from './predicates.ts';
+import type { MatchEnv } from '../population/predicates.ts';
 
 export interface DirectiveTrace {
   id: string;

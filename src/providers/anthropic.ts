@@ -1,6 +1,8 @@
 /** Anthropic Messages API upstream. */
 import { parseUpstreamResponse, upstreamRequestBody, UpstreamStreamReader } from '../protocol/anthropic.ts';
-import { HttpProvider } from './http-provider.ts';
+import { z } from 'zod';
+import { HttpProvider, httpConfigFields, keyAndHeaders } from './http-provider.ts';
+import type { ProviderType } from './types.ts';
 
 export interface AnthropicOptions {
   name: string;
@@ -37,3 +39,21 @@ export class AnthropicProvider extends HttpProvider {
     );
   }
 }
+
+export const anthropicConfigSchema = z
+  .object({
+    type: z.literal('anthropic'),
+    ...httpConfigFields,
+    version: z.string().default('2023-06-01'),
+    defaultMaxTokens: z.number().int().min(1).default(4096),
+  })
+  .strict();
+
+/** `type: anthropic` in config. */
+export const anthropicProviderType = {
+  type: 'anthropic',
+  dialect: 'anthropic',
+  configSchema: anthropicConfigSchema,
+  create: (name, p, env) =>
+    new AnthropicProvider({ name, baseUrl: p.baseUrl, connections: p.connections, version: p.version, defaultMaxTokens: p.defaultMaxTokens, ...keyAndHeaders(p, env) }),
+} as const satisfies ProviderType<z.infer<typeof anthropicConfigSchema>>;

@@ -3,6 +3,7 @@
  * Anthropic Messages) supplies only what differs: the path, the request body, the response parser and the stream
  * reader. Failures become UpstreamFailure so the request path can decide on fallbacks.
  */
+import { z } from 'zod';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../core/canonical.ts';
 import { SseParser } from '../protocol/sse.ts';
 import { attemptTimer, classify, HttpUpstream, readText, type HttpUpstreamOptions } from './http.ts';
@@ -88,4 +89,18 @@ export class HttpProvider implements Provider {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/** Config fields every HTTP provider type takes (spread into its schema). */
+export const httpConfigFields = {
+  baseUrl: z.url(),
+  /** Name of the environment variable holding the provider key; the key itself never goes in the file. */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  connections: z.number().int().min(1).max(1024).default(128),
+};
+
+/** The key from the environment variable named in config, and the extra headers, as optional constructor fields. */
+export function keyAndHeaders(p: { apiKeyEnv?: string | undefined; headers?: Record<string, string> | undefined }, env: NodeJS.ProcessEnv): { apiKey?: string; headers?: Record<string, string> } {
+  return { ...(p.apiKeyEnv && env[p.apiKeyEnv] ? { apiKey: env[p.apiKeyEnv] } : {}), ...(p.headers ? { headers: p.headers } : {}) };
 }

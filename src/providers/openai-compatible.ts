@@ -1,6 +1,8 @@
 /** OpenAI-compatible upstreams: OpenAI, vLLM, Ollama, llama.cpp server, and anything else speaking /chat/completions. */
 import { parseUpstreamResponse, upstreamRequestBody, UpstreamStreamReader } from '../protocol/openai.ts';
-import { HttpProvider } from './http-provider.ts';
+import { z } from 'zod';
+import { HttpProvider, httpConfigFields, keyAndHeaders } from './http-provider.ts';
+import type { ProviderType } from './types.ts';
 
 export interface OpenAICompatibleOptions {
   name: string;
@@ -34,3 +36,13 @@ export class OpenAICompatibleProvider extends HttpProvider {
     );
   }
 }
+
+export const openaiConfigSchema = z.object({ type: z.literal('openai'), ...httpConfigFields }).strict();
+
+/** `type: openai` in config. */
+export const openaiProviderType = {
+  type: 'openai',
+  dialect: 'openai',
+  configSchema: openaiConfigSchema,
+  create: (name, p, env) => new OpenAICompatibleProvider({ name, baseUrl: p.baseUrl, connections: p.connections, ...keyAndHeaders(p, env) }),
+} as const satisfies ProviderType<z.infer<typeof openaiConfigSchema>>;

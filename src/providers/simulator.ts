@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CanonicalRequest, CanonicalResponse, ContentBlock, StreamEvent } from '../core/canonical.ts';
-import { UpstreamFailure, type AttemptOptions, type Provider } from './types.ts';
+import { z } from 'zod';
+import { UpstreamFailure, type AttemptOptions, type Provider, type ProviderType } from './types.ts';
 
 export interface SimulatorBehaviour {
   /** Delay before a non-streaming reply or the first streamed event. */
@@ -181,3 +182,34 @@ async function withTimeout<T>(opts: AttemptOptions, run: (signal: AbortSignal) =
     opts.signal.removeEventListener('abort', onCallerAbort);
   }
 }
+
+export const simulatorConfigSchema = z
+  .object({
+    type: z.literal('simulator'),
+    latencyMs: z.number().int().min(0).default(0),
+    tokensPerSecond: z.number().min(0).default(0),
+    replyTokens: z.number().int().min(1).max(100_000).default(24),
+    replyText: z.string().min(1).optional(),
+    failStatus: z.number().int().min(400).max(599).optional(),
+    breakAfterChunks: z.number().int().min(0).optional(),
+    resetConnection: z.boolean().optional(),
+  })
+  .strict();
+
+/** `type: simulator` in config (demos and tests). */
+export const simulatorProviderType = {
+  type: 'simulator',
+  dialect: null,
+  configSchema: simulatorConfigSchema,
+  create: (name, p) =>
+    new SimulatorProvider(name, {
+      ...DEFAULT_BEHAVIOUR,
+      latencyMs: p.latencyMs,
+      tokensPerSecond: p.tokensPerSecond,
+      replyTokens: p.replyTokens,
+      ...(p.replyText !== undefined ? { replyText: p.replyText } : {}),
+      ...(p.failStatus !== undefined ? { failStatus: p.failStatus } : {}),
+      ...(p.breakAfterChunks !== undefined ? { breakAfterChunks: p.breakAfterChunks } : {}),
+      ...(p.resetConnection !== undefined ? { resetConnection: p.resetConnection } : {}),
+    }),
+} as const satisfies ProviderType<z.infer<typeof simulatorConfigSchema>>;

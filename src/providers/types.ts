@@ -42,3 +42,16 @@ export interface Provider {
   stream(req: CanonicalRequest, opts: AttemptOptions, onEvent: (ev: StreamEvent) => void): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A provider type as the registry (registry.ts) knows it: the `type:` word in config, the zod schema of its config
+ * entry (a strict object whose `type` is that literal), the wire dialect it speaks upstream, and its factory.
+ */
+export interface ProviderType<C extends { type: string }> {
+  readonly type: C['type'];
+  /** The wire protocol spoken upstream (`protocol/<dialect>.ts`), or null for an in-process provider. */
+  readonly dialect: 'openai' | 'anthropic' | null;
+  readonly configSchema: { parse(input: unknown): C };
+  /** Builds the provider named `name`; provider keys are read from `env` by variable name, never from the file. */
+  create(name: string, config: C, env: NodeJS.ProcessEnv): Provider;
+}

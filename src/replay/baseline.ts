@@ -13,16 +13,17 @@ import type { Principal } from '../core/types.ts';
 import { compileDirective, type CompiledDirective } from '../directives/model.ts';
 import { DirectiveRepository } from '../directives/repository.ts';
 import { KeyRepository } from '../identity/keys.ts';
-import { readCapabilityConfig, CommandError } from '../policy/cli-common.ts';
+import { CommandError } from '../cli/common.ts';
+import { readCapabilityConfig } from '../policy/cli-config.ts';
 import { CompiledPolicy, loadPolicyFile } from '../policy/compile.ts';
-import { loadGroups } from '../policy/groups.ts';
+import { loadGroups } from '../population/groups.ts';
 import { LicenceRepository } from '../policy/licence-repository.ts';
 import { LicenceIndex, type LicenceRecord } from '../policy/licences.ts';
 import { AccessSnapshot } from '../policy/snapshot.ts';
 import type { Db } from '../store/db.ts';
 import { openDb, redactUrl } from '../store/open.ts';
 import type { Baseline } from './draft.ts';
-import { principalFromKey } from './principals.ts';
+import { principalFromKey } from '../identity/principal.ts';
 
 export interface LoadedBaseline {
   baseline: Baseline;

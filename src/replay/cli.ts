@@ -4,7 +4,7 @@
  * 2 bad flags or an invalid draft (every problem as file:line:col).
  */
 import { resolveStoreUrl } from '../store/open.ts';
-import { defaultIo, parseFlags, runCommand, UsageError, type Io } from '../policy/cli-common.ts';
+import { defaultIo, parseFlags, runCommand, UsageError, type Io } from '../cli/common.ts';
 import { parseTime } from '../audit/query.ts';
 import { loadBaseline, openStoreReadOnly } from './baseline.ts';
 import { buildDraft, type DraftInput } from './draft.ts';

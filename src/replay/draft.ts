@@ -12,10 +12,10 @@ import { tierRulesSchema, type ClassifyConfig, type TierRules } from '../classif
 import { configSchema as limitsSchema, type LimitsConfig } from '../limits/config.ts';
 import { compileDirective, issueSchema, type CompiledDirective, type DirectiveRecord } from '../directives/model.ts';
 import { CompiledPolicy, compilePolicyObject, compilePolicyText } from '../policy/compile.ts';
-import type { GroupTable } from '../policy/groups.ts';
+import type { GroupTable } from '../population/groups.ts';
 import { LicenceIndex, type LicenceRecord } from '../policy/licences.ts';
 import { AccessSnapshot } from '../policy/snapshot.ts';
-import { jsonSink, PolicyValidationError, prefixed, YamlSource, zodIssues, type IssueSink } from '../policy/source.ts';
+import { jsonSink, PolicyValidationError, prefixed, YamlSource, zodIssues, type IssueSink } from '../core/validation.ts';
 import type { Scenario } from './engine.ts';
 import { replayLimits } from './limits.ts';
 

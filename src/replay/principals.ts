@@ -12,25 +12,10 @@ import { z } from 'zod';
 import type { Principal } from '../core/types.ts';
 import { createKeySchema } from '../identity/attributes.ts';
 import type { KeyRecord } from '../identity/keys.ts';
-import { PolicyValidationError, zodIssues, jsonSink, type Issue } from '../policy/source.ts';
+import { PolicyValidationError, zodIssues, jsonSink, type Issue } from '../core/validation.ts';
 import type { PrincipalLookup } from './engine.ts';
+import { principalFromKey } from '../identity/principal.ts';
 
-export function principalFromKey(k: KeyRecord): Principal {
-  const p: { -readonly [K in keyof Principal]: Principal[K] } = {
-    keyId: k.id,
-    accountId: k.accountId,
-    orgId: k.orgId,
-    nationalities: k.nationalities,
-    residence: k.residence,
-    kyc: k.kyc,
-    programmes: k.programmes,
-    tier: k.tier,
-    staff: k.staff,
-  };
-  if (k.accountCreatedAt !== null) p.accountCreatedAt = k.accountCreatedAt;
-  if (k.paymentFingerprint !== null) p.paymentFingerprint = k.paymentFingerprint;
-  return p;
-}
 
 /** Index principals by key id and by account id (the first key of an account stands for it). */
 export function principalIndex(principals: Iterable<Principal>): PrincipalLookup & { size: number } {

@@ -6,8 +6,8 @@
  * concurrently).
  */
 import type { FastifyInstance } from 'fastify';
-import { HttpError, installErrorHandler, prefixFor, requireBody } from '../policy/http.ts';
-import { PolicyValidationError } from '../policy/source.ts';
+import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin/http.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 import { ScreeningConflictError, type ReviewStatus, type ScreeningRepository } from './repository.ts';
 
 export function registerScreeningAdminRoutes(app: FastifyInstance, deps: { repo: ScreeningRepository; prefix?: string }): FastifyInstance {

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { cliActor } from '../audit/inbox.ts';
-import { CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../policy/cli-common.ts';
+import { cliActor } from '../core/admin-actions.ts';
+import { CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
 import { ScreeningConflictError, ScreeningRepository, type ReviewStatus } from './repository.ts';
 import { runScreening } from './run.ts';
 import { ListFormatError, loadList, countryCode, type ScreeningEntry } from './lists.ts';

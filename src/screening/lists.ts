@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { COUNTRY_CODES } from '../identity/countries.ts';
+import { COUNTRY_CODES } from '../population/countries.ts';
 import { fold } from './normalize.ts';
 
 export type EntryType = 'individual' | 'entity' | 'vessel' | 'aircraft' | 'unknown';

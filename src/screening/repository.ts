@@ -4,7 +4,7 @@
  * the gateway gate enforces. Every change bumps the `screening` revision so every replica's gate reloads.
  */
 import { randomBytes } from 'node:crypto';
-import { recordAdminAction } from '../audit/inbox.ts';
+import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import type { Match, Subject } from './matcher.ts';

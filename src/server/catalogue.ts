@@ -2,10 +2,8 @@
  * The compiled, immutable runtime view of the config: models by public name, provider instances, attempt
  * plans. Built once per (re)load, never per request; swapping it is one pointer assignment.
  */
-import type { GatewayConfig, ModelConfig, ProviderConfig } from '../config/schema.ts';
-import { AnthropicProvider } from '../providers/anthropic.ts';
-import { OpenAICompatibleProvider } from '../providers/openai-compatible.ts';
-import { DEFAULT_BEHAVIOUR, SimulatorProvider } from '../providers/simulator.ts';
+import type { GatewayConfig, ModelConfig } from '../config/schema.ts';
+import { createProvider } from '../providers/registry.ts';
 import type { Provider } from '../providers/types.ts';
 
 export interface CatalogueModel {
@@ -29,39 +27,7 @@ export interface Catalogue {
   readonly providers: ReadonlyMap<string, Provider>;
 }
 
-export function createProvider(name: string, p: ProviderConfig, env: NodeJS.ProcessEnv): Provider {
-  switch (p.type) {
-    case 'simulator':
-      return new SimulatorProvider(name, {
-        ...DEFAULT_BEHAVIOUR,
-        latencyMs: p.latencyMs,
-        tokensPerSecond: p.tokensPerSecond,
-        replyTokens: p.replyTokens,
-        ...(p.replyText !== undefined ? { replyText: p.replyText } : {}),
-        ...(p.failStatus !== undefined ? { failStatus: p.failStatus } : {}),
-        ...(p.breakAfterChunks !== undefined ? { breakAfterChunks: p.breakAfterChunks } : {}),
-        ...(p.resetConnection !== undefined ? { resetConnection: p.resetConnection } : {}),
-      });
-    case 'openai':
-      return new OpenAICompatibleProvider({
-        name,
-        baseUrl: p.baseUrl,
-        connections: p.connections,
-        ...(p.apiKeyEnv && env[p.apiKeyEnv] ? { apiKey: env[p.apiKeyEnv] } : {}),
-        ...(p.headers ? { headers: p.headers } : {}),
-      });
-    case 'anthropic':
-      return new AnthropicProvider({
-        name,
-        baseUrl: p.baseUrl,
-        connections: p.connections,
-        version: p.version,
-        defaultMaxTokens: p.defaultMaxTokens,
-        ...(p.apiKeyEnv && env[p.apiKeyEnv] ? { apiKey: env[p.apiKeyEnv] } : {}),
-        ...(p.headers ? { headers: p.headers } : {}),
-      });
-  }
-}
+export { createProvider };
 
 /** A model's fallbacks as they are attempted: those in the catalogue, capped by routing.maxAttempts. */
 export function attemptedFallbacks(config: GatewayConfig, model: string): string[] {
@@ -86,7 +52,6 @@ export function buildCatalogue(config: GatewayConfig, env: NodeJS.ProcessEnv, pr
   if (previous) for (const [name, p] of previous.providers) if (providers.get(name) !== p) retired.push(p);
 
   const models = new Map<string, CatalogueModel>();
-  const byName = new Map(config.models.map((m) => [m.name, m]));
   const now = Math.floor(Date.now() / 1000);
   for (const m of config.models) {
     const created = previous?.models.get(m.name)?.created ?? now;

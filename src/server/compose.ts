@@ -48,10 +48,9 @@ import { ScreeningGate } from '../screening/gate.ts';
 import { ScreeningRepository } from '../screening/repository.ts';
 import { registerScreeningAdminRoutes } from '../screening/admin-routes.ts';
 import { registerExportControlAdminRoutes } from '../export-control/admin-routes.ts';
-import { compileModelMatcher } from '../policy/models.ts';
+import { compileModelMatcher } from '../population/models.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
-import { principalFromKey } from '../replay/principals.ts';
-import { ALL_MIGRATIONS } from '../store/all-migrations.ts';
+import { ALL_MIGRATIONS } from './migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
@@ -60,6 +59,7 @@ import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
 import { validateConfigFile } from './validate.ts';
+import { principalFromKey } from '../identity/principal.ts';
 
 export interface ComposeOptions {
   configPath: string;
@@ -284,7 +284,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerKeyAdminRoutes(app, { keys: identity.repository });
         registerPolicyAdminRoutes(app, { access, principalOf: async (keyId) => {
           const k = await identity.repository.get(keyId);
-          return k ? { keyId: k.id, accountId: k.accountId, orgId: k.orgId, nationalities: k.nationalities, residence: k.residence, kyc: k.kyc, programmes: k.programmes, tier: k.tier, staff: k.staff } : undefined;
+          return k ? principalFromKey(k) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
         registerIncidentAdminRoutes(app, { repo: incidents, regimes });

@@ -23,7 +23,7 @@ import type { GatewayConfig } from '../config/schema.ts';
 import { configKeyEntries } from '../identity/bootstrap.ts';
 import { loadRegimes } from '../incidents/regimes.ts';
 import { AccessControl } from '../policy/access-control.ts';
-import { PolicyValidationError } from '../policy/source.ts';
+import { PolicyValidationError } from '../core/validation.ts';
 import { formatPath } from '../protocol/validate.ts';
 
 /** Loads and fully validates a config file; throws ConfigError listing every problem. */

@@ -10,7 +10,7 @@ import { KeyRepository } from '../../src/identity/keys.ts';
 import { startSimulatorServer, type RunningSimulator } from '../../src/providers/simulator-server.ts';
 import { composeGateway } from '../../src/server/compose.ts';
 import type { Gateway } from '../../src/server/gateway.ts';
-import { ALL_MIGRATIONS } from '../../src/store/all-migrations.ts';
+import { ALL_MIGRATIONS } from '../../src/server/migrations.ts';
 import { openTestDb, BACKENDS as STORE_BACKENDS } from '../../src/store/testing.ts';
 import { standardConfig, tempDir, writeConfig } from './config.ts';
 

@@ -9,7 +9,8 @@ import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { Tracing } from '../../observability/tracing.ts';
 import type { Catalogue } from '../catalogue.ts';
 
-export type KeyLookupResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'unknown' | 'revoked' };
+import type { KeyLookupResult } from '../../core/types.ts';
+export type { KeyLookupResult };
 
 export interface KeyLookup {
   lookup(secret: string | undefined): KeyLookupResult;

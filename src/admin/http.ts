@@ -1,8 +1,10 @@
-/** Error mapping shared by the policy, licence and directive admin routes: `{"error":{"type","message"}}`. */
+/**
+ * Plumbing shared by every capability's admin routes: the `/admin/v1` prefix, the error body
+ * `{"error":{"type","message"}}` and the error mapping. A capability's own "not found" / "conflict" errors say so
+ * with an `adminStatus` field (see `AdminStatusError`), so this module needs to know no capability.
+ */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { DirectiveNotFoundError, DirectiveStateError } from '../directives/repository.ts';
-import { LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
-import { formatIssue, PolicyValidationError } from './source.ts';
+import { formatIssue, PolicyValidationError } from '../core/validation.ts';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
@@ -20,12 +22,23 @@ export class HttpError extends Error {
   }
 }
 
+/** An error a capability raises that the admin API answers 404 `not_found` or 409 `conflict`. */
+export interface AdminStatusError extends Error {
+  readonly adminStatus: 404 | 409;
+}
+
+function adminStatusOf(err: unknown): 404 | 409 | undefined {
+  const s = (err as Partial<AdminStatusError> | null)?.adminStatus;
+  return s === 404 || s === 409 ? s : undefined;
+}
+
 export function installErrorHandler(scope: FastifyInstance, _what: string): void {
   scope.setErrorHandler((err: FastifyError & { status?: number }, _request, reply) => {
     if (err instanceof PolicyValidationError) return sendError(reply, 400, 'invalid_request', err.issues.map(formatIssue).join('; '), { issues: err.issues });
     if (err instanceof HttpError) return sendError(reply, err.status, err.type, err.message);
-    if (err instanceof DirectiveNotFoundError || err instanceof LicenceNotFoundError) return sendError(reply, 404, 'not_found', err.message);
-    if (err instanceof DirectiveStateError || err instanceof LicenceStateError) return sendError(reply, 409, 'conflict', err.message);
+    const mapped = adminStatusOf(err);
+    if (mapped === 404) return sendError(reply, 404, 'not_found', err.message);
+    if (mapped === 409) return sendError(reply, 409, 'conflict', err.message);
     const status = err.statusCode ?? err.status;
     if (status && status >= 400 && status < 500) {
       const message = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `request body is not valid JSON: ${err.message}` : err.message;

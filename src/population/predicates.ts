@@ -8,7 +8,7 @@
 import { KYC_LEVELS, type Principal } from '../core/types.ts';
 import { ALL_COUNTRIES, resolveCountries, type GroupTable } from './groups.ts';
 import type { Population } from './schema.ts';
-import type { Issue, IssueSink } from './source.ts';
+import type { Issue, IssueSink } from '../core/validation.ts';
 
 /** Per-decision context shared by predicates: the licence lookup is done at most once per decision. */
 export interface MatchEnv {

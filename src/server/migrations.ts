@@ -1,9 +1,10 @@
 /**
  * Every capability's migrations, in the order they are applied. Add one import line per capability.
- * The store's own tables come first.
+ * The store's own tables come first. The list lives with the composition root because only the root may know
+ * every capability; store/ applies whatever list it is given.
  */
-import type { Migration } from './db.ts';
-import { migrations as store } from './migrations.ts';
+import type { Migration } from '../store/db.ts';
+import { migrations as store } from '../store/migrations.ts';
 import { migrations as identity } from '../identity/migrations.ts';
 import { migrations as meter } from '../meter/migrations.ts';
 import { migrations as policy } from '../policy/migrations.ts';

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { COUNTRY_CODES, countryCodeProblem } from '../identity/countries.ts';
+import { COUNTRY_CODES, countryCodeProblem } from './countries.ts';
 import { countryGroupFileSchema, type CountryGroupInput } from './schema.ts';
-import { PolicyValidationError, YamlSource, prefixed, zodIssues, type Issue, type IssueSink } from './source.ts';
+import { PolicyValidationError, YamlSource, prefixed, zodIssues, type Issue, type IssueSink } from '../core/validation.ts';
 
 export interface CountryGroup {
   readonly name: string;

@@ -2,12 +2,13 @@
  * `gatehouse directives issue|list|show|lift|amend` — emergency directives in the store.
  * Every change needs --by and --why (recorded in directives_history). Exit: 0 ok, 1 failure, 2 invalid input.
  */
-import { cliActor } from '../audit/inbox.ts';
-import { AccessControl } from '../policy/access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, parseStructured, readCapabilityConfig, runCommand, UsageError, withStore, type Io, type Values } from '../policy/cli-common.ts';
-import { parseTimeFlag } from '../policy/time.ts';
-import { directiveState, type DirectiveRecord } from './model.ts';
-import { DirectiveNotFoundError, DirectiveStateError } from './repository.ts';
+import { cliActor } from '../core/admin-actions.ts';
+import { AccessControl } from './access-control.ts';
+import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, parseStructured, runCommand, UsageError, withStore, type Io, type Values } from '../cli/common.ts';
+import { readCapabilityConfig } from './cli-config.ts';
+import { parseTimeFlag } from '../population/time.ts';
+import { directiveState, type DirectiveRecord } from '../directives/model.ts';
+import { DirectiveNotFoundError, DirectiveStateError } from '../directives/repository.ts';
 
 const USAGE = `usage: gatehouse directives <issue|list|show|lift|amend> [options]
 

@@ -11,10 +11,10 @@
  */
 import type { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
-import type { LicenceRecord } from '../policy/licences.ts';
-import { LICENCES_TOPIC, LicenceRepository } from '../policy/licence-repository.ts';
-import type { DirectiveRecord } from './model.ts';
-import { DIRECTIVES_TOPIC, DirectiveRepository } from './repository.ts';
+import type { LicenceRecord } from './licences.ts';
+import { LICENCES_TOPIC, LicenceRepository } from './licence-repository.ts';
+import type { DirectiveRecord } from '../directives/model.ts';
+import { DIRECTIVES_TOPIC, DirectiveRepository } from '../directives/repository.ts';
 
 export interface DirectiveSyncOptions {
   watcher?: ChangeWatcher;
