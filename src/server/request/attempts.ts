@@ -6,7 +6,8 @@ import type { CanonicalRequest, CanonicalResponse } from '../../core/canonical.t
 import { charsCounter, countRequestTokens, type TokenCounter } from '../../meter/tokenizer.ts';
 import { UpstreamFailure, type AttemptOptions } from '../../providers/types.ts';
 import type { CatalogueModel } from '../catalogue.ts';
-import type { Attempting, PathParts, StreamModerator } from './context.ts';
+import type { StreamModerator } from './context.ts';
+import type { Attempting, PathParts } from './phases.ts';
 import { failureError } from './errors.ts';
 import type { RequestState } from './state.ts';
 

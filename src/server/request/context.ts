@@ -3,13 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { CanonicalRequest } from '../../core/canonical.ts';
 import type { DurableSink, EventSink, GateInput, RequestGate } from '../../core/gates.ts';
-import type { Principal, Verdict } from '../../core/types.ts';
+import type { KeyLookupResult, Verdict } from '../../core/types.ts';
 import type { LazyTokenCounter, TokenCounter } from '../../meter/tokenizer.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { Tracing } from '../../observability/tracing.ts';
 import type { Catalogue } from '../catalogue.ts';
 
-import type { KeyLookupResult } from '../../core/types.ts';
 export type { KeyLookupResult };
 
 export interface KeyLookup {
@@ -68,24 +67,4 @@ export class MetricChildren {
     }
     return c;
   }
-}
-
-/** The phases' shared parts, built once per RequestPath. */
-export interface PathParts {
-  readonly deps: RequestPathDeps;
-  readonly children: MetricChildren;
-  readonly outcomes: import('./outcome.ts').Outcomes;
-  readonly decisions: import('./decide.ts').Decisions;
-}
-
-/** One request once its model is decided: what every attempt of its plan needs. */
-export interface Attempting {
-  readonly state: import('./state.ts').RequestState;
-  readonly req: CanonicalRequest;
-  /** The model decided for the request (after routes); its plan lists the attempts. */
-  readonly model: import('../catalogue.ts').CatalogueModel;
-  readonly res: import('node:http').ServerResponse;
-  /** Aborted by a client disconnect or the routing deadline. */
-  readonly signal: AbortSignal;
-  readonly moderator: StreamModerator | null;
 }

@@ -9,7 +9,7 @@ import { GatewayError } from '../../protocol/errors.ts';
 import { UpstreamFailure, type AttemptOptions } from '../../providers/types.ts';
 import type { CatalogueModel } from '../catalogue.ts';
 import { account, asFailure, countFailure, walkPlan } from './attempts.ts';
-import type { Attempting, PathParts } from './context.ts';
+import type { Attempting, PathParts } from './phases.ts';
 import { failureError } from './errors.ts';
 import type { StreamWriter } from './state.ts';
 
