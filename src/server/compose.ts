@@ -10,8 +10,8 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { accountAwareAbuseGate } from '../abuse/account-gate.ts';
 import { AbuseService } from '../abuse/service.ts';
-import type { AccountMeta } from '../abuse/types.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
@@ -23,7 +23,6 @@ import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
-import type { Principal } from '../core/types.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
@@ -326,32 +325,4 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     },
   );
   return { gateway, db, access, abuse, close: () => gateway.close() };
-}
-
-/** Most accounts whose metadata the abuse gate remembers having sent; past it, it forgets and resends (harmless). */
-const MAX_ACCOUNTS_ANNOUNCED = 1_000_000;
-
-/**
- * The abuse gate, plus the account metadata the detector links rings by (sign-up time, payment fingerprint, KYC,
- * org — the key registry's attributes). Sent the first time an account is seen and again whenever its principal
- * changes (a key update or reload gives a new principal object), so the hot path pays one Map lookup.
- */
-function accountAwareAbuseGate(abuse: AbuseService, onAccount: (meta: AccountMeta) => void): RequestGate {
-  const announced = new Map<string, Principal>();
-  return {
-    name: 'abuse',
-    check(input) {
-      const p = input.principal;
-      if (announced.get(p.accountId) !== p) {
-        if (announced.size >= MAX_ACCOUNTS_ANNOUNCED) announced.clear();
-        announced.set(p.accountId, p);
-        const meta: AccountMeta = { accountId: p.accountId, orgId: p.orgId, kyc: p.kyc };
-        if (p.accountCreatedAt !== undefined) meta.createdAt = p.accountCreatedAt;
-        if (p.paymentFingerprint !== undefined) meta.paymentFingerprint = p.paymentFingerprint;
-        abuse.submitAccount(meta);
-        onAccount(meta);
-      }
-      return abuse.check(p);
-    },
-  };
 }
