@@ -84,13 +84,13 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
   const failedByIp = new Throttle(deps.config.maxFailedLogins * 4, deps.config.loginWindowSeconds * 1000, deps.now);
   const secure = deps.config.secureCookie;
 
-  app.register(async (scope) => {
-    installErrorHandler(scope, 'console');
-    const base = scope.errorHandler;
-    scope.setErrorHandler((err, request, reply) => {
+  // The shared admin error handler answers validation and Fastify errors; this scope adds its own error types.
+  app.register(async (outer) => {
+    installErrorHandler(outer, 'console');
+    outer.register(async (scope) => {
+    scope.setErrorHandler((err, _request, reply) => {
       if (err instanceof ApprovalError || err instanceof OperatorError) return send(reply, err.status, err.type, err.message);
-      if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', err.message, { issues: err.issues });
-      return base.call(scope, err, request, reply);
+      throw err;
     });
 
     scope.post('/session', async (request, reply) => {
@@ -186,6 +186,7 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
       if (!deps.auditPath) return send(reply, 503, 'unavailable', 'the audit log is off on this gateway');
       const r = await verifyAudit(deps.auditPath);
       return { ok: r.ok, records: r.records, checkpoints: r.checkpoints, head: r.head, files: r.files.length, firstBad: r.firstBad };
+    });
     });
   });
 }

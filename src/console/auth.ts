@@ -111,7 +111,7 @@ export function operatorAuthHook(deps: OperatorAuthDeps) {
     if (!read && !csrfMatches(header(request, CSRF_HEADER), s.csrf)) {
       return refuse(request, reply, s.operator, 'console.csrf_failed', 403, 'csrf_failed', `state-changing requests must carry the session's CSRF token in the ${CSRF_HEADER} header`, { role: s.role });
     }
-    const ownSession = p === '/session' && (read || request.method === 'DELETE');
+    const ownSession = p === `${ADMIN_PREFIX}/session` && (read || request.method === 'DELETE');
     if (!ownSession && !permits(s.role, request.method, p.slice(ADMIN_PREFIX.length))) {
       return refuse(request, reply, s.operator, 'admin.denied', 403, 'forbidden', `the ${s.role} role may not ${request.method} ${p}`, { role: s.role });
     }
