@@ -8,8 +8,12 @@ import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Where `npm run build` writes the console (the same place from src/console and dist/console). */
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../console-ui/dist/', import.meta.url));
+/**
+ * Where `npm run build` writes the console: dist/console-ui, found from dist/console (an installed package) and
+ * from src/console (a source checkout after a build).
+ */
+const CANDIDATES = [new URL('../console-ui/', import.meta.url), new URL('../../dist/console-ui/', import.meta.url)].map((u) => fileURLToPath(u));
+export const DEFAULT_ASSETS_DIR = CANDIDATES.find((d) => existsSync(join(d, 'index.html'))) ?? CANDIDATES[0]!;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
