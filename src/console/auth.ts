@@ -86,22 +86,19 @@ export function operatorAuthHook(deps: OperatorAuthDeps) {
     if (PUBLIC.has(`${request.method} ${p}`)) return;
     const expected = deps.adminToken();
     const auth = request.headers.authorization;
-    if (auth !== undefined || !deps.sessions) {
-      if (!expected && !deps.sessions) return fail(reply, 404, 'admin_disabled', 'the admin API is disabled: no admin token is configured');
+    const token = deps.sessions ? cookieValue(request.headers.cookie, SESSION_COOKIE) : undefined;
+    if (auth !== undefined || token === undefined) {
+      // Without a session cookie this is the bearer check exactly as before (404 when no token is configured).
+      if (!expected) return fail(reply, 404, 'admin_disabled', `the admin API is disabled: no admin token is configured${deps.sessions ? ' (operators sign in at /console)' : ''}`);
       const given = bearerToken(auth);
       if (given === undefined || !expected || !adminTokenMatches(given, expected)) {
         reply.header('www-authenticate', 'Bearer realm="gatehouse-admin"');
-        return fail(reply, 401, 'unauthorized', given === undefined ? 'missing admin token: send Authorization: Bearer <admin token>' : 'invalid admin token');
+        return fail(reply, 401, 'unauthorized', given === undefined ? `missing admin token: send Authorization: Bearer <admin token>${deps.sessions ? ', or sign in at /console' : ''}` : 'invalid admin token');
       }
       identities.set(request.raw, { name: 'admin-api', role: 'admin', via: 'token' });
       return;
     }
-    const token = cookieValue(request.headers.cookie, SESSION_COOKIE);
-    if (token === undefined) {
-      reply.header('www-authenticate', 'Bearer realm="gatehouse-admin"');
-      return fail(reply, 401, 'unauthorized', 'not signed in: sign in at /console, or send Authorization: Bearer <admin token>');
-    }
-    const found = await deps.sessions.lookup(token);
+    const found = await deps.sessions!.lookup(token);
     if (!found.ok) {
       const expired = found.reason !== 'unknown';
       return refuse(request, reply, 'anonymous', 'console.session_refused', 401, expired ? 'session_expired' : 'unauthorized', expired ? `the session has ended (${found.reason}); sign in again` : 'the session is not valid; sign in again', { reason: found.reason });
