@@ -2,11 +2,12 @@
  * The console in a real browser: playwright-core driving the system Chromium against a running gateway.
  * Operator A signs in, previews a suspension's blast radius and issues it (held for approval); operator B, in
  * another browser context, approves it; the suspension then refuses an OpenAI SDK request; the audit page shows
- * the chain verified and the approval attributed to B. Screenshots of each page go to a folder under the temp dir.
+ * the chain verified and the approval attributed to B, and exports it as JSONL; B lifts the suspension from the
+ * console and the model is served again. Screenshots of each page go to a folder under the temp dir.
  * Basic accessibility checks: every form control has a label, pages are reachable by keyboard.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -151,6 +152,22 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     await row.waitFor();
     assert.match((await row.textContent())!, /bob/);
     await alice.screenshot({ path: join(SCREENSHOTS, '06-audit.png'), fullPage: true });
+    const [download] = await Promise.all([alice.waitForEvent('download'), alice.getByRole('button', { name: 'Export JSONL' }).click()]);
+    const exported = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
+    assert.deepEqual(exported.map((r) => [r.action, r.actor]), [['approval.approved', 'bob']]);
+
+    // Lifting from the console: the suspension ends and the model is served again.
+    await bob.getByRole('button', { name: /^Lift / }).click();
+    await bob.getByLabel(/^Reason for lifting/).fill('order rescinded');
+    await bob.getByRole('button', { name: 'Confirm lift' }).click();
+    await bob.getByRole('status').filter({ hasText: /lifted/ }).waitFor();
+    const served = Date.now() + 10_000;
+    let ok = false;
+    while (!ok && Date.now() < served) {
+      ok = await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'lifted' }] }).then(() => true, () => false);
+      if (!ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ok, 'served again after the lift');
 
     // Sign-out ends the session: the page returns to the sign-in form.
     await alice.getByRole('button', { name: 'Sign out' }).click();

@@ -159,6 +159,7 @@ function Directives({ user }: { user: User }) {
   const [list, setList] = useState<Json[]>([]);
   const [approvals, setApprovals] = useState<Json[]>([]);
   const [history, setHistory] = useState<{ id: string; entries: Json[] } | null>(null);
+  const [lifting, setLifting] = useState<{ id: string; why: string } | null>(null);
   const canChange = user.role === 'operator' || user.role === 'admin';
   const reload = () => {
     void api('GET', '/directives').then((r) => r.status === 200 && setList(r.body.directives));
@@ -202,6 +203,16 @@ function Directives({ user }: { user: User }) {
     const r = await api('POST', `/approvals/${id}/${what}`, {});
     if (r.status !== 200) return setErr(errorText(r));
     setMessage(what === 'approve' ? `Approved ${id}: directive ${r.body.directive.id} issued.` : `Rejected ${id}.`);
+    reload();
+  };
+  const lift = async (e: Event) => {
+    e.preventDefault();
+    if (!lifting) return;
+    setErr(null);
+    const r = await api('POST', `/directives/${encodeURIComponent(lifting.id)}/lift`, { by: user.name, why: lifting.why });
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Directive ${lifting.id} lifted.`);
+    setLifting(null);
     reload();
   };
   const showHistory = async (id: string) => {
@@ -266,13 +277,24 @@ function Directives({ user }: { user: User }) {
       <section aria-labelledby="list-h">
         <h2 id="list-h">All directives</h2>
         <table>
-          <thead><tr><th scope="col">Id</th><th scope="col">Models</th><th scope="col">Effect</th><th scope="col">State</th><th scope="col">Issued by</th><th scope="col">Issued</th><th scope="col">History</th></tr></thead>
+          <thead><tr><th scope="col">Id</th><th scope="col">Models</th><th scope="col">Effect</th><th scope="col">State</th><th scope="col">Issued by</th><th scope="col">Issued</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             {list.map((d) => (
-              <tr key={d.id}><td><code>{d.id}</code></td><td>{d.models.join(', ')}</td><td>{d.effect}</td><td data-testid={`state-${d.id}`}>{d.state}</td><td>{d.issuedBy}</td><td>{when(d.issuedAt)}</td><td><button type="button" class="secondary" onClick={() => showHistory(d.id)} aria-label={`History of ${d.id}`}>History</button></td></tr>
+              <tr key={d.id}><td><code>{d.id}</code></td><td>{d.models.join(', ')}</td><td>{d.effect}</td><td data-testid={`state-${d.id}`}>{d.state}</td><td>{d.issuedBy}</td><td>{when(d.issuedAt)}</td><td>
+                <button type="button" class="secondary" onClick={() => showHistory(d.id)} aria-label={`History of ${d.id}`}>History</button>{' '}
+                {canChange && d.state !== 'lifted' ? <button type="button" class="secondary" onClick={() => setLifting({ id: d.id, why: '' })} aria-label={`Lift ${d.id}`}>Lift</button> : null}
+              </td></tr>
             ))}
           </tbody>
         </table>
+        {lifting ? (
+          <form class="card" onSubmit={lift} aria-label={`Lift ${lifting.id}`}>
+            <label for="lift-why">Reason for lifting {lifting.id}</label>{' '}
+            <input id="lift-why" required value={lifting.why} onInput={(e) => setLifting({ ...lifting, why: (e.target as HTMLInputElement).value })} />{' '}
+            <button type="submit">Confirm lift</button>{' '}
+            <button type="button" class="secondary" onClick={() => setLifting(null)}>Cancel</button>
+          </form>
+        ) : null}
         {history ? (
           <div class="card" aria-label={`History of ${history.id}`}>
             <strong>History of {history.id}</strong>
@@ -282,6 +304,16 @@ function Directives({ user }: { user: User }) {
       </section>
     </main>
   );
+}
+
+/** Downloads the records shown, oldest first, one JSON object per line (as `gatehouse audit export` writes them). */
+function exportRows(rows: Json[]) {
+  const text = rows.slice().reverse().map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+  a.download = 'gatehouse-audit.jsonl';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 function Audit() {
@@ -328,7 +360,12 @@ function Audit() {
         <span /><div><button type="submit">Search</button></div>
       </form>
       <ErrorLine text={err} />
-      {rows ? <p>{rows.length} records, newest first.</p> : null}
+      {rows ? (
+        <p>
+          {rows.length} records, newest first.{' '}
+          <button type="button" class="secondary" onClick={() => exportRows(rows)}>Export JSONL</button>
+        </p>
+      ) : null}
       <table>
         <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Target / outcome</th></tr></thead>
         <tbody>
