@@ -316,7 +316,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
-        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
+        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin, actorOf: consoleCap.actorOf });
         registerOcsfAdminRoutes(app, { auditPath: audit?.path ?? null });
         registerExportControlAdminRoutes(app, {
           auditPath: audit?.path ?? null,
