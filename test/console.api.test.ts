@@ -156,6 +156,9 @@ for (const backend of BACKENDS) describe(`console: operators, sessions, roles an
     const badBody = await call(h.url, 'POST', '/directives', { session: alice, body: { ...SUSPEND, authority: '' } });
     assert.equal(badBody.status, 400);
     assert.match(badBody.body.error.message, /authority must not be empty/);
+    const unknownModel = await call(h.url, 'POST', '/directives', { session: alice, body: { ...SUSPEND, models: ['no-such-model'] } });
+    assert.equal(unknownModel.status, 400, 'a held request is checked against the catalogue when made, not only when approved');
+    assert.deepEqual(unknownModel.body.error.issues.map((i: { path: string }) => i.path), ['models[0]']);
 
     const self = await call(h.url, 'POST', `/approvals/${approval.id}/approve`, { session: alice, body: {} });
     assert.equal(self.status, 403);

@@ -15,6 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyAudit } from '../audit/verify.ts';
 import { issueSchema } from '../directives/model.ts';
+import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
 import { installErrorHandler } from '../policy/http.ts';
 import { formatIssue, jsonSink, PolicyValidationError, zodIssues } from '../policy/source.ts';
@@ -33,6 +34,8 @@ export interface ConsoleAdminDeps {
   directives: () => DirectiveRepository | null;
   recordAdmin: RecordAdmin;
   auditPath: string | null;
+  /** Checks a directive against the live catalogue and groups (throws PolicyValidationError), so a held request is valid when made. */
+  validateDirective?: (record: DirectiveRecord) => unknown;
   now?: () => number;
 }
 
@@ -58,7 +61,7 @@ function note(body: unknown): string | null {
 }
 
 /** The preHandler: attribution of directive changes, and holding suspensions for a second operator. */
-export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin'>) {
+export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin' | 'validateDirective'>) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const url = request.url.split('?')[0]!;
     if (request.method === 'GET' || !url.startsWith('/admin/v1/directives')) return;
@@ -72,6 +75,17 @@ export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approval
     if (!parsed.success) {
       const issues = zodIssues(parsed.error, jsonSink());
       return send(reply, 400, 'invalid_request', issues.map(formatIssue).join('; '), { issues });
+    }
+    if (deps.validateDirective) {
+      const v = parsed.data;
+      const now = Date.now();
+      const record: DirectiveRecord = { id: v.id ?? 'pending', models: v.models, population: v.population, effect: v.effect, effectiveAt: v.effectiveAt ?? now, expiresAt: v.expiresAt, authority: v.authority, reference: v.reference, status: 'active', issuedAt: now, issuedBy: v.by, updatedAt: now, liftedAt: null };
+      try {
+        deps.validateDirective(record);
+      } catch (err) {
+        if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', err.issues.map(formatIssue).join('; '), { issues: err.issues });
+        throw err;
+      }
     }
     const approval = await deps.approvals.request('directive.issue', payload, actorOf(request));
     deps.recordAdmin('approval.requested', actorOf(request), approval.id, { kind: approval.kind, models: payload.models, effect: payload.effect });

@@ -3,6 +3,7 @@
  * sessions and approvals, with the admin auth hook, the admin routes and the public /console routes to mount.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
 import type { Db } from '../store/db.ts';
 import { registerConsoleAdminRoutes, directiveGuard } from './admin-routes.ts';
@@ -23,6 +24,8 @@ export interface ConsoleDeps {
   recordAdmin: RecordAdmin;
   directives: () => DirectiveRepository | null;
   auditPath: string | null;
+  /** Checks a directive against the live catalogue (AccessControl.validateDirective). */
+  validateDirective?: (record: DirectiveRecord) => unknown;
   /** Built assets (default: console-ui/dist at the package root). */
   assetsDir?: string;
 }
@@ -50,7 +53,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
     adminAuth,
     actorOf,
     registerAdmin(app) {
-      app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin }));
+      app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
       if (deps.config.enabled) registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
     },
     registerPublic(app) {

@@ -167,6 +167,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     adminToken: () => env[current.admin.tokenEnv] || undefined,
     recordAdmin,
     directives: () => access.directivesRepo,
+    validateDirective: (record) => access.validateDirective(record),
     auditPath: audit?.path ?? null,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
   });
