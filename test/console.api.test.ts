@@ -63,6 +63,9 @@ for (const backend of BACKENDS) describe(`console: operators, sessions, roles an
     const wrong = await attempt('mallory', 'not the password at all');
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error.type, 'invalid_credentials');
+    const form = await fetch(`${h.url}/admin/v1/session`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ name: 'alice', password: passwordOf('alice') }) });
+    assert.equal(form.status, 415, 'a cross-site form post cannot sign a browser in');
+    assert.equal(form.headers.getSetCookie().length, 0);
     const bad = await call(h.url, 'POST', '/session', { body: { name: 'alice' } });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /\{name, password\}/);

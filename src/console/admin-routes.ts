@@ -108,6 +108,9 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
     });
 
     scope.post('/session', async (request, reply) => {
+      // Login CSRF: a cross-site form can send text/plain but not application/json without a CORS preflight,
+      // which this gateway never grants; so a page elsewhere cannot sign a browser in to an account of its choosing.
+      if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return send(reply, 415, 'invalid_request', 'sign in with a JSON body and content-type: application/json');
       const body = request.body as Record<string, unknown> | undefined;
       const name = body && typeof body === 'object' ? body.name : undefined;
       const password = body && typeof body === 'object' ? body.password : undefined;
