@@ -6,6 +6,7 @@
  *   --if-typescript       (npm `prepare`) when TypeScript is not installed — an install without dev
  *                         dependencies — keep an existing dist/ instead of failing
  * The embedded classifier artefact stays in models/ at the package root; dist/classify finds it at ../../models.
+ * The web console (console-ui/, Preact bundled by esbuild) is built into dist/console-ui/.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -56,4 +57,16 @@ const walk = (dir) => {
   }
 };
 walk(join(root, 'src'));
-process.stdout.write(`build: ${relative(process.cwd(), out) || '.'} ready (${copied} data files copied)\n`);
+let consoleNote = 'console built';
+try {
+  const { buildConsole } = await import('../console-ui/build.mjs');
+  await buildConsole(join(out, 'console-ui'));
+} catch (err) {
+  // esbuild is a development dependency: an install without them keeps serving the API, and /console says why it is absent.
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && ifTypescript) consoleNote = 'console not built (no development dependencies)';
+  else {
+    process.stderr.write(`build: the console failed to build: ${err && err.message}\n`);
+    process.exit(1);
+  }
+}
+process.stdout.write(`build: ${relative(process.cwd(), out) || '.'} ready (${copied} data files copied, ${consoleNote})\n`);

@@ -16,6 +16,7 @@ import OpenAI from 'openai';
 import { verifyAudit } from '../src/audit/verify.ts';
 import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
+import { addOperator, call, signIn } from './support/console.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,6 +89,18 @@ describe('audit: keyed hashes and encrypted retention through the gateway', () =
     await new Promise((r) => setTimeout(r, 50));
     const reads = records(auditPath).filter((r) => r.kind === 'admin' && r.action === 'retention.read');
     assert.deepEqual(reads.map((r) => [r.target, r.details.found]), [[requestId, true], [streamed.requestId, true], ['no-such-request', false]]);
+    assert.deepEqual([...new Set(reads.map((r) => r.actor))], ['admin-api']);
+
+    // A signed-in operator's read is attributed to them; an analyst may not read prompt text at all.
+    await addOperator(h.storeUrl, 'ada', 'admin');
+    await addOperator(h.storeUrl, 'andy', 'analyst');
+    assert.equal((await call(h.url, 'GET', `/audit/text/${requestId}`, { session: await signIn(h.url, 'ada') })).status, 200);
+    const denied = await call(h.url, 'GET', `/audit/text/${requestId}`, { session: await signIn(h.url, 'andy') });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.type, 'forbidden');
+    await new Promise((r) => setTimeout(r, 50));
+    const byAda = records(auditPath).filter((r) => r.kind === 'admin' && r.action === 'retention.read' && r.actor === 'ada');
+    assert.deepEqual(byAda.map((r) => r.target), [requestId]);
   });
 
   test('a refused request keeps its prompt (no reply, no response hash); old days are purged and the purge audited', async () => {

@@ -6,7 +6,7 @@
  * GET /admin/v1/audit/text/:requestId[?time=] — the retained text of one request (when retention is on), for an
  * incident report. Every read is itself an audit record (`retention.read`). Both sit behind admin-token auth.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseTime, queryAudit, type AuditFilter } from './query.ts';
 import type { TextVault } from './retention.ts';
 
@@ -17,6 +17,8 @@ export interface AuditAdminDeps {
   vault?: TextVault | null;
   /** Records an admin action in the audit log. */
   recordAdmin?: (action: string, actor: string, target?: string, details?: Record<string, unknown>) => void;
+  /** Who made an admin request (the signed-in operator); `admin-api` when not given. */
+  actorOf?: (request: FastifyRequest) => string;
 }
 
 const MAX_LIMIT = 10_000;
@@ -75,10 +77,10 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     try {
       text = await deps.vault.read(requestId, time);
     } catch (e) {
-      deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: false, error: (e as Error).message });
+      deps.recordAdmin?.('retention.read', deps.actorOf?.(req) ?? 'admin-api', requestId, { found: false, error: (e as Error).message });
       throw new Error(`retained text cannot be read: ${(e as Error).message}`, { cause: e });
     }
-    deps.recordAdmin?.('retention.read', 'admin-api', requestId, { found: text !== null });
+    deps.recordAdmin?.('retention.read', deps.actorOf?.(req) ?? 'admin-api', requestId, { found: text !== null });
     if (!text) return reply.code(404).send({ error: { type: 'not_found', message: `No retained text for request ${requestId} (never retained, or purged after ${deps.vault.config.days} days).` } });
     return { requestId, ...text };
   });

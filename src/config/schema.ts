@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { configSchema as abuseSection } from '../abuse/config.ts';
 import { configSchema as auditSection } from '../audit/config.ts';
 import { configSchema as classifySection } from '../classify/config.ts';
+import { configSchema as consoleSection } from '../console/config.ts';
 import { configSchema as directivesSection } from '../directives/config.ts';
 import { configSchema as identitySection } from '../identity/config.ts';
 import { configSchema as incidentsSection } from '../incidents/triggers.ts';
@@ -126,6 +127,7 @@ export const configSchema = z
     audit: optionalSection(auditSection),
     abuse: optionalSection(abuseSection),
     incidents: incidentsSection,
+    console: consoleSection,
   })
   .strict();
 

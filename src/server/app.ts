@@ -38,6 +38,10 @@ export interface AppDeps {
   adminAbsolute?(app: FastifyInstance): void | Promise<void>;
   /** Returns the admin token or undefined when the admin API is disabled. */
   adminToken(): string | undefined;
+  /** The admin scopes' authentication hook, when something richer than the bearer token is wired (operator sessions). */
+  adminAuth?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Routes outside the admin API and the request path, with no authentication of their own (the console's pages). */
+  publicRoutes?(app: FastifyInstance): void | Promise<void>;
 }
 
 export interface ConnectionLimits {
@@ -200,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     admin.addHook('onRequest', async (request, reply) => {
       reply.header('x-request-id', request.id);
     });
-    admin.addHook('onRequest', adminAuthHook(deps.adminToken));
+    admin.addHook('onRequest', deps.adminAuth ?? adminAuthHook(deps.adminToken));
     admin.setErrorHandler((err: Error & { statusCode?: number; status?: number }, request, reply) => {
       const status = err instanceof GatewayError ? err.status : (err.statusCode ?? err.status);
       if (status !== undefined && status >= 400 && status < 500) {
@@ -225,6 +229,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/admin/v1' },
   );
+  if (deps.publicRoutes) await app.register(async (scope) => deps.publicRoutes!(scope));
   if (deps.adminAbsolute) {
     await app.register(async (admin) => {
       adminScope(admin);

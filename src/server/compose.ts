@@ -24,6 +24,7 @@ import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
+import { createConsole } from '../console/index.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
@@ -158,6 +159,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   });
   await access.start();
   closers.push(() => access.close());
+  // Operator console: sessions and roles on the admin API, two-person control, the /console pages.
+  const consoleCap = createConsole({
+    db,
+    config: initial.console,
+    adminToken: () => env[current.admin.tokenEnv] || undefined,
+    recordAdmin,
+    directives: () => access.directivesRepo,
+    validateDirective: (record) => access.validateDirective(record),
+    auditPath: audit?.path ?? null,
+    ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
+  });
   // Directives issued under an authority open incidents: checked at start and whenever the directives change.
   const directivesForIncidents = () =>
     void access.directivesRepo?.list({ status: 'active' }).then((list) => incidentTriggers.directivesChanged(list)).catch((err: Error) => logger.warn({ err: err.message }, 'directive incident check failed'));
@@ -279,7 +291,10 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         governedByConfig = compileModelMatcher(config.directives.governedModels);
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
+      adminAuth: consoleCap.adminAuth,
+      publicRoutes: (app: FastifyInstance) => consoleCap.registerPublic(app),
       admin: async (app: FastifyInstance) => {
+        consoleCap.registerAdmin(app);
         registerKeyAdminRoutes(app, { keys: identity.repository });
         registerPolicyAdminRoutes(app, { access, principalOf: async (keyId) => {
           const k = await identity.repository.get(keyId);
@@ -293,15 +308,15 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
-        // Every successful admin mutation is an audit record: who (admin token holder), what, which target.
+        // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, 'admin-api', request.url.split('?')[0]!, { status: reply.statusCode });
+          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
         });
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
-        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin });
+        if (audit) registerAuditAdminRoutes(app, { auditPath: audit.path, vault, recordAdmin, actorOf: consoleCap.actorOf });
         registerOcsfAdminRoutes(app, { auditPath: audit?.path ?? null });
         registerExportControlAdminRoutes(app, {
           auditPath: audit?.path ?? null,

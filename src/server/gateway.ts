@@ -12,7 +12,7 @@ import type { GatewayConfig } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
-import { applyConnectionLimits, buildApp } from './app.ts';
+import { applyConnectionLimits, buildApp, type AppDeps } from './app.ts';
 import { buildCatalogue, type Catalogue } from './catalogue.ts';
 import { OverloadMonitor } from './overload.ts';
 import { RequestPath, type KeyLookup, type StreamModerator } from './request-path.ts';
@@ -29,6 +29,10 @@ export interface Capabilities {
   admin?: (app: FastifyInstance) => void | Promise<void>;
   /** Admin routes registered with their full /admin/v1/… paths. */
   adminAbsolute?: (app: FastifyInstance) => void | Promise<void>;
+  /** Replaces the bearer-only admin check (operator sessions and roles); see AppDeps.adminAuth. */
+  adminAuth?: AppDeps['adminAuth'];
+  /** Routes outside the admin API and the request path (the web console's pages). */
+  publicRoutes?: (app: FastifyInstance) => void | Promise<void>;
   fingerprint?: (req: CanonicalRequest) => { promptHash?: string; promptSketch?: string };
   moderator?: (input: GateInput) => StreamModerator | null;
   /** Token counting for upstreams that report no usage. */
@@ -129,6 +133,8 @@ export class Gateway {
       readiness: () => [configReadiness, this.overload!.readiness, ...(this.caps.readiness?.() ?? [])],
       ...(this.caps.admin ? { admin: this.caps.admin } : {}),
       ...(this.caps.adminAbsolute ? { adminAbsolute: this.caps.adminAbsolute } : {}),
+      ...(this.caps.adminAuth ? { adminAuth: this.caps.adminAuth } : {}),
+      ...(this.caps.publicRoutes ? { publicRoutes: this.caps.publicRoutes } : {}),
       adminToken: () => env[this.catalogueRef.config.admin.tokenEnv] || undefined,
     });
     const address = await this.app.listen({ port: this.opts.port ?? config.server.port, host: this.opts.host ?? config.server.host });

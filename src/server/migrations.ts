@@ -13,5 +13,6 @@ import { migrations as audit } from '../audit/inbox.ts';
 import { migrations as abuse } from '../abuse/fleet.ts';
 import { migrations as incidents } from '../incidents/migrations.ts';
 import { migrations as screening } from '../screening/migrations.ts';
+import { migrations as consoleOps } from '../console/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening, ...consoleOps];

@@ -1,0 +1,428 @@
+/**
+ * The Gatehouse operator console: a single-page app over the admin API (same origin, session cookie, CSRF header).
+ * Pages: sign-in, Overview, Directives (issue with blast-radius preview, approvals, history), Audit (search and
+ * chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
+ */
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+type Json = any;
+interface User { name: string; role: string; via: string }
+interface Reply { status: number; body: Json }
+
+function csrfToken(): string {
+  const m = /(?:^|;\s*)gh_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]!) : '';
+}
+
+let onSignedOut: () => void = () => {};
+
+async function api(method: string, path: string, body?: unknown): Promise<Reply> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
+  const r = await fetch(`/admin/v1${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  let parsed: Json = null;
+  try {
+    parsed = await r.json();
+  } catch {
+    parsed = null;
+  }
+  if (r.status === 401 && path !== '/session') onSignedOut();
+  return { status: r.status, body: parsed };
+}
+
+const errorText = (r: Reply) => (r.body?.error ? `${r.body.error.type}: ${r.body.error.message}` : `HTTP ${r.status}`);
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '—');
+
+function Heading({ children }: { children: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), [children]);
+  return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
+}
+
+function ErrorLine({ text }: { text: string | null }) {
+  return text ? <p role="alert" class="error">{text}</p> : null;
+}
+
+function Login({ onIn }: { onIn: (u: User) => void }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const r = await api('POST', '/session', { name, password });
+    if (r.status !== 200) return setErr(errorText(r));
+    onIn({ name: r.body.operator, role: r.body.role, via: 'session' });
+  };
+  return (
+    <main id="main" class="login">
+      <Heading>Sign in to Gatehouse</Heading>
+      <form onSubmit={submit} aria-label="Sign in">
+        <label for="login-name">Operator name</label>
+        <input id="login-name" name="name" autoComplete="username" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label for="login-password">Password</label>
+        <input id="login-password" name="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        <button type="submit">Sign in</button>
+        <ErrorLine text={err} />
+      </form>
+    </main>
+  );
+}
+
+function Overview() {
+  const [usage, setUsage] = useState<Json[] | null>(null);
+  const [codes, setCodes] = useState<[string, number][] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [auditNote, setAuditNote] = useState<string | null>(null);
+  useEffect(() => {
+    void api('GET', '/usage?groupBy=model').then((r) => (r.status === 200 ? setUsage(r.body.rows) : setErr(errorText(r))));
+    void api('GET', '/audit?kind=request&limit=10000').then((r) => {
+      if (r.status !== 200) return setAuditNote(`Refusals by code need the audit log and the analyst role (${errorText(r)}).`);
+      const counts = new Map<string, number>();
+      for (const rec of r.body.records as Json[]) if (rec.outcome !== 'served' && rec.code) counts.set(rec.code, (counts.get(rec.code) ?? 0) + 1);
+      setCodes([...counts.entries()].sort((a, b) => b[1] - a[1]));
+    });
+  }, []);
+  const total = (usage ?? []).reduce((s, r) => s + r.requests, 0);
+  const refused = (usage ?? []).reduce((s, r) => s + r.refused, 0);
+  const cost = (usage ?? []).reduce((s, r) => s + r.costUsd, 0);
+  const max = Math.max(1, ...(codes ?? []).map((c) => c[1]));
+  return (
+    <main id="main">
+      <Heading>Overview</Heading>
+      <ErrorLine text={err} />
+      <div class="stats" aria-label="Totals">
+        <div class="stat">Requests<b data-testid="total-requests">{total}</b></div>
+        <div class="stat">Refused<b>{refused}</b></div>
+        <div class="stat">Spend (USD)<b>{cost.toFixed(4)}</b></div>
+      </div>
+      <h2>Requests by model</h2>
+      <table>
+        <thead><tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Refused</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Spend (USD)</th></tr></thead>
+        <tbody>
+          {(usage ?? []).map((r) => <tr key={r.model}><td>{r.model}</td><td>{r.requests}</td><td>{r.refused}</td><td>{r.inputTokens}</td><td>{r.outputTokens}</td><td>{r.costUsd.toFixed(4)}</td></tr>)}
+        </tbody>
+      </table>
+      <h2>Refusals by code</h2>
+      {auditNote ? <p>{auditNote}</p> : null}
+      {codes && codes.length === 0 ? <p>No refusals in the audit log.</p> : null}
+      <table>
+        <tbody>
+          {(codes ?? []).map(([code, n]) => (
+            <tr key={code}><th scope="row"><code>{code}</code></th><td>{n}</td><td aria-hidden="true"><span class="bar" style={{ width: `${(n / max) * 20}rem` }} /></td></tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
+interface Draft { models: string; effect: string; population: string; authority: string; reference: string; why: string }
+const EMPTY: Draft = { models: '', effect: 'suspend', population: '{}', authority: '', reference: '', why: '' };
+
+function toDirective(d: Draft, by: string): Json {
+  return { models: d.models.split(',').map((m) => m.trim()).filter(Boolean), effect: d.effect, population: JSON.parse(d.population || '{}'), authority: d.authority, reference: d.reference, why: d.why, by };
+}
+
+function Field({ id, label, children }: { id: string; label: string; children: Json }) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {children}
+    </>
+  );
+}
+
+function Preview({ r }: { r: Json }) {
+  const report = r.report ?? r;
+  const changes = report.changes ?? {};
+  const refused = changes['served→refused'] ?? { count: 0, byModel: {}, byOrg: {}, byAttribute: {} };
+  const rerouted = changes['rerouted'] ?? { count: 0 };
+  const replayed = report.records?.replayed ?? 0;
+  const share = replayed ? ((refused.count + rerouted.count) / replayed) * 100 : 0;
+  const orgs = Object.keys(refused.byOrg ?? {}).length;
+  return (
+    <div class="card" role="status" aria-label="Blast radius" data-testid="blast-radius">
+      <strong>Blast radius</strong> over {replayed} recorded requests: <b>{refused.count}</b> would be refused and {rerouted.count} rerouted ({share.toFixed(1)}% of traffic), across {orgs} organisation{orgs === 1 ? '' : 's'}.
+      {Object.keys(refused.byModel ?? {}).length ? <div>By model: {Object.entries(refused.byModel).map(([m, n]) => `${m} ${n}`).join(', ')}</div> : null}
+      {Object.keys(refused.byAttribute ?? {}).length ? <div>Population: {Object.entries(refused.byAttribute).slice(0, 12).map(([m, n]) => `${m} ${n}`).join(', ')}</div> : null}
+    </div>
+  );
+}
+
+function Directives({ user }: { user: User }) {
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [preview, setPreview] = useState<Json | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [list, setList] = useState<Json[]>([]);
+  const [approvals, setApprovals] = useState<Json[]>([]);
+  const [history, setHistory] = useState<{ id: string; entries: Json[] } | null>(null);
+  const [lifting, setLifting] = useState<{ id: string; why: string } | null>(null);
+  const canChange = user.role === 'operator' || user.role === 'admin';
+  const reload = () => {
+    void api('GET', '/directives').then((r) => r.status === 200 && setList(r.body.directives));
+    void api('GET', '/approvals?status=pending').then((r) => r.status === 200 && setApprovals(r.body.approvals));
+  };
+  useEffect(reload, []);
+  const set = (k: keyof Draft) => (e: Event) => {
+    setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
+    setPreview(null);
+  };
+  const build = (): Json | null => {
+    try {
+      return toDirective(draft, user.name);
+    } catch (e) {
+      setErr(`Population is not valid JSON: ${(e as Error).message}`);
+      return null;
+    }
+  };
+  const doPreview = async () => {
+    setErr(null);
+    const d = build();
+    if (!d) return;
+    const r = await api('POST', '/replay', { directives: [d], examples: 3 });
+    if (r.status !== 200) return setErr(errorText(r));
+    setPreview(r.body);
+  };
+  const issue = async () => {
+    setErr(null);
+    const d = build();
+    if (!d) return;
+    const r = await api('POST', '/directives', d);
+    if (r.status === 202) setMessage(`Held for approval (${r.body.approval.id}): a second operator must approve this suspension.`);
+    else if (r.status === 201) setMessage(`Directive ${r.body.directive.id} issued (${r.body.directive.state}).`);
+    else return setErr(errorText(r));
+    setDraft(EMPTY);
+    setPreview(null);
+    reload();
+  };
+  const decide = async (id: string, what: 'approve' | 'reject') => {
+    setErr(null);
+    const r = await api('POST', `/approvals/${id}/${what}`, {});
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(what === 'approve' ? `Approved ${id}: directive ${r.body.directive.id} issued.` : `Rejected ${id}.`);
+    reload();
+  };
+  const lift = async (e: Event) => {
+    e.preventDefault();
+    if (!lifting) return;
+    setErr(null);
+    const r = await api('POST', `/directives/${encodeURIComponent(lifting.id)}/lift`, { by: user.name, why: lifting.why });
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Directive ${lifting.id} lifted.`);
+    setLifting(null);
+    reload();
+  };
+  const showHistory = async (id: string) => {
+    const r = await api('GET', `/directives/${encodeURIComponent(id)}`);
+    if (r.status === 200) setHistory({ id, entries: r.body.history });
+  };
+  return (
+    <main id="main">
+      <Heading>Directives</Heading>
+      <ErrorLine text={err} />
+      {message ? <p role="status" class="ok">{message}</p> : null}
+      {canChange ? (
+        <section aria-labelledby="issue-h">
+          <h2 id="issue-h">Issue a directive</h2>
+          <form class="grid" onSubmit={(e) => { e.preventDefault(); void (preview ? issue() : doPreview()); }}>
+            <Field id="d-models" label="Models (comma-separated)"><input id="d-models" required value={draft.models} onInput={set('models')} /></Field>
+            <Field id="d-effect" label="Effect">
+              <select id="d-effect" value={draft.effect} onChange={set('effect')}>
+                <option value="suspend">suspend</option>
+                <option value="require-licence">require-licence</option>
+              </select>
+            </Field>
+            <Field id="d-population" label="Population (JSON)"><textarea id="d-population" value={draft.population} onInput={set('population')} /></Field>
+            <Field id="d-authority" label="Authority"><input id="d-authority" required value={draft.authority} onInput={set('authority')} /></Field>
+            <Field id="d-reference" label="Reference"><input id="d-reference" required value={draft.reference} onInput={set('reference')} /></Field>
+            <Field id="d-why" label="Why"><input id="d-why" required value={draft.why} onInput={set('why')} /></Field>
+            <span />
+            <div>
+              <button type="button" class="secondary" onClick={doPreview}>Preview blast radius</button>{' '}
+              <button type="button" onClick={issue} disabled={!preview} title={preview ? '' : 'preview the blast radius first'}>Confirm and issue</button>
+            </div>
+          </form>
+          {preview ? <Preview r={preview} /> : null}
+        </section>
+      ) : <p>Your role ({user.role}) may read directives but not change them.</p>}
+      <section aria-labelledby="approvals-h">
+        <h2 id="approvals-h">Waiting for approval</h2>
+        {approvals.length === 0 ? <p>No requests are waiting.</p> : null}
+        <table>
+          {approvals.length ? <thead><tr><th scope="col">Request</th><th scope="col">Requested by</th><th scope="col">Models</th><th scope="col">Effect</th><th scope="col">Population</th><th scope="col">At</th><th scope="col">Decision</th></tr></thead> : null}
+          <tbody>
+            {approvals.map((a) => {
+              const own = a.requestedBy === user.name;
+              return (
+                <tr key={a.id}>
+                  <td><code>{a.id}</code></td><td>{a.requestedBy}</td><td>{(a.payload.models ?? []).join(', ')}</td><td>{a.payload.effect}</td><td><code>{JSON.stringify(a.payload.population ?? {})}</code></td><td>{when(a.requestedAt)}</td>
+                  <td>
+                    {canChange ? (
+                      <>
+                        <button type="button" onClick={() => decide(a.id, 'approve')} disabled={own} aria-label={`Approve ${a.id}`}>Approve</button>{' '}
+                        <button type="button" class="secondary" onClick={() => decide(a.id, 'reject')} aria-label={`Reject ${a.id}`}>{own ? 'Withdraw' : 'Reject'}</button>
+                        {own ? <div><small>You requested this: another operator must approve it.</small></div> : null}
+                      </>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </section>
+      <section aria-labelledby="list-h">
+        <h2 id="list-h">All directives</h2>
+        <table>
+          <thead><tr><th scope="col">Id</th><th scope="col">Models</th><th scope="col">Effect</th><th scope="col">State</th><th scope="col">Issued by</th><th scope="col">Issued</th><th scope="col">Actions</th></tr></thead>
+          <tbody>
+            {list.map((d) => (
+              <tr key={d.id}><td><code>{d.id}</code></td><td>{d.models.join(', ')}</td><td>{d.effect}</td><td data-testid={`state-${d.id}`}>{d.state}</td><td>{d.issuedBy}</td><td>{when(d.issuedAt)}</td><td>
+                <button type="button" class="secondary" onClick={() => showHistory(d.id)} aria-label={`History of ${d.id}`}>History</button>{' '}
+                {canChange && d.state !== 'lifted' ? <button type="button" class="secondary" onClick={() => setLifting({ id: d.id, why: '' })} aria-label={`Lift ${d.id}`}>Lift</button> : null}
+              </td></tr>
+            ))}
+          </tbody>
+        </table>
+        {lifting ? (
+          <form class="card" onSubmit={lift} aria-label={`Lift ${lifting.id}`}>
+            <label for="lift-why">Reason for lifting {lifting.id}</label>{' '}
+            <input id="lift-why" required value={lifting.why} onInput={(e) => setLifting({ ...lifting, why: (e.target as HTMLInputElement).value })} />{' '}
+            <button type="submit">Confirm lift</button>{' '}
+            <button type="button" class="secondary" onClick={() => setLifting(null)}>Cancel</button>
+          </form>
+        ) : null}
+        {history ? (
+          <div class="card" aria-label={`History of ${history.id}`}>
+            <strong>History of {history.id}</strong>
+            <ol>{history.entries.map((h) => <li key={h.id}>{when(h.at)} — {h.action} by {h.by}: {h.why}</li>)}</ol>
+          </div>
+        ) : null}
+      </section>
+    </main>
+  );
+}
+
+/** Downloads the records shown, oldest first, one JSON object per line (as `gatehouse audit export` writes them). */
+function exportRows(rows: Json[]) {
+  const text = rows.slice().reverse().map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+  a.download = 'gatehouse-audit.jsonl';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function Audit() {
+  const [verify, setVerify] = useState<Reply | null>(null);
+  const [q, setQ] = useState({ action: '', account: '', model: '', kind: '', from: '', to: '', limit: '200' });
+  const [rows, setRows] = useState<Json[] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => void api('GET', '/console/audit-verify').then(setVerify), []);
+  const search = async (e?: Event) => {
+    e?.preventDefault();
+    setErr(null);
+    const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== ''));
+    const r = await api('GET', `/audit?${params}`);
+    if (r.status !== 200) return setErr(errorText(r));
+    setRows((r.body.records as Json[]).slice().reverse());
+  };
+  useEffect(() => void search(), []);
+  const input = (k: keyof typeof q, label: string, type = 'text') => (
+    <Field id={`a-${k}`} label={label}><input id={`a-${k}`} type={type} value={q[k]} onInput={(e) => setQ({ ...q, [k]: (e.target as HTMLInputElement).value })} /></Field>
+  );
+  return (
+    <main id="main">
+      <Heading>Audit log</Heading>
+      <div class="card" role="status" data-testid="chain-status">
+        {verify === null ? 'Verifying the chain…' : verify.status !== 200 ? <span class="error">Chain verification unavailable: {errorText(verify)}</span> : verify.body.ok ? (
+          <span class="ok">Chain verified: {verify.body.records} records, head #{verify.body.head.seq}, {verify.body.checkpoints} checkpoints.</span>
+        ) : (
+          <span class="error">Chain BROKEN at record {verify.body.firstBad?.seq ?? '?'}: {verify.body.firstBad?.reason ?? ''}</span>
+        )}
+      </div>
+      <h2>Search</h2>
+      <form class="grid" onSubmit={search} aria-label="Search the audit log">
+        {input('action', 'Action (admin records)')}
+        {input('account', 'Account')}
+        {input('model', 'Model')}
+        <Field id="a-kind" label="Kind">
+          <select id="a-kind" value={q.kind} onChange={(e) => setQ({ ...q, kind: (e.target as HTMLSelectElement).value })}>
+            <option value="">any</option><option value="request">request</option><option value="admin">admin</option>
+          </select>
+        </Field>
+        {input('from', 'From (ISO time)')}
+        {input('to', 'To (ISO time)')}
+        {input('limit', 'Limit', 'number')}
+        <span /><div><button type="submit">Search</button></div>
+      </form>
+      <ErrorLine text={err} />
+      {rows ? (
+        <p>
+          {rows.length} records, newest first.{' '}
+          <button type="button" class="secondary" onClick={() => exportRows(rows)}>Export JSONL</button>
+        </p>
+      ) : null}
+      <table>
+        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Target / outcome</th></tr></thead>
+        <tbody>
+          {(rows ?? []).map((r) => (
+            <tr key={r.seq}>
+              <td>{r.seq}</td><td>{when(r.time)}</td><td>{r.kind}</td>
+              <td>{r.kind === 'admin' ? r.actor : r.principal?.accountId ?? '—'}</td>
+              <td>{r.kind === 'admin' ? r.action : `${r.modelRequested} → ${r.modelServed ?? '—'}`}</td>
+              <td>{r.kind === 'admin' ? r.target ?? '' : `${r.outcome}${r.code ? ` (${r.code})` : ''}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
+const PAGES = [
+  { id: 'overview', title: 'Overview' },
+  { id: 'directives', title: 'Directives' },
+  { id: 'audit', title: 'Audit' },
+] as const;
+
+function route(): string {
+  const id = location.hash.replace(/^#\/?/, '');
+  return PAGES.some((p) => p.id === id) ? id : 'overview';
+}
+
+function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [page, setPage] = useState(route());
+  onSignedOut = () => setUser(null);
+  useEffect(() => {
+    void api('GET', '/session').then((r) => setUser(r.status === 200 ? r.body : null));
+    const on = () => setPage(route());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  if (user === undefined) return <p>Loading…</p>;
+  if (user === null) return <Login onIn={(u) => setUser(u)} />;
+  const signOut = async () => {
+    await api('DELETE', '/session');
+    setUser(null);
+  };
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.querySelector<HTMLElement>('main h1')?.focus(); }}>Skip to content</a>
+      <header>
+        <strong>Gatehouse</strong>
+        <nav aria-label="Console pages">
+          {PAGES.map((p) => <a key={p.id} href={`#/${p.id}`} aria-current={page === p.id ? 'page' : undefined}>{p.title}</a>)}
+        </nav>
+        <span class="who" data-testid="who">{user.name} ({user.role})<button type="button" class="secondary" onClick={signOut}>Sign out</button></span>
+      </header>
+      {page === 'directives' ? <Directives user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

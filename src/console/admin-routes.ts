@@ -1,0 +1,209 @@
+/**
+ * The console's admin API (behind operatorAuthHook, under /admin/v1):
+ *   POST   /session                 {name, password} → sets the session and CSRF cookies; {operator, role, csrf}
+ *   GET    /session                 → the caller: {name, role, via, csrf?}
+ *   DELETE /session                 sign out
+ *   GET    /approvals[?status=]     two-person control requests, newest first
+ *   GET    /approvals/:id
+ *   POST   /approvals/:id/approve   {note?} — a second operator applies the held change
+ *   POST   /approvals/:id/reject    {note?}
+ *   GET    /console/audit-verify    the audit chain's verification (records, head, first bad record)
+ * And a preHandler on the whole admin scope: a directive body's `by` is the signed-in operator's name (callers
+ * cannot assert another), and with two-person control on, POST /directives with effect `suspend` is held as a
+ * pending approval (202) instead of being issued.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyAudit } from '../audit/verify.ts';
+import { issueSchema } from '../directives/model.ts';
+import type { DirectiveRecord } from '../directives/model.ts';
+import type { DirectiveRepository } from '../directives/repository.ts';
+import { installErrorHandler } from '../admin/http.ts';
+import { formatIssue, jsonSink, PolicyValidationError, zodIssues } from '../core/validation.ts';
+import { ApprovalError, type ApprovalRepository, type ApprovalStatus } from './approvals.ts';
+import { actorOf, callerOf, CSRF_COOKIE, SESSION_COOKIE, type RecordAdmin } from './auth.ts';
+import type { ConsoleConfig } from './config.ts';
+import { OperatorError, type OperatorRepository } from './operators.ts';
+import type { SessionStore } from './sessions.ts';
+import { Throttle } from './throttle.ts';
+
+export interface ConsoleAdminDeps {
+  config: ConsoleConfig;
+  operators: OperatorRepository;
+  sessions: SessionStore;
+  approvals: ApprovalRepository;
+  directives: () => DirectiveRepository | null;
+  recordAdmin: RecordAdmin;
+  auditPath: string | null;
+  /** Checks a directive against the live catalogue and groups (throws PolicyValidationError), so a held request is valid when made. */
+  validateDirective?: (record: DirectiveRecord) => unknown;
+  now?: () => number;
+}
+
+const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'failed', 'expired'];
+
+function send(reply: FastifyReply, status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
+  return reply.code(status).send({ error: { type, message, ...extra } });
+}
+
+function cookie(name: string, value: string, opts: { httpOnly: boolean; secure: boolean; maxAge: number }): string {
+  return `${name}=${value}; Path=/; SameSite=Strict; Max-Age=${opts.maxAge}${opts.httpOnly ? '; HttpOnly' : ''}${opts.secure ? '; Secure' : ''}`;
+}
+
+function note(body: unknown): string | null {
+  if (body === undefined || body === null) return null;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ApprovalError(400, 'invalid_request', 'expected a JSON object body ({note?})');
+  const { note: n, ...rest } = body as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw new ApprovalError(400, 'invalid_request', `unknown field '${extra[0]}' (expected note)`);
+  if (n === undefined) return null;
+  if (typeof n !== 'string' || n.length > 2000) throw new ApprovalError(400, 'invalid_request', 'note must be a string of at most 2000 characters');
+  return n;
+}
+
+/** The preHandler: attribution of directive changes, and holding suspensions for a second operator. */
+export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin' | 'validateDirective'>) {
+  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = request.url.split('?')[0]!;
+    if (request.method === 'GET' || !url.startsWith('/admin/v1/directives')) return;
+    const caller = callerOf(request);
+    const body = request.body;
+    if (caller?.via === 'session' && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller.name;
+    if (!(deps.config.twoPersonControl.suspend && request.method === 'POST' && url === '/admin/v1/directives')) return;
+    if (!body || typeof body !== 'object' || Array.isArray(body) || (body as Record<string, unknown>).effect !== 'suspend') return;
+    const payload: Record<string, unknown> = { ...(body as Record<string, unknown>), by: actorOf(request) };
+    const parsed = issueSchema.safeParse(payload);
+    if (!parsed.success) {
+      const issues = zodIssues(parsed.error, jsonSink());
+      return send(reply, 400, 'invalid_request', issues.map(formatIssue).join('; '), { issues });
+    }
+    if (deps.validateDirective) {
+      const v = parsed.data;
+      const now = Date.now();
+      const record: DirectiveRecord = { id: v.id ?? 'pending', models: v.models, population: v.population, effect: v.effect, effectiveAt: v.effectiveAt ?? now, expiresAt: v.expiresAt, authority: v.authority, reference: v.reference, status: 'active', issuedAt: now, issuedBy: v.by, updatedAt: now, liftedAt: null };
+      try {
+        deps.validateDirective(record);
+      } catch (err) {
+        if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', err.issues.map(formatIssue).join('; '), { issues: err.issues });
+        throw err;
+      }
+    }
+    const approval = await deps.approvals.request('directive.issue', payload, actorOf(request));
+    deps.recordAdmin('approval.requested', actorOf(request), approval.id, { kind: approval.kind, models: payload.models, effect: payload.effect });
+    return reply.code(202).send({ approval, message: 'two-person control: this suspension is held until a second operator approves it' }) as unknown as undefined;
+  };
+}
+
+export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAdminDeps): void {
+  const failedByName = new Throttle(deps.config.maxFailedLogins, deps.config.loginWindowSeconds * 1000, deps.now);
+  const failedByIp = new Throttle(deps.config.maxFailedLogins * 4, deps.config.loginWindowSeconds * 1000, deps.now);
+  const secure = deps.config.secureCookie;
+
+  // The shared admin error handler answers validation and Fastify errors; this scope adds its own error types.
+  app.register(async (outer) => {
+    installErrorHandler(outer, 'console');
+    outer.register(async (scope) => {
+    scope.setErrorHandler((err, _request, reply) => {
+      if (err instanceof ApprovalError || err instanceof OperatorError) return send(reply, err.status, err.type, err.message);
+      throw err;
+    });
+
+    scope.post('/session', async (request, reply) => {
+      // Login CSRF: a cross-site form can send text/plain but not application/json without a CORS preflight,
+      // which this gateway never grants; so a page elsewhere cannot sign a browser in to an account of its choosing.
+      if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return send(reply, 415, 'invalid_request', 'sign in with a JSON body and content-type: application/json');
+      const body = request.body as Record<string, unknown> | undefined;
+      const name = body && typeof body === 'object' ? body.name : undefined;
+      const password = body && typeof body === 'object' ? body.password : undefined;
+      if (typeof name !== 'string' || typeof password !== 'string' || !name || !password) return send(reply, 400, 'invalid_request', 'expected a JSON body {name, password}');
+      const nameKey = name.slice(0, 100);
+      const wait = Math.max(failedByName.retryAfter(nameKey), failedByIp.retryAfter(request.ip));
+      if (wait) {
+        deps.recordAdmin('console.login_throttled', 'anonymous', nameKey, { ip: request.ip });
+        return reply.header('retry-after', String(wait)).code(429).send({ error: { type: 'too_many_attempts', message: `too many failed sign-ins; try again in ${wait} s` } });
+      }
+      const result = await deps.operators.authenticate(name, password);
+      if (!result.ok) {
+        failedByName.hit(nameKey);
+        failedByIp.hit(request.ip);
+        deps.recordAdmin('console.login_failed', 'anonymous', nameKey, { ip: request.ip, reason: result.reason });
+        // One message whatever the reason, so sign-in does not reveal which names exist or are disabled.
+        return send(reply, 401, 'invalid_credentials', 'sign-in failed: unknown operator, wrong password, or the account is disabled or expired');
+      }
+      failedByName.reset(nameKey);
+      const { token, csrf, session } = await deps.sessions.create(result.operator);
+      const maxAge = deps.config.absoluteTimeoutSeconds;
+      reply.header('set-cookie', [cookie(SESSION_COOKIE, token, { httpOnly: true, secure, maxAge }), cookie(CSRF_COOKIE, csrf, { httpOnly: false, secure, maxAge })]);
+      deps.recordAdmin('console.login', result.operator.name, session.id.slice(0, 16), { ip: request.ip, role: result.operator.role });
+      return { operator: result.operator.name, role: result.operator.role, csrf };
+    });
+
+    scope.get('/session', async (request) => {
+      const c = callerOf(request)!;
+      return { name: c.name, role: c.role, via: c.via, ...(c.session ? { csrf: c.session.csrf, signedInAt: c.session.createdAt } : {}) };
+    });
+
+    scope.delete('/session', async (request, reply) => {
+      const c = callerOf(request)!;
+      if (c.session) await deps.sessions.end(c.session.id);
+      reply.header('set-cookie', [cookie(SESSION_COOKIE, '', { httpOnly: true, secure, maxAge: 0 }), cookie(CSRF_COOKIE, '', { httpOnly: false, secure, maxAge: 0 })]);
+      deps.recordAdmin('console.logout', c.name, c.session?.id.slice(0, 16));
+      return { signedOut: true };
+    });
+
+    scope.get<{ Querystring: { status?: string } }>('/approvals', async (request, reply) => {
+      const status = request.query.status;
+      if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) return send(reply, 400, 'invalid_request', `query.status: expected one of ${STATUSES.join(', ')}`);
+      return { approvals: await deps.approvals.list(status as ApprovalStatus | undefined) };
+    });
+
+    scope.get<{ Params: { id: string } }>('/approvals/:id', async (request) => {
+      const a = await deps.approvals.get(request.params.id);
+      if (!a) throw new ApprovalError(404, 'not_found', `no approval request '${request.params.id}'`);
+      return { approval: a };
+    });
+
+    scope.post<{ Params: { id: string } }>('/approvals/:id/approve', async (request, reply) => {
+      const who = actorOf(request);
+      const text = note(request.body);
+      let approval;
+      try {
+        approval = await deps.approvals.decide(request.params.id, who, 'approved', text);
+      } catch (err) {
+        if (err instanceof ApprovalError && err.type === 'self_approval') deps.recordAdmin('approval.self_refused', who, request.params.id, { ip: request.ip });
+        throw err;
+      }
+      const repo = deps.directives();
+      if (!repo) {
+        await deps.approvals.settle(approval.id, { failed: 'no store configured: directives are unavailable' });
+        return send(reply, 503, 'unavailable', 'no store configured: directives are unavailable');
+      }
+      const payload = approval.payload;
+      try {
+        const directive = await repo.issue({ ...payload, by: `${approval.requestedBy}, approved by ${who}`.slice(0, 200), why: `${String(payload.why)} (two-person approval ${approval.id})`.slice(0, 2000) });
+        approval = await deps.approvals.settle(approval.id, { resultId: directive.id });
+        deps.recordAdmin('approval.approved', who, approval.id, { requestedBy: approval.requestedBy, directive: directive.id });
+        return { approval, directive };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        approval = await deps.approvals.settle(approval.id, { failed: message });
+        deps.recordAdmin('approval.failed', who, approval.id, { error: message.slice(0, 500) });
+        if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', `the approved directive was not valid and was not issued: ${err.message}`, { issues: err.issues, approval });
+        throw err;
+      }
+    });
+
+    scope.post<{ Params: { id: string } }>('/approvals/:id/reject', async (request) => {
+      const who = actorOf(request);
+      const approval = await deps.approvals.decide(request.params.id, who, 'rejected', note(request.body));
+      deps.recordAdmin('approval.rejected', who, approval.id, { requestedBy: approval.requestedBy });
+      return { approval };
+    });
+
+    scope.get('/console/audit-verify', async (_request, reply) => {
+      if (!deps.auditPath) return send(reply, 503, 'unavailable', 'the audit log is off on this gateway');
+      const r = await verifyAudit(deps.auditPath);
+      return { ok: r.ok, records: r.records, checkpoints: r.checkpoints, head: r.head, files: r.files.length, firstBad: r.firstBad };
+    });
+    });
+  });
+}

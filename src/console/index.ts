@@ -1,0 +1,63 @@
+/**
+ * The console capability's public interface for the composition root: one object holding the operator store,
+ * sessions and approvals, with the admin auth hook, the admin routes and the public /console routes to mount.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DirectiveRecord } from '../directives/model.ts';
+import type { DirectiveRepository } from '../directives/repository.ts';
+import type { Db } from '../store/db.ts';
+import { registerConsoleAdminRoutes, directiveGuard } from './admin-routes.ts';
+import { ApprovalRepository } from './approvals.ts';
+import { actorOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
+import type { ConsoleConfig } from './config.ts';
+import { OperatorRepository } from './operators.ts';
+import { SessionStore } from './sessions.ts';
+import { registerConsoleStatic } from './static.ts';
+
+export { actorOf };
+export { configSchema, type ConsoleConfig } from './config.ts';
+
+export interface ConsoleDeps {
+  db: Db;
+  config: ConsoleConfig;
+  adminToken(): string | undefined;
+  recordAdmin: RecordAdmin;
+  directives: () => DirectiveRepository | null;
+  auditPath: string | null;
+  /** Checks a directive against the live catalogue (AccessControl.validateDirective). */
+  validateDirective?: (record: DirectiveRecord) => unknown;
+  /** Built assets (default: console-ui/dist at the package root). */
+  assetsDir?: string;
+}
+
+export interface ConsoleCapability {
+  operators: OperatorRepository;
+  approvals: ApprovalRepository;
+  /** The onRequest hook for every admin scope (replaces the bearer-only check). */
+  adminAuth: ReturnType<typeof operatorAuthHook>;
+  /** Mounts the console's admin routes and the directive guard on the /admin/v1 scope. */
+  registerAdmin(app: FastifyInstance): void;
+  /** Mounts /console (no authentication: the page itself signs in through the admin API). */
+  registerPublic(app: FastifyInstance): void;
+  actorOf(request: FastifyRequest): string;
+}
+
+export function createConsole(deps: ConsoleDeps): ConsoleCapability {
+  const operators = new OperatorRepository(deps.db);
+  const sessions = new SessionStore(deps.db, { idleMs: deps.config.idleTimeoutSeconds * 1000, absoluteMs: deps.config.absoluteTimeoutSeconds * 1000 });
+  const approvals = new ApprovalRepository(deps.db, deps.config.twoPersonControl.expireSeconds * 1000);
+  const adminAuth = operatorAuthHook({ adminToken: deps.adminToken, sessions: deps.config.enabled ? sessions : null, recordAdmin: deps.recordAdmin, maxDeniedPerMinute: deps.config.maxDeniedPerMinute });
+  return {
+    operators,
+    approvals,
+    adminAuth,
+    actorOf,
+    registerAdmin(app) {
+      app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
+      if (deps.config.enabled) registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
+    },
+    registerPublic(app) {
+      if (deps.config.enabled) registerConsoleStatic(app, deps.assetsDir ? { dir: deps.assetsDir } : {});
+    },
+  };
+}

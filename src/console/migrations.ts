@@ -1,0 +1,49 @@
+import type { Migration } from '../store/db.ts';
+
+/**
+ * operators: local operator accounts (scrypt password hash with its parameters, role, optional expiry for
+ * time-boxed access such as an external auditor's). Never deleted: disabling keeps the name attributable.
+ * operator_sessions: one row per sign-in; the cookie carries a random token whose SHA-256 is the row id, so a
+ * read of the table does not yield usable sessions. csrf is the double-submit token the browser echoes in a header.
+ * approvals: two-person control requests (a directive waiting for a second operator), with who asked, who decided.
+ */
+export const migrations: Migration[] = [
+  {
+    id: 'console/0001_operators',
+    sql: `
+CREATE TABLE operators (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  expires_at BIGINT,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE operator_sessions (
+  id TEXT PRIMARY KEY,
+  operator TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  ended_at BIGINT
+);
+CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator);
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  decided_by TEXT,
+  decided_at BIGINT,
+  decision_note TEXT,
+  result_id TEXT
+);
+CREATE INDEX approvals_by_status ON approvals (status, requested_at);
+`,
+  },
+];

@@ -1,0 +1,177 @@
+/**
+ * The console in a real browser: playwright-core driving the system Chromium against a running gateway.
+ * Operator A signs in, previews a suspension's blast radius and issues it (held for approval); operator B, in
+ * another browser context, approves it; the suspension then refuses an OpenAI SDK request; the audit page shows
+ * the chain verified and the approval attributed to B, and exports it as JSONL; B lifts the suspension from the
+ * console and the model is served again. Screenshots of each page go to a folder under the temp dir.
+ * Basic accessibility checks: every form control has a label, pages are reachable by keyboard.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildConsole } from '../console-ui/build.mjs';
+import { tempDir } from './support/config.ts';
+import { ADMIN_TOKEN, addOperator, passwordOf } from './support/console.ts';
+import { startHarness, type Harness } from './support/harness.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(tmpdir(), 'gatehouse-console-screenshots');
+
+describe('console in a browser: two-person suspension end to end', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)` }, () => {
+  let h: Harness;
+  let browser: Browser;
+  let assets: string;
+  before(async () => {
+    assets = await buildConsole(mkdtempSync(join(tmpdir(), 'gh-console-ui-')));
+    h = await startHarness({
+      backend: 'sqlite',
+      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true } } },
+      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets },
+    });
+    await addOperator(h.storeUrl, 'alice', 'operator');
+    await addOperator(h.storeUrl, 'bob', 'operator');
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    // launch() gives Chromium a fresh temporary profile (--user-data-dir) of its own and removes it on close;
+    // each newContext() is a separate cookie jar, so the two operators are two independent sign-ins.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+    if (assets) rmSync(assets, { recursive: true, force: true });
+  });
+
+  async function signIn(name: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${h.url}/console`);
+    await page.getByLabel('Operator name').fill(name);
+    await page.getByLabel('Password').fill(passwordOf(name));
+    await page.getByLabel('Password').press('Enter');
+    await page.getByTestId('who').filter({ hasText: `${name} (operator)` }).waitFor();
+    return page;
+  }
+
+  /** Every input, select and textarea on the page has an accessible label. */
+  async function unlabelled(page: Page): Promise<string[]> {
+    return page.$$eval('input, select, textarea', (els) =>
+      els.filter((e) => !((e as HTMLInputElement).labels?.length || e.getAttribute('aria-label'))).map((e) => e.outerHTML.slice(0, 80)),
+    );
+  }
+
+  test('sign in, preview and request a suspension, approve it as a second operator, see it refuse, audit it', { timeout: 90_000 }, async () => {
+    const openai = new OpenAI({ apiKey: h.keys.valid, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    for (let i = 0; i < 3; i++) await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: `hello ${i}` }] });
+
+    // The sign-in page: labelled, and a wrong password gets a clear error.
+    const login = await (await browser.newContext()).newPage();
+    await login.goto(`${h.url}/console`);
+    await login.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+    assert.deepEqual(await unlabelled(login), []);
+    await login.getByLabel('Operator name').fill('alice');
+    await login.getByLabel('Password').fill('not the password');
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await login.getByRole('alert').filter({ hasText: 'invalid_credentials' }).waitFor();
+    await login.screenshot({ path: join(SCREENSHOTS, '01-sign-in.png'), fullPage: true });
+
+    const alice = await signIn('alice');
+    await alice.getByRole('heading', { name: 'Overview' }).waitFor();
+    await alice.getByTestId('total-requests').filter({ hasText: '3' }).waitFor();
+    await alice.screenshot({ path: join(SCREENSHOTS, '02-overview.png'), fullPage: true });
+
+    // Keyboard: the Directives link is reachable with Tab and opens with Enter; the page focuses its heading.
+    let reached = false;
+    for (let i = 0; i < 8 && !reached; i++) {
+      await alice.keyboard.press('Tab');
+      reached = await alice.evaluate(() => document.activeElement?.textContent === 'Directives');
+    }
+    assert.ok(reached, 'the Directives link is reachable by keyboard');
+    await alice.keyboard.press('Enter');
+    await alice.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
+    assert.equal(await alice.evaluate(() => document.activeElement?.tagName), 'H1');
+    assert.deepEqual(await unlabelled(alice), []);
+
+    await alice.getByLabel('Models (comma-separated)').fill('lite');
+    await alice.getByLabel('Effect').selectOption('suspend');
+    await alice.getByLabel('Authority').fill('Test authority');
+    await alice.getByLabel('Reference').fill('Order 7');
+    await alice.getByLabel('Why').fill('browser test');
+    assert.equal(await alice.getByRole('button', { name: 'Confirm and issue' }).isDisabled(), true, 'issuing needs a preview first');
+    await alice.getByRole('button', { name: 'Preview blast radius' }).click();
+    const radius = alice.getByTestId('blast-radius');
+    await radius.waitFor();
+    const text = await radius.textContent();
+    assert.match(text!, /over \d+ recorded requests: 3 would be refused/, text!);
+    await alice.screenshot({ path: join(SCREENSHOTS, '03-directives-preview.png'), fullPage: true });
+    await alice.getByRole('button', { name: 'Confirm and issue' }).click();
+    await alice.getByRole('status').filter({ hasText: 'Held for approval' }).waitFor();
+    const approve = alice.getByRole('button', { name: /^Approve apr-/ });
+    assert.equal(await approve.isDisabled(), true, 'the requester cannot approve their own request');
+    await alice.screenshot({ path: join(SCREENSHOTS, '04-directives-pending.png'), fullPage: true });
+
+    // Still served: nothing is issued before the second operator approves.
+    await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'still served' }] });
+
+    const bob = await signIn('bob');
+    await bob.goto(`${h.url}/console/#/directives`);
+    await bob.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
+    await bob.getByRole('button', { name: /^Approve apr-/ }).click();
+    await bob.getByRole('status').filter({ hasText: /Approved apr-.*issued/ }).waitFor();
+    await bob.getByText('alice, approved by bob').waitFor();
+    await bob.screenshot({ path: join(SCREENSHOTS, '05-directives-approved.png'), fullPage: true });
+
+    const deadline = Date.now() + 10_000;
+    let refused: any = null;
+    while (!refused && Date.now() < deadline) {
+      try {
+        await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'after' }] });
+        await new Promise((r) => setTimeout(r, 100));
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(refused, 'the approved suspension takes effect');
+    assert.equal(refused.code, 'directive_suspended');
+
+    await alice.goto(`${h.url}/console/#/audit`);
+    await alice.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await alice.getByTestId('chain-status').filter({ hasText: 'Chain verified' }).waitFor();
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.getByLabel('Action (admin records)').fill('approval.approved');
+    await alice.getByRole('button', { name: 'Search' }).click();
+    const row = alice.getByRole('row').filter({ hasText: 'approval.approved' });
+    await row.waitFor();
+    assert.match((await row.textContent())!, /bob/);
+    await alice.screenshot({ path: join(SCREENSHOTS, '06-audit.png'), fullPage: true });
+    const [download] = await Promise.all([alice.waitForEvent('download'), alice.getByRole('button', { name: 'Export JSONL' }).click()]);
+    const exported = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
+    assert.deepEqual(exported.map((r) => [r.action, r.actor]), [['approval.approved', 'bob']]);
+
+    // Lifting from the console: the suspension ends and the model is served again.
+    await bob.getByRole('button', { name: /^Lift / }).click();
+    await bob.getByLabel(/^Reason for lifting/).fill('order rescinded');
+    await bob.getByRole('button', { name: 'Confirm lift' }).click();
+    await bob.getByRole('status').filter({ hasText: /lifted/ }).waitFor();
+    const served = Date.now() + 10_000;
+    let ok = false;
+    while (!ok && Date.now() < served) {
+      ok = await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'lifted' }] }).then(() => true, () => false);
+      if (!ok) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ok, 'served again after the lift');
+
+    // Sign-out ends the session: the page returns to the sign-in form.
+    await alice.getByRole('button', { name: 'Sign out' }).click();
+    await alice.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+    for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
+  });
+});
