@@ -9,7 +9,7 @@
  * proxy is printed. `--before DIR` adds the gateway plain and full from another checkout of the repository (its own
  * node_modules; same store and keys), for a before/after comparison in the same run.
  *
- * Usage: node --import tsx bench/compare.bench.ts [--duration 5] [--rate 500] [--rounds 2] [--connections 32] [--before DIR]
+ * Usage: node --import tsx bench/compare.bench.ts [--duration 5] [--rate 500] [--rounds 2] [--connections 32] [--before DIR] [--mode plain|stream]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { fixedRate, saturate } from './loadgen.ts';
 import { createKey, startLoggingToFile, startProcess } from './support.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, rate: { type: 'string', default: '500' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, before: { type: 'string' } },
+  options: { duration: { type: 'string', default: '5' }, rate: { type: 'string', default: '500' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '32' }, before: { type: 'string' }, mode: { type: 'string' } },
 });
 const duration = Number(values.duration);
 const rate = Number(values.rate);
@@ -104,6 +104,7 @@ const rows: Row[] = [];
 const load0 = loadavg()[0]!;
 for (let round = 1; round <= rounds; round++) {
   for (const [mode, body] of Object.entries(bodies)) {
+    if (values.mode && mode !== values.mode) continue;
     for (const t of targets) {
       const target = { url: t.url, headers: { 'content-type': 'application/json', ...t.headers }, body };
       await fixedRate(target, rate, 1, 16); // warm-up
@@ -125,6 +126,7 @@ const m = (mode: string, target: string, k: 'p50' | 'p99' | 'cpuUs' | 'rps') => 
 console.log('\nmedians (lower median over rounds); ratios to the bare proxy');
 console.log('mode    target    added p50 ms  added p99 ms  CPU µs/req (÷ bare)  saturation req/s (÷ bare)');
 for (const mode of Object.keys(bodies)) {
+  if (values.mode && mode !== values.mode) continue;
   for (const t of targets) {
     const a50 = m(mode, t.name, 'p50') - m(mode, 'upstream', 'p50');
     const a99 = m(mode, t.name, 'p99') - m(mode, 'upstream', 'p99');
