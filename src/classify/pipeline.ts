@@ -46,6 +46,8 @@ export const SCREEN_EDGE_CHUNKS = 4;
 export const SCREEN_SAMPLE_STRIDE = 64;
 /** A chunk whose screen value reaches this is scored in full (chosen on the train and dev splits, see BENCHMARKS.md). */
 export const SCREEN_THRESHOLD = 0.9;
+/** A neighbour of a flagged chunk is scored in full too when its own screen value reaches this. */
+export const SCREEN_NEIGHBOUR_THRESHOLD = 0.5;
 
 export const WEIGHT_LAST_USER = 1;
 export const WEIGHT_EARLIER_USER = 0.7;
@@ -234,6 +236,7 @@ export class ViewScorer {
   /** Per slot: how far its weights lean from benign towards the most harmful label (or the jailbreak head). */
   readonly screen: Float32Array;
   private selected: Uint8Array;
+  private screenVals = new Float32Array(64);
   private readonly screenAcc = new Float64Array(SCREEN_COLS);
 
   constructor(
@@ -269,20 +272,26 @@ export class ViewScorer {
   /**
    * Chunks of a long turn the full model scores: the first and last SCREEN_EDGE_CHUNKS, every SCREEN_SAMPLE_STRIDE-th,
    * the anchor of comment chunks, every chunk whose screen value reaches SCREEN_THRESHOLD, and the neighbours of
-   * those (a request cut by a chunk boundary is whole in a pair view). Each chunk is still read (by the screen).
+   * those that lean harmful themselves (a request cut by a chunk boundary is whole in a pair view). Every chunk is
+   * still read (by the screen).
    */
   private select(p: PreparedTurn): Uint8Array {
     const n = p.chunks.length;
-    if (this.selected.length < n) this.selected = new Uint8Array(Math.max(n, this.selected.length * 2));
+    if (this.selected.length < n) {
+      this.selected = new Uint8Array(Math.max(n, this.selected.length * 2));
+      this.screenVals = new Float32Array(this.selected.length);
+    }
     const sel = this.selected;
-    sel.fill(0, 0, n);
+    const v = this.screenVals;
+    for (let i = 0; i < n; i++) v[i] = this.screenChunk(p.chunks[i]);
     for (let i = 0; i < n; i++) {
-      if (i < SCREEN_EDGE_CHUNKS || i >= n - SCREEN_EDGE_CHUNKS || i % SCREEN_SAMPLE_STRIDE === 0 || i === p.contextFrom - 1) sel[i] = 1;
-      else if (this.screenChunk(p.chunks[i]) >= SCREEN_THRESHOLD) {
-        sel[i] = 1;
-        if (i > 0) sel[i - 1] = 1;
-        if (i + 1 < n) sel[i + 1] = 1;
-      }
+      sel[i] =
+        i < SCREEN_EDGE_CHUNKS || i >= n - SCREEN_EDGE_CHUNKS || i % SCREEN_SAMPLE_STRIDE === 0 || i === p.contextFrom - 1 || v[i] >= SCREEN_THRESHOLD
+          ? 1
+          : // a neighbour of a flagged chunk that leans harmful itself: the other half of a request cut at the boundary
+            v[i] >= SCREEN_NEIGHBOUR_THRESHOLD && ((i > 0 && v[i - 1] >= SCREEN_THRESHOLD) || (i + 1 < n && v[i + 1] >= SCREEN_THRESHOLD))
+            ? 1
+            : 0;
     }
     return sel;
   }
@@ -355,12 +364,12 @@ export class ViewScorer {
     const pool = this.pool;
     const sel = n > SCREEN_MIN_CHUNKS ? this.select(p) : null;
     for (let i = 0; i < n; i++) {
-      const row = pool.subarray(i * K, (i + 1) * K);
-      row.fill(0);
       if (sel !== null && sel[i] === 0) {
         this.n2s[i] = 0; // screened out: contributes nothing to windows, forms no pair view
         continue;
       }
+      const row = pool.subarray(i * K, (i + 1) * K);
+      row.fill(0);
       let n2 = this.scoreChunk(p.chunks[i], row, 1);
       if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
       this.n2s[i] = n2;
