@@ -29,7 +29,7 @@ const KEYWORDS =
 
 const all = buildExamples({ dataDir }).filter((e) => splitOfExample(e) === values.split);
 const heldoutFix = readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
-const SYNTHETIC = new Set(['template', 'seed', 'obfuscated']);
+const SYNTHETIC = new Set(['template', 'seed', 'obfuscated', 'longdoc']);
 const acted = (s: Scores) => decideAction(s, 'general', config).action === 'refuse';
 const scored = new Map<Example, Scores>();
 const score = (e: Example) => {
@@ -81,6 +81,7 @@ const everyday = all.filter((e) => (EVERYDAY_SOURCES as readonly string[]).inclu
 lines.push(row('everyday prompts (CLINC150, HWU64, SNIPS, Banking77, GSM8K, MT-Bench, Vicuna, Arena-Hard, PersonalityChat, self-instruct)', everyday, acted, (e) => KEYWORDS.test(e.text)));
 const sensitive = all.filter((e) => (e.source === 'medquad' || (e.source === 'coconot' && e.topic === 'benign') || (e.source === 'forbidden_science' && e.topic === 'benign') || (e.source === 'figstep_safebench' && e.topic === 'specialized-advice')));
 lines.push(row('sensitive-but-benign (MedQuAD, CoCoNot contrast, Forbidden Science benign, SafeBench advice)', sensitive, acted, (e) => KEYWORDS.test(e.text)));
+lines.push(row('long harmless documents (2–8 K characters of everyday and sensitive-but-benign rows of this split, joined)', all.filter((e) => e.source === 'longdoc'), acted, (e) => KEYWORDS.test(e.text)));
 const benignBoundary = all.filter((e) => e.topic === 'benign' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('benign boundary templates/seeds (education side of each category)', benignBoundary, acted, (e) => KEYWORDS.test(e.text)));
 const fix = [...all.filter((e) => e.source === 'gen-insecure-code' && e.topic !== 'security-offensive'), ...all.filter((e) => e.source === 'gen-quixbugs'), ...heldoutFix];

@@ -409,6 +409,7 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...sensitiveIntentExamples(r));
   ex.push(...hardBoundaryExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
+  ex.push(...longDocuments(ex, r));
   ex.push(...obfuscatedVariants(ex, r));
   return ex;
 }
@@ -434,6 +435,37 @@ export function readLabelled(path: string): Example[] {
     const jb = o.jailbreak === 1 || o.jailbreak === true || label === 'jailbreak' ? 1 : 0;
     return { id, text, topic, jailbreak: jb, source: path };
   });
+}
+
+/** Sources whose rows are joined into long harmless documents (everyday and sensitive-but-benign). */
+const LONG_DOC_SOURCES: ReadonlySet<string> = new Set([...EVERYDAY_SOURCES, ...SENSITIVE_SOURCES, 'self_instruct_seed']);
+
+/**
+ * Long harmless documents: benign rows of one split joined as paragraphs, 2–8 K characters (at least six rows). Every window of a long input is a view
+ * at inference (max-pooled), so the model must see long harmless text as harmless — topic and jailbreak head alike
+ * (long jailbreak prompts would otherwise teach "long means jailbreak"). Each document is built from rows of a single
+ * split and grouped with its first row, so it lands in that split.
+ */
+function longDocuments(ex: readonly Example[], r: () => number): Example[] {
+  const bySplit: Record<Split, Example[]> = { train: [], dev: [], test: [] };
+  for (const e of ex) if (e.topic === 'benign' && e.jailbreak === 0 && LONG_DOC_SOURCES.has(e.source)) bySplit[splitOfExample(e)].push(e);
+  const out: Example[] = [];
+  for (const sp of ['train', 'dev', 'test'] as const) {
+    const pool = bySplit[sp];
+    if (pool.length < 20) continue;
+    const docs = Math.round(pool.length / 120);
+    for (let d = 0; d < docs; d++) {
+      const target = 2000 + Math.floor(r() * 6000);
+      const parts: Example[] = [];
+      for (let len = 0; len < target || parts.length < 6; ) {
+        const p = pool[Math.floor(r() * pool.length)];
+        parts.push(p);
+        len += p.text.length + 2;
+      }
+      out.push({ id: `longdoc:${sp}:${d}`, text: parts.map((p) => p.text).join('\n\n'), topic: 'benign', jailbreak: 0, source: 'longdoc', group: parts[0].group ?? parts[0].id });
+    }
+  }
+  return out;
 }
 
 /**
