@@ -118,12 +118,11 @@ export class FeatureHasher {
 
   /**
    * The screening pass for long inputs (pipeline.ts): hashes only the word unigrams and bigrams of `text` — exactly
-   * the slots `addText` gives them — and adds their rows of `screen` (slot-major, S columns) into `acc` (length S,
-   * cleared here). Returns the number of features, the normaliser. No aggregation, no allocation: character n-grams,
+   * the slots `addText` gives them — of text[start, end) and adds their rows of `screen` (slot-major, S columns) into
+   * `acc` (length S, cleared here). Returns the number of features, the normaliser. No aggregation, no allocation: character n-grams,
    * most of the full feature set's cost, are skipped.
    */
-  screenText(text: string, ns: number, screen: Float32Array, S: number, acc: Float64Array): number {
-    const n = text.length;
+  screenText(text: string, ns: number, screen: Float32Array, S: number, acc: Float64Array, start = 0, end = text.length): number {
     const mask = this.mask;
     acc.fill(0);
     let count = 0;
@@ -131,8 +130,8 @@ export class FeatureHasher {
     let h = 0;
     let inWord = false;
     // Same folding and word boundaries as addText (runs of non-word characters are a single boundary there too).
-    for (let i = 0; i <= n; i++) {
-      const c = i < n ? fold(text.charCodeAt(i)) : 32;
+    for (let i = start; i <= end; i++) {
+      const c = i < end ? fold(text.charCodeAt(i)) : 32;
       if (isWordChar(c)) {
         if (!inWord) {
           h = ns;

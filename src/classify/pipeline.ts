@@ -49,6 +49,15 @@ export const SCREEN_THRESHOLD = 0.9;
 /** A neighbour of a flagged chunk is scored in full too when its own screen value reaches this. */
 export const SCREEN_NEIGHBOUR_THRESHOLD = 0.5;
 
+/**
+ * In a screened (long) turn, each line (paragraph) of at least this many characters in a multi-line chunk that is
+ * judged alone is also a view of its own: a request in a paragraph of its own cannot be diluted by the pages of
+ * paragraphs packed around it. Shorter turns are not split into lines: there a line alone loses the context of the
+ * request it belongs to ("fix this", "explain why"), and long harmless documents made of many short paragraphs would
+ * be refused more often (each extra view is another chance of a false positive).
+ */
+export const MIN_LINE_VIEW_CHARS = 12;
+
 export const WEIGHT_LAST_USER = 1;
 export const WEIGHT_EARLIER_USER = 0.7;
 export const WEIGHT_ASSISTANT = 0.2;
@@ -238,6 +247,8 @@ export class ViewScorer {
   private selected: Uint8Array;
   private screenVals = new Float32Array(64);
   private readonly screenAcc = new Float64Array(SCREEN_COLS);
+  private readonly screenTotal = new Float64Array(SCREEN_COLS);
+  private readonly lineBuf: Float64Array;
 
   constructor(
     private readonly hasher: FeatureHasher,
@@ -256,17 +267,56 @@ export class ViewScorer {
     this.windowBuf = new Float64Array(this.K);
     this.best = new Float64Array(this.K);
     this.selected = new Uint8Array(64);
+    this.lineBuf = new Float64Array(this.K);
     this.screen = screenWeights(weights, this.K);
+
   }
 
   /** The screen value of one chunk (word features only, see FeatureHasher.screenText). */
   screenChunk(chunk: string): number {
+    if (chunk.indexOf('\n') === -1) return this.screenRange(chunk, 0, chunk.length);
+    // The highest value over each line and the whole chunk (lines are views of their own in screened turns,
+    // MIN_LINE_VIEW_CHARS). One pass: the chunk's sums are the lines' sums (bigrams across a line break aside).
     const acc = this.screenAcc;
-    const count = this.hasher.screenText(chunk, NS_INSTRUCTION, this.screen, SCREEN_COLS, acc);
+    const total = this.screenTotal;
+    total.fill(0);
+    let totalCount = 0;
+    let best = -Infinity;
+    let a = 0;
+    while (a < chunk.length) {
+      let b = chunk.indexOf('\n', a);
+      if (b === -1) b = chunk.length;
+      const count = this.hasher.screenText(chunk, NS_INSTRUCTION, this.screen, SCREEN_COLS, acc, a, b);
+      if (count > 0) {
+        let m = -Infinity;
+        for (let k = 0; k < SCREEN_COLS; k++) {
+          total[k] += acc[k];
+          if (acc[k] > m) m = acc[k];
+        }
+        totalCount += count;
+        if (b - a >= MIN_LINE_VIEW_CHARS) {
+          const v = m / Math.sqrt(count);
+          if (v > best) best = v;
+        }
+      }
+      a = b + 1;
+    }
+    if (totalCount > 0) {
+      let m = -Infinity;
+      for (let k = 0; k < SCREEN_COLS; k++) if (total[k] > m) m = total[k];
+      const v = m / Math.sqrt(totalCount);
+      if (v > best) best = v;
+    }
+    return best;
+  }
+
+  private screenRange(text: string, start: number, end: number): number {
+    const acc = this.screenAcc;
+    const count = this.hasher.screenText(text, NS_INSTRUCTION, this.screen, SCREEN_COLS, acc, start, end);
     if (count === 0) return -Infinity;
     let m = -Infinity;
     for (let k = 0; k < SCREEN_COLS; k++) if (acc[k] > m) m = acc[k];
-    return (2 * m) / Math.sqrt(4 * count);
+    return m / Math.sqrt(count);
   }
 
   /**
@@ -343,6 +393,23 @@ export class ViewScorer {
     return n2;
   }
 
+  /** Pools each line of a multi-line chunk as a view of its own (see MIN_LINE_VIEW_CHARS). */
+  private poolLines(chunk: string, decoded: boolean, info: PipelineInfo): void {
+    const line = this.lineBuf;
+    let a = 0;
+    while (a < chunk.length) {
+      let b = chunk.indexOf('\n', a);
+      if (b === -1) b = chunk.length;
+      if (b - a >= MIN_LINE_VIEW_CHARS) {
+        line.fill(0);
+        let n2 = this.scoreChunk(chunk.slice(a, b), line, 1);
+        if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, this.K, line);
+        if (n2 > 0) this.pool1(line, n2, info);
+      }
+      a = b + 1;
+    }
+  }
+
   /** Scores one turn's views into `best`; leaves the whole-turn raw logits in `this.turn` and returns its n2. */
   private scoreTurn(p: PreparedTurn, decoded: boolean, info: PipelineInfo): number {
     const K = this.K;
@@ -378,7 +445,10 @@ export class ViewScorer {
       // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding". Comment chunks are
       // judged with the last instruction chunk.
       const anchor = i < p.contextFrom ? -1 : p.contextFrom - 1;
-      if (i < p.contextFrom || anchor < 0) this.pool1(row, n2, info);
+      if (i < p.contextFrom || anchor < 0) {
+        this.pool1(row, n2, info);
+        if (sel !== null && p.chunks[i].indexOf('\n') !== -1) this.poolLines(p.chunks[i], decoded, info);
+      }
       const prev = anchor >= 0 ? anchor : i > 0 && i < p.contextFrom ? i - 1 : i > p.contextFrom ? i - 1 : -1;
       if (prev >= 0 && this.n2s[prev] > 0) {
         const v = this.view;
