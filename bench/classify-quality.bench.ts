@@ -92,4 +92,31 @@ lines.push('', '| cyber / bio-chem detail | n | caught [95% CI] | keyword filter
 lines.push(row('security-offensive: CyberSecEval MITRE', all.filter((e) => e.source === 'cyberseceval_mitre'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('security-offensive: exploit requests on real code', all.filter((e) => e.source === 'gen-insecure-code' && e.topic === 'security-offensive'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source === 'jailbreak_llms'), acted, (e) => KEYWORDS.test(e.text)));
+// Dilution: each public harmful row of the split in the middle of ~40 KB of harmless real prompts (everyday and
+// MedQuAD rows joined as paragraphs; a pad that alone would be refused is replaced by the next one, so a catch is the
+// request's own). Figure: caught in the padding / caught alone.
+{
+  const prose = all.filter((e) => e.topic === 'benign' && ((EVERYDAY_SOURCES as readonly string[]).includes(e.source) || e.source === 'medquad')).map((e) => e.text);
+  const harmful = all.filter((e) => e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice' && !SYNTHETIC.has(e.source) && !e.source.startsWith('gen-'));
+  let k = 0;
+  let alone = 0;
+  let both = 0;
+  let n = 0;
+  for (const e of harmful) {
+    let pad = '';
+    let tries = 0;
+    do {
+      pad = '';
+      for (let j = (k++ * 37) % prose.length; pad.length < 40_000; j++) pad += prose[j % prose.length] + '\n\n';
+    } while (acted(c.classifyText(pad)) && ++tries < 50);
+    if (tries >= 50) continue;
+    n++;
+    if (!acted(score(e))) continue;
+    alone++;
+    const half = pad.length >> 1;
+    if (acted(c.classifyText(pad.slice(0, half) + '\n\n' + e.text + '\n\n' + pad.slice(half)))) both++;
+  }
+  lines.push('', '| dilution: public harmful rows in the middle of ~40 KB of harmless real prompts | n | caught alone | of those, still caught padded |', '|---|---|---|---|');
+  lines.push(`| all harm categories | ${n} | ${alone} | ${pct(both, alone)} |`);
+}
 console.log(lines.join('\n'));
