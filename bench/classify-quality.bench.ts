@@ -93,23 +93,25 @@ lines.push(row('security-offensive: CyberSecEval MITRE', all.filter((e) => e.sou
 lines.push(row('security-offensive: exploit requests on real code', all.filter((e) => e.source === 'gen-insecure-code' && e.topic === 'security-offensive'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source === 'jailbreak_llms'), acted, (e) => KEYWORDS.test(e.text)));
 // Dilution: each public harmful row of the split in the middle of ~40 KB of harmless real prompts (everyday and
-// MedQuAD rows joined as paragraphs; a pad that alone would be refused is replaced by the next one, so a catch is the
-// request's own). Figure: caught in the padding / caught alone.
+// MedQuAD rows joined as paragraphs; only pads that alone are served are used, so a catch is the request's own).
+// Figure: of the rows caught alone, the share still caught padded.
 {
   const prose = all.filter((e) => e.topic === 'benign' && ((EVERYDAY_SOURCES as readonly string[]).includes(e.source) || e.source === 'medquad')).map((e) => e.text);
   const harmful = all.filter((e) => e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice' && !SYNTHETIC.has(e.source) && !e.source.startsWith('gen-'));
-  let k = 0;
+  const pads: string[] = [];
+  let tried = 0;
+  for (let k = 0; pads.length < 20 && k < 200; k++) {
+    let pad = '';
+    for (let j = (k * 397) % prose.length; pad.length < 40_000; j++) pad += prose[j % prose.length] + '\n\n';
+    tried++;
+    if (!acted(c.classifyText(pad))) pads.push(pad);
+  }
   let alone = 0;
   let both = 0;
   let n = 0;
   for (const e of harmful) {
-    let pad = '';
-    let tries = 0;
-    do {
-      pad = '';
-      for (let j = (k++ * 37) % prose.length; pad.length < 40_000; j++) pad += prose[j % prose.length] + '\n\n';
-    } while (acted(c.classifyText(pad)) && ++tries < 50);
-    if (tries >= 50) continue;
+    if (pads.length === 0) break;
+    const pad = pads[n % pads.length];
     n++;
     if (!acted(score(e))) continue;
     alone++;
@@ -117,6 +119,6 @@ lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source ===
     if (acted(c.classifyText(pad.slice(0, half) + '\n\n' + e.text + '\n\n' + pad.slice(half)))) both++;
   }
   lines.push('', '| dilution: public harmful rows in the middle of ~40 KB of harmless real prompts | n | caught alone | of those, still caught padded |', '|---|---|---|---|');
-  lines.push(`| all harm categories | ${n} | ${alone} | ${pct(both, alone)} |`);
+  lines.push(`| all harm categories (${pads.length} pads; ${tried - pads.length} of ${tried} candidate pads were refused on their own) | ${n} | ${alone} | ${pct(both, alone)} |`);
 }
 console.log(lines.join('\n'));
