@@ -393,21 +393,32 @@ export class ViewScorer {
     return n2;
   }
 
-  /** Pools each line of a multi-line chunk as a view of its own (see MIN_LINE_VIEW_CHARS). */
-  private poolLines(chunk: string, decoded: boolean, info: PipelineInfo): void {
+  /**
+   * Scores a multi-line chunk line by line into `row` and pools each line of MIN_LINE_VIEW_CHARS or more as a view of
+   * its own (screened turns). The chunk's raw logits are the sum of its lines' — n-grams across a line break are not
+   * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
+   */
+  private scoreLines(chunk: string, row: Float64Array, decoded: boolean, info: PipelineInfo): number {
     const line = this.lineBuf;
+    const K = this.K;
+    let n2 = 0;
     let a = 0;
     while (a < chunk.length) {
       let b = chunk.indexOf('\n', a);
       if (b === -1) b = chunk.length;
-      if (b - a >= MIN_LINE_VIEW_CHARS) {
+      if (b > a) {
         line.fill(0);
-        let n2 = this.scoreChunk(chunk.slice(a, b), line, 1);
-        if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, this.K, line);
-        if (n2 > 0) this.pool1(line, n2, info);
+        let n2l = this.scoreChunk(b - a === chunk.length ? chunk : chunk.slice(a, b), line, 1);
+        for (let k = 0; k < K; k++) row[k] += line[k];
+        n2 += n2l;
+        if (b - a >= MIN_LINE_VIEW_CHARS && n2l > 0) {
+          if (decoded) n2l += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+          this.pool1(line, n2l, info);
+        }
       }
       a = b + 1;
     }
+    return n2;
   }
 
   /** Scores one turn's views into `best`; leaves the whole-turn raw logits in `this.turn` and returns its n2. */
@@ -437,7 +448,9 @@ export class ViewScorer {
       }
       const row = pool.subarray(i * K, (i + 1) * K);
       row.fill(0);
-      let n2 = this.scoreChunk(p.chunks[i], row, 1);
+      const alone = i < p.contextFrom || p.contextFrom === 0;
+      let n2 =
+        sel !== null && alone && p.chunks[i].indexOf('\n') !== -1 ? this.scoreLines(p.chunks[i], row, decoded, info) : this.scoreChunk(p.chunks[i], row, 1);
       if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
@@ -445,10 +458,7 @@ export class ViewScorer {
       // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding". Comment chunks are
       // judged with the last instruction chunk.
       const anchor = i < p.contextFrom ? -1 : p.contextFrom - 1;
-      if (i < p.contextFrom || anchor < 0) {
-        this.pool1(row, n2, info);
-        if (sel !== null && p.chunks[i].indexOf('\n') !== -1) this.poolLines(p.chunks[i], decoded, info);
-      }
+      if (alone) this.pool1(row, n2, info);
       const prev = anchor >= 0 ? anchor : i > 0 && i < p.contextFrom ? i - 1 : i > p.contextFrom ? i - 1 : -1;
       if (prev >= 0 && this.n2s[prev] > 0) {
         const v = this.view;
