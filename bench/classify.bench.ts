@@ -30,6 +30,18 @@ function time(fn: () => void, n: number, warm = 200): ReturnType<typeof stats> {
   return stats(out);
 }
 const fmt = (x: number) => `${(x * 1000).toFixed(1)} µs`;
+/** CPU time (user + system) per call, p50: on a shared machine it varies far less than wall time. */
+function cpuTime(fn: () => void, n: number): number {
+  fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t0);
+    out.push((d.user + d.system) / 1000);
+  }
+  return stats(out).p50;
+}
 
 const instruction = 'Our scanner flagged a possible buffer overflow in this C function from our firmware. Can you explain the bug, fix it, and write a unit test that would have caught it? We also want to know whether strncpy is enough here or if we should switch to a length-checked copy helper across the codebase. ';
 const code = '```c\n' + 'static int parse_header(const char *in, size_t len, struct hdr *out) {\n  char name[32];\n  size_t i = 0;\n  while (i < len && in[i] != \':\') { name[i] = in[i]; i++; }\n  name[i] = 0;\n  strcpy(out->name, name);\n  return (int)i;\n}\n'.repeat(9) + '```';
@@ -83,6 +95,8 @@ console.log(`baseline: regex keyword list       p50 ${fmt(regex.p50)}  p99 ${fmt
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 console.log(`1 MB distinct prose, all of it      p50 ${ms(hugeDistinct.p50)}   keyword-regex baseline ${ms(kwDistinct.p50)}  ratio ${(hugeDistinct.p50 / kwDistinct.p50).toFixed(0)}x`);
 if (hugeReal) console.log(`1 MB real prompts (Arena-Hard, MT-Bench, Vicuna, MedQuAD, GSM8K) p50 ${ms(hugeReal.p50)}`);
+console.log(`1 MB distinct prose, CPU time      p50 ${ms(cpuTime(() => c.classifyText(distinct), 6))}   keyword regex ${ms(cpuTime(() => { KEYWORDS.lastIndex = 0; distinct.match(KEYWORDS); }, 6))}`);
+if (real.length > 0) console.log(`1 MB real prompts, CPU time        p50 ${ms(cpuTime(() => c.classifyText(real), 6))}`);
 console.log(`1 MB one sentence repeated         p50 ${ms(huge.p50)}`);
 console.log(`1 MB whitespace around a request   p50 ${ms(hugePadded.p50)}`);
 console.log(`1 MB pasted C code + "fix this"    p50 ${ms(hugeCode.p50)}`);
