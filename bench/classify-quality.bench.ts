@@ -29,7 +29,7 @@ const KEYWORDS =
 
 const all = buildExamples({ dataDir }).filter((e) => splitOfExample(e) === values.split);
 const heldoutFix = readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
-const SYNTHETIC = new Set(['template', 'seed', 'obfuscated']);
+const SYNTHETIC = new Set(['template', 'seed', 'obfuscated', 'longdoc']);
 const acted = (s: Scores) => decideAction(s, 'general', config).action === 'refuse';
 const scored = new Map<Example, Scores>();
 const score = (e: Example) => {
@@ -81,6 +81,7 @@ const everyday = all.filter((e) => (EVERYDAY_SOURCES as readonly string[]).inclu
 lines.push(row('everyday prompts (CLINC150, HWU64, SNIPS, Banking77, GSM8K, MT-Bench, Vicuna, Arena-Hard, PersonalityChat, self-instruct)', everyday, acted, (e) => KEYWORDS.test(e.text)));
 const sensitive = all.filter((e) => (e.source === 'medquad' || (e.source === 'coconot' && e.topic === 'benign') || (e.source === 'forbidden_science' && e.topic === 'benign') || (e.source === 'figstep_safebench' && e.topic === 'specialized-advice')));
 lines.push(row('sensitive-but-benign (MedQuAD, CoCoNot contrast, Forbidden Science benign, SafeBench advice)', sensitive, acted, (e) => KEYWORDS.test(e.text)));
+lines.push(row('long harmless documents (2–8 K characters of everyday and sensitive-but-benign rows of this split, joined)', all.filter((e) => e.source === 'longdoc'), acted, (e) => KEYWORDS.test(e.text)));
 const benignBoundary = all.filter((e) => e.topic === 'benign' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('benign boundary templates/seeds (education side of each category)', benignBoundary, acted, (e) => KEYWORDS.test(e.text)));
 const fix = [...all.filter((e) => e.source === 'gen-insecure-code' && e.topic !== 'security-offensive'), ...all.filter((e) => e.source === 'gen-quixbugs'), ...heldoutFix];
@@ -91,4 +92,33 @@ lines.push('', '| cyber / bio-chem detail | n | caught [95% CI] | keyword filter
 lines.push(row('security-offensive: CyberSecEval MITRE', all.filter((e) => e.source === 'cyberseceval_mitre'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('security-offensive: exploit requests on real code', all.filter((e) => e.source === 'gen-insecure-code' && e.topic === 'security-offensive'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source === 'jailbreak_llms'), acted, (e) => KEYWORDS.test(e.text)));
+// Dilution: each public harmful row of the split in the middle of ~40 KB of harmless real prompts (everyday and
+// MedQuAD rows joined as paragraphs; only pads that alone are served are used, so a catch is the request's own).
+// Figure: of the rows caught alone, the share still caught padded.
+{
+  const prose = all.filter((e) => e.topic === 'benign' && ((EVERYDAY_SOURCES as readonly string[]).includes(e.source) || e.source === 'medquad')).map((e) => e.text);
+  const harmful = all.filter((e) => e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice' && !SYNTHETIC.has(e.source) && !e.source.startsWith('gen-'));
+  const pads: string[] = [];
+  let tried = 0;
+  for (let k = 0; pads.length < 20 && k < 200; k++) {
+    let pad = '';
+    for (let j = (k * 397) % prose.length; pad.length < 40_000; j++) pad += prose[j % prose.length] + '\n\n';
+    tried++;
+    if (!acted(c.classifyText(pad))) pads.push(pad);
+  }
+  let alone = 0;
+  let both = 0;
+  let n = 0;
+  for (const e of harmful) {
+    if (pads.length === 0) break;
+    const pad = pads[n % pads.length];
+    n++;
+    if (!acted(score(e))) continue;
+    alone++;
+    const half = pad.length >> 1;
+    if (acted(c.classifyText(pad.slice(0, half) + '\n\n' + e.text + '\n\n' + pad.slice(half)))) both++;
+  }
+  lines.push('', '| dilution: public harmful rows in the middle of ~40 KB of harmless real prompts | n | caught alone | of those, still caught padded |', '|---|---|---|---|');
+  lines.push(`| all harm categories (${pads.length} pads; ${tried - pads.length} of ${tried} candidate pads were refused on their own) | ${n} | ${alone} | ${pct(both, alone)} |`);
+}
 console.log(lines.join('\n'));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TopicLabel } from './labels.ts';
 import { isHarmLabel, TOPIC_LABELS } from './labels.ts';
-import { boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
+import { hardBoundaryExamples, boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
 export interface Example {
   id: string;
@@ -276,6 +276,18 @@ function namedCategoryTopic(category: string, text: string): TopicLabel | null {
   }
 }
 
+/**
+ * Rows of the noisy generated sets (SALAD-Bench, HarmfulQA, DangerousQA) that ask about a harm from the outside —
+ * its consequences, signs or history, how institutions respond to it, how to protect oneself — are the education
+ * side of the boundary (docs/labels.md), not harmful requests: they are dropped rather than fitted as harmful.
+ */
+const OUTSIDE_VIEW =
+  /^(what (are|were|is) (the|some( of the)?) (consequences|effects|impacts?|signs|history|causes|warning signs)\b|how (is|are|does|do|did) (the|a|an|governments?|countries|society|law enforcement|[A-Z][a-z]+) .{0,80}\b(respond\w*|prevent\w*|protect\w*|combat\w*|address\w*|detect\w*)|how (can|do|should) (i|we) (protect|defend) (myself|ourselves|my|our)|how (to|can i|do i|can we) (prevent|avoid|spot|recogni[sz]e|detect)\b|what is (a|an) .{0,40}\b(scam|fraud)\b and how does it work)/i;
+
+export function outsideView(text: string): boolean {
+  return OUTSIDE_VIEW.test(text.trim());
+}
+
 function saladTopic(category: string, text: string): TopicLabel | null {
   const o = (category.split(' / ')[1] ?? '').split(':')[0].trim();
   switch (o) {
@@ -378,11 +390,11 @@ export function buildExamples(opts: BuildOptions): Example[] {
   each('figstep_safebench', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'figstep_safebench'));
   // Harmful requests by category.
   each('catqa', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'catqa'));
-  each('salad_bench', (rec) => topicOr(rec, saladTopic(rec.category ?? '', rec.text), 'salad_bench'));
-  each('dangerousqa', (rec) => topicOr(rec, harmCategory(rec.text, 'violent-crimes'), 'dangerousqa'));
+  each('salad_bench', (rec) => topicOr(rec, outsideView(rec.text) ? null : saladTopic(rec.category ?? '', rec.text), 'salad_bench'));
+  each('dangerousqa', (rec) => topicOr(rec, outsideView(rec.text) ? null : harmCategory(rec.text, 'violent-crimes'), 'dangerousqa'));
   // HarmfulQA is broad and weak ("design e-learning courses that are not user-friendly"): only rows whose wording
   // names a harm are used.
-  each('harmfulqa', (rec) => topicOr(rec, harmCategory(rec.text, null), 'harmfulqa'));
+  each('harmfulqa', (rec) => topicOr(rec, outsideView(rec.text) ? null : harmCategory(rec.text, null), 'harmfulqa'));
 
   ex.push(...codeExamples(d, r));
   ex.push(...templateExamples(r));
@@ -395,7 +407,9 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...interpersonalExamples(r));
   ex.push(...coverageExamples(r));
   ex.push(...sensitiveIntentExamples(r));
+  ex.push(...hardBoundaryExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
+  ex.push(...longDocuments(ex, r));
   ex.push(...obfuscatedVariants(ex, r));
   return ex;
 }
@@ -421,6 +435,37 @@ export function readLabelled(path: string): Example[] {
     const jb = o.jailbreak === 1 || o.jailbreak === true || label === 'jailbreak' ? 1 : 0;
     return { id, text, topic, jailbreak: jb, source: path };
   });
+}
+
+/** Sources whose rows are joined into long harmless documents (everyday and sensitive-but-benign). */
+const LONG_DOC_SOURCES: ReadonlySet<string> = new Set([...EVERYDAY_SOURCES, ...SENSITIVE_SOURCES, 'self_instruct_seed']);
+
+/**
+ * Long harmless documents: benign rows of one split joined as paragraphs, 2–8 K characters (at least six rows). Every window of a long input is a view
+ * at inference (max-pooled), so the model must see long harmless text as harmless — topic and jailbreak head alike
+ * (long jailbreak prompts would otherwise teach "long means jailbreak"). Each document is built from rows of a single
+ * split and grouped with its first row, so it lands in that split.
+ */
+function longDocuments(ex: readonly Example[], r: () => number): Example[] {
+  const bySplit: Record<Split, Example[]> = { train: [], dev: [], test: [] };
+  for (const e of ex) if (e.topic === 'benign' && e.jailbreak === 0 && LONG_DOC_SOURCES.has(e.source)) bySplit[splitOfExample(e)].push(e);
+  const out: Example[] = [];
+  for (const sp of ['train', 'dev', 'test'] as const) {
+    const pool = bySplit[sp];
+    if (pool.length < 20) continue;
+    const docs = Math.round(pool.length / 120);
+    for (let d = 0; d < docs; d++) {
+      const target = 2000 + Math.floor(r() * 6000);
+      const parts: Example[] = [];
+      for (let len = 0; len < target || parts.length < 6; ) {
+        const p = pool[Math.floor(r() * pool.length)];
+        parts.push(p);
+        len += p.text.length + 2;
+      }
+      out.push({ id: `longdoc:${sp}:${d}`, text: parts.map((p) => p.text).join('\n\n'), topic: 'benign', jailbreak: 0, source: 'longdoc', group: parts[0].group ?? parts[0].id });
+    }
+  }
+  return out;
 }
 
 /**

@@ -116,6 +116,44 @@ export class FeatureHasher {
     return w * w;
   }
 
+  /**
+   * The screening pass for long inputs (pipeline.ts): hashes only the word unigrams and bigrams of `text` — exactly
+   * the slots `addText` gives them — of text[start, end) and adds their rows of `screen` (slot-major, S columns) into
+   * `acc` (length S, cleared here). Returns the number of features, the normaliser. No aggregation, no allocation: character n-grams,
+   * most of the full feature set's cost, are skipped.
+   */
+  screenText(text: string, ns: number, screen: Float32Array, S: number, acc: Float64Array, start = 0, end = text.length): number {
+    const mask = this.mask;
+    acc.fill(0);
+    let count = 0;
+    let prev = 0;
+    let h = 0;
+    let inWord = false;
+    // Same folding and word boundaries as addText (runs of non-word characters are a single boundary there too).
+    for (let i = start; i <= end; i++) {
+      const c = i < end ? fold(text.charCodeAt(i)) : 32;
+      if (isWordChar(c)) {
+        if (!inWord) {
+          h = ns;
+          inWord = true;
+        }
+        h = Math.imul(h ^ c, FNV_PRIME);
+      } else if (inWord) {
+        inWord = false;
+        let base = (finish(h) & mask) * S;
+        for (let k = 0; k < S; k++) acc[k] += screen[base + k];
+        count++;
+        if (prev !== 0) {
+          base = (finish(Math.imul(prev ^ 0x2545f491, FNV_PRIME) ^ h) & mask) * S;
+          for (let k = 0; k < S; k++) acc[k] += screen[base + k];
+          count++;
+        }
+        prev = h;
+      }
+    }
+    return count;
+  }
+
   /** Adds char 3-5-grams and word 1-2-grams of `text`, each with weight `w`, in namespace `ns`. */
   addText(text: string, ns: number, w: number): void {
     const n = text.length;

@@ -8,6 +8,7 @@ import type { ConversationText } from '../core/canonical.ts';
 import type { Verdict } from '../core/types.ts';
 import { runCascade, type CascadeStep } from './cascade.ts';
 import { DEFAULT_MODEL_PATH, loadClassifier, type Classifier } from './classifier.ts';
+import { conversationChars, createOffloader, OFFLOAD_MIN_CHARS } from './offload.ts';
 import { parseClassifyConfig, type ClassifyConfig, type StageConfig } from './config.ts';
 import { decideAction, decideWithRules, rulesFor } from './decide.ts';
 import { createGuardStage } from './guard.ts';
@@ -80,14 +81,17 @@ export async function createClassifyGate(section: unknown, env: NodeJS.ProcessEn
   const steps: CascadeStep[] = [];
   for (const s of config.cascade) steps.push(await buildStage(s, env));
   const shadow = config.shadow ? createShadow(config, config.shadow.tiers) : null;
-  const base = (c: ConversationText) => classifier.classify(c);
+  const offloader = createOffloader(modelPath(config), classifier);
   return {
     config,
     classifier,
     shadow,
     async checkInput(conv, tier) {
-      if (!config.enabled) return { scores: classifier.classify(conv), verdict: { action: 'allow' }, escalated: [], errors: [] };
-      const r = steps.length > 0 ? await runCascade(conv, base, steps) : { scores: base(conv), escalated: [], errors: [] };
+      // Very large conversations are classified on a worker thread (offload.ts) so the event loop keeps serving.
+      const first = conversationChars(conv) >= OFFLOAD_MIN_CHARS ? await offloader.classify(conv) : classifier.classify(conv);
+      if (!config.enabled) return { scores: first, verdict: { action: 'allow' }, escalated: [], errors: [] };
+      const base = () => first;
+      const r = steps.length > 0 ? await runCascade(conv, base, steps) : { scores: first, escalated: [], errors: [] };
       const verdict = decideAction(r.scores, tier, config);
       const check: InputCheck = { ...r, verdict };
       if (shadow) check.shadow = shadow.compare(r.scores, tier);

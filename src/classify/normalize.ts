@@ -19,10 +19,10 @@ const HOMOGLYPHS: Record<string, string> = {
   Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
 };
 const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`);
+const HOMOGLYPH_CODES: ReadonlySet<number> = new Set(Object.keys(HOMOGLYPHS).map((k) => k.charCodeAt(0)));
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '|': 'l' };
 
 /** A "word" here is a run of non-space characters: homoglyph and leet folding decide per word. */
-const WORD = /\S+/g;
 const LATIN = /[A-Za-z]/;
 const LEET_CANDIDATE = /^[A-Za-z0-9@$!|]*[A-Za-z][A-Za-z0-9@$!|]*$/;
 const LEET_CHAR = /[013457@$!|]/;
@@ -34,24 +34,83 @@ export function stripInvisible(text: string): string {
 /** Fold lookalike letters only inside words that also contain Latin letters (a mixed-script word is a disguise). */
 export function foldHomoglyphs(text: string): string {
   if (!HOMOGLYPH_CHARS.test(text)) return text;
-  return text.replace(WORD, (w) => {
-    if (!HOMOGLYPH_CHARS.test(w)) return w;
-    const folded = w.replace(/./gu, (ch) => HOMOGLYPHS[ch] ?? ch);
-    // A word made only of lookalikes (e.g. Cyrillic "рор") is folded too when the result is pure Latin.
-    return LATIN.test(w) || /^[A-Za-z]+$/.test(folded) ? folded : w;
-  });
+  // One pass over the words (runs of non-space): only a word holding a lookalike is sliced and examined, so long
+  // texts with some Greek or Cyrillic (maths, names) cost one scan, not a regex search from every position.
+  let out = '';
+  let last = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    const start = i;
+    let has = false;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (isSpace(c)) break;
+      if (c >= 0x370 && HOMOGLYPH_CODES.has(c)) has = true;
+      i++;
+    }
+    if (has) {
+      const w = text.slice(start, i);
+      const folded = w.replace(/./gu, (ch) => HOMOGLYPHS[ch] ?? ch);
+      // A word made only of lookalikes (e.g. Cyrillic "рор") is folded too when the result is pure Latin.
+      if ((LATIN.test(w) || /^[A-Za-z]+$/.test(folded)) && folded !== w) {
+        out += text.slice(last, start) + folded;
+        last = i;
+      }
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /** Fold leetspeak inside words that mix letters with digit/symbol substitutes ("h4ck", "p@ssw0rd"); numbers stay. */
 const LEET_HINT = /[A-Za-z][013457@$!|]|[013457@$!|][A-Za-z]/;
 
+function foldLeetWord(w: string): string {
+  const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
+  if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
+  return w.replace(core, core.replace(/[013457@$!|]/g, (c) => LEET[c] ?? c));
+}
+
+/** JavaScript's `\s` as char codes. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
+}
+
+const LEET_CODES = new Uint8Array(128);
+for (const ch of '013457@$!|') LEET_CODES[ch.charCodeAt(0)] = 1;
+
 export function foldLeet(text: string): string {
   if (!LEET_HINT.test(text)) return text; // no word mixes letters with substitutes: nothing to fold (the common case)
-  return text.replace(WORD, (w) => {
-    const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
-    if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
-    return w.replace(core, core.replace(/[013457@$!|]/g, (c) => LEET[c] ?? c));
-  });
+  // One pass over the words (runs of non-space): only a word holding both a Latin letter and a substitute can change,
+  // so only those are sliced and examined; long texts of numbers and prose cost one scan.
+  let out = '';
+  let last = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
+    const start = i;
+    let letter = false;
+    let leet = false;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (isSpace(c)) break;
+      const l = c | 32;
+      if (l >= 97 && l <= 122) letter = true;
+      else if (c < 128 && LEET_CODES[c] === 1) leet = true;
+      i++;
+    }
+    if (letter && leet) {
+      const w = text.slice(start, i);
+      const f = foldLeetWord(w);
+      if (f !== w) {
+        out += text.slice(last, start) + f;
+        last = i;
+      }
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /** Full normalisation of instruction text. Code segments get only NFKC + invisible stripping (see segment.ts). */
@@ -87,6 +146,29 @@ function printableRatio(s: string): number {
 }
 
 /** Is there a run of 16+ base64 characters? A linear scan, far cheaper than the run regex on ordinary prose. */
+function isB64Char(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 45 || c === 95;
+}
+
+/**
+ * The matches of BASE64_RUN in `text`, found by running it only over maximal runs of its characters (16 or more,
+ * with up to two trailing '='): a match cannot start or end anywhere else, so the result is the same as matching the
+ * whole text, without a regex attempt at every position of long prose.
+ */
+function* base64Runs(text: string): Generator<{ 0: string; index: number }> {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && !isB64Char(text.charCodeAt(i))) i++;
+    const start = i;
+    while (i < n && isB64Char(text.charCodeAt(i))) i++;
+    if (i - start < 16) continue;
+    let end = i;
+    while (end < n && end - i < 2 && text.charCodeAt(end) === 61) end++;
+    for (const m of text.slice(start, end).matchAll(BASE64_RUN)) yield { 0: m[0], index: start + m.index };
+  }
+}
+
 function hasLongRun(s: string): boolean {
   let run = 0;
   for (let i = 0; i < s.length; i++) {
@@ -209,7 +291,7 @@ export function decodeSegments(text: string): DecodedSegment[] {
     for (let i = 1; i < m[0].length; i += 2) d += String.fromCharCode(m[0].charCodeAt(i) - 0xdc00);
     if (d.trim().length > 0) out.push({ kind: 'tags', text: d, start: m.index, end: m.index + m[0].length });
   }
-  for (const m of hasLongRun(text) ? text.matchAll(BASE64_RUN) : []) {
+  for (const m of hasLongRun(text) ? base64Runs(text) : []) {
     if (out.length >= MAX_DECODED) break;
     const run = m[0];
     // Pure hex or pure alphabetic runs are not base64 worth decoding (identifiers, hashes).

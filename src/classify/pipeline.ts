@@ -35,6 +35,29 @@ export const WINDOW_CHUNKS = 8;
 /** Pasted code's share of a view: its norm is at most this fraction of the instruction's. */
 export const CODE_CONTEXT_RATIO = 0.5;
 
+/**
+ * Turns longer than this many chunks (~25 KB) are screened: a cheap word-level pass over every chunk picks the ones
+ * the full model scores (see ViewScorer.select). Shorter turns are scored in full.
+ */
+export const SCREEN_MIN_CHUNKS = 64;
+/** Chunks at each end of a screened turn always scored in full (where instructions usually sit). */
+export const SCREEN_EDGE_CHUNKS = 4;
+/** Every SCREEN_SAMPLE_STRIDE-th chunk of a screened turn is scored in full whatever the screen says (a bounded sample). */
+export const SCREEN_SAMPLE_STRIDE = 64;
+/** A chunk whose screen value reaches this is scored in full (chosen on the train and dev splits, see BENCHMARKS.md). */
+export const SCREEN_THRESHOLD = 0.9;
+/** A neighbour of a flagged chunk is scored in full too when its own screen value reaches this. */
+export const SCREEN_NEIGHBOUR_THRESHOLD = 0.5;
+
+/**
+ * In a screened (long) turn, each line (paragraph) of at least this many characters in a multi-line chunk that is
+ * judged alone is also a view of its own: a request in a paragraph of its own cannot be diluted by the pages of
+ * paragraphs packed around it. Shorter turns are not split into lines: there a line alone loses the context of the
+ * request it belongs to ("fix this", "explain why"), and long harmless documents made of many short paragraphs would
+ * be refused more often (each extra view is another chance of a false positive).
+ */
+export const MIN_LINE_VIEW_CHARS = 12;
+
 export const WEIGHT_LAST_USER = 1;
 export const WEIGHT_EARLIER_USER = 0.7;
 export const WEIGHT_ASSISTANT = 0.2;
@@ -196,7 +219,9 @@ function transformHint(c: string): 0 | 1 | 2 {
       else if (f === 2) rotated++;
     }
   }
-  if (rotated > common) return 1;
+  // rot13 of English puts ~55% of its letters in the rotated set and ~17% in the common one; random letters split
+  // evenly. Twice as many is a safe margin and keeps the (costly) word-count test off ordinary text.
+  if (rotated > 2 * common) return 1;
   return / (eht|dna|ot|fo|uoy|woh|si) /i.test(c) ? 2 : 0;
 }
 
@@ -217,6 +242,13 @@ export class ViewScorer {
   private readonly z: Float64Array;
   private readonly windowBuf: Float64Array;
   readonly best: Float64Array;
+  /** Per slot: how far its weights lean from benign towards the most harmful label (or the jailbreak head). */
+  readonly screen: Float32Array;
+  private selected: Uint8Array;
+  private screenVals = new Float32Array(64);
+  private readonly screenAcc = new Float64Array(SCREEN_COLS);
+  private readonly screenTotal = new Float64Array(SCREEN_COLS);
+  private readonly lineBuf: Float64Array;
 
   constructor(
     private readonly hasher: FeatureHasher,
@@ -234,6 +266,84 @@ export class ViewScorer {
     this.z = new Float64Array(this.K);
     this.windowBuf = new Float64Array(this.K);
     this.best = new Float64Array(this.K);
+    this.selected = new Uint8Array(64);
+    this.lineBuf = new Float64Array(this.K);
+    this.screen = screenWeights(weights, this.K);
+
+  }
+
+  /** The screen value of one chunk (word features only, see FeatureHasher.screenText). */
+  screenChunk(chunk: string): number {
+    if (chunk.indexOf('\n') === -1) return this.screenRange(chunk, 0, chunk.length);
+    // The highest value over each line and the whole chunk (lines are views of their own in screened turns,
+    // MIN_LINE_VIEW_CHARS). One pass: the chunk's sums are the lines' sums (bigrams across a line break aside).
+    const acc = this.screenAcc;
+    const total = this.screenTotal;
+    total.fill(0);
+    let totalCount = 0;
+    let best = -Infinity;
+    let a = 0;
+    while (a < chunk.length) {
+      let b = chunk.indexOf('\n', a);
+      if (b === -1) b = chunk.length;
+      const count = this.hasher.screenText(chunk, NS_INSTRUCTION, this.screen, SCREEN_COLS, acc, a, b);
+      if (count > 0) {
+        let m = -Infinity;
+        for (let k = 0; k < SCREEN_COLS; k++) {
+          total[k] += acc[k];
+          if (acc[k] > m) m = acc[k];
+        }
+        totalCount += count;
+        if (b - a >= MIN_LINE_VIEW_CHARS) {
+          const v = m / Math.sqrt(count);
+          if (v > best) best = v;
+        }
+      }
+      a = b + 1;
+    }
+    if (totalCount > 0) {
+      let m = -Infinity;
+      for (let k = 0; k < SCREEN_COLS; k++) if (total[k] > m) m = total[k];
+      const v = m / Math.sqrt(totalCount);
+      if (v > best) best = v;
+    }
+    return best;
+  }
+
+  private screenRange(text: string, start: number, end: number): number {
+    const acc = this.screenAcc;
+    const count = this.hasher.screenText(text, NS_INSTRUCTION, this.screen, SCREEN_COLS, acc, start, end);
+    if (count === 0) return -Infinity;
+    let m = -Infinity;
+    for (let k = 0; k < SCREEN_COLS; k++) if (acc[k] > m) m = acc[k];
+    return m / Math.sqrt(count);
+  }
+
+  /**
+   * Chunks of a long turn the full model scores: the first and last SCREEN_EDGE_CHUNKS, every SCREEN_SAMPLE_STRIDE-th,
+   * the anchor of comment chunks, every chunk whose screen value reaches SCREEN_THRESHOLD, and the neighbours of
+   * those that lean harmful themselves (a request cut by a chunk boundary is whole in a pair view). Every chunk is
+   * still read (by the screen).
+   */
+  private select(p: PreparedTurn): Uint8Array {
+    const n = p.chunks.length;
+    if (this.selected.length < n) {
+      this.selected = new Uint8Array(Math.max(n, this.selected.length * 2));
+      this.screenVals = new Float32Array(this.selected.length);
+    }
+    const sel = this.selected;
+    const v = this.screenVals;
+    for (let i = 0; i < n; i++) v[i] = this.screenChunk(p.chunks[i]);
+    for (let i = 0; i < n; i++) {
+      sel[i] =
+        i < SCREEN_EDGE_CHUNKS || i >= n - SCREEN_EDGE_CHUNKS || i % SCREEN_SAMPLE_STRIDE === 0 || i === p.contextFrom - 1 || v[i] >= SCREEN_THRESHOLD
+          ? 1
+          : // a neighbour of a flagged chunk that leans harmful itself: the other half of a request cut at the boundary
+            v[i] >= SCREEN_NEIGHBOUR_THRESHOLD && ((i > 0 && v[i - 1] >= SCREEN_THRESHOLD) || (i + 1 < n && v[i + 1] >= SCREEN_THRESHOLD))
+            ? 1
+            : 0;
+    }
+    return sel;
   }
 
   /** Pools `raw / sqrt(n2)` (+ bias) into `best`: softmax over topics, sigmoid jailbreak, per-label max. */
@@ -283,6 +393,34 @@ export class ViewScorer {
     return n2;
   }
 
+  /**
+   * Scores a multi-line chunk line by line into `row` and pools each line of MIN_LINE_VIEW_CHARS or more as a view of
+   * its own (screened turns). The chunk's raw logits are the sum of its lines' — n-grams across a line break are not
+   * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
+   */
+  private scoreLines(chunk: string, row: Float64Array, decoded: boolean, info: PipelineInfo): number {
+    const line = this.lineBuf;
+    const K = this.K;
+    let n2 = 0;
+    let a = 0;
+    while (a < chunk.length) {
+      let b = chunk.indexOf('\n', a);
+      if (b === -1) b = chunk.length;
+      if (b > a) {
+        line.fill(0);
+        let n2l = this.scoreChunk(b - a === chunk.length ? chunk : chunk.slice(a, b), line, 1);
+        for (let k = 0; k < K; k++) row[k] += line[k];
+        n2 += n2l;
+        if (b - a >= MIN_LINE_VIEW_CHARS && n2l > 0) {
+          if (decoded) n2l += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+          this.pool1(line, n2l, info);
+        }
+      }
+      a = b + 1;
+    }
+    return n2;
+  }
+
   /** Scores one turn's views into `best`; leaves the whole-turn raw logits in `this.turn` and returns its n2. */
   private scoreTurn(p: PreparedTurn, decoded: boolean, info: PipelineInfo): number {
     const K = this.K;
@@ -302,10 +440,17 @@ export class ViewScorer {
     turn.fill(0);
     let turnN2 = 0;
     const pool = this.pool;
+    const sel = n > SCREEN_MIN_CHUNKS ? this.select(p) : null;
     for (let i = 0; i < n; i++) {
+      if (sel !== null && sel[i] === 0) {
+        this.n2s[i] = 0; // screened out: contributes nothing to windows, forms no pair view
+        continue;
+      }
       const row = pool.subarray(i * K, (i + 1) * K);
       row.fill(0);
-      let n2 = this.scoreChunk(p.chunks[i], row, 1);
+      const alone = i < p.contextFrom || p.contextFrom === 0;
+      let n2 =
+        sel !== null && alone && p.chunks[i].indexOf('\n') !== -1 ? this.scoreLines(p.chunks[i], row, decoded, info) : this.scoreChunk(p.chunks[i], row, 1);
       if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
@@ -313,9 +458,9 @@ export class ViewScorer {
       // Instruction chunks are judged alone: surrounding code cannot pull them towards "coding". Comment chunks are
       // judged with the last instruction chunk.
       const anchor = i < p.contextFrom ? -1 : p.contextFrom - 1;
-      if (i < p.contextFrom || anchor < 0) this.pool1(row, n2, info);
+      if (alone) this.pool1(row, n2, info);
       const prev = anchor >= 0 ? anchor : i > 0 && i < p.contextFrom ? i - 1 : i > p.contextFrom ? i - 1 : -1;
-      if (prev >= 0) {
+      if (prev >= 0 && this.n2s[prev] > 0) {
         const v = this.view;
         for (let k = 0; k < K; k++) v[k] = pool[prev * K + k] + row[k];
         this.pool1(v, this.n2s[prev] + n2, info);
@@ -333,10 +478,11 @@ export class ViewScorer {
         v.fill(0);
         let wn2 = 0;
         for (let i = s; i < e; i++) {
+          if (this.n2s[i] === 0) continue;
           for (let k = 0; k < K; k++) v[k] += pool[i * K + k];
           wn2 += this.n2s[i];
         }
-        this.poolWithCode(v, wn2, codeN2, info);
+        if (wn2 > 0) this.poolWithCode(v, wn2, codeN2, info);
         if (e === n) break;
       }
     }
@@ -394,6 +540,28 @@ export class ViewScorer {
     out[JAILBREAK] = this.best[this.KT];
     return out;
   }
+}
+
+/** Columns of the screen matrix: the acted-on harm labels (security-offensive .. elections) and the jailbreak head. */
+const SCREEN_FIRST = 3;
+export const SCREEN_COLS = 13 + 1;
+
+/**
+ * Screen weights derived from the model at load time (no separate artefact): per slot, each acted-on harm label's
+ * weight minus benign's, and the jailbreak weight. A chunk's screen value is the word features' share of the largest
+ * harm-over-benign logit margin (or jailbreak logit), normalised like the model's.
+ */
+export function screenWeights(weights: Float32Array, K: number): Float32Array {
+  const dim = weights.length / K;
+  const S = SCREEN_COLS;
+  const out = new Float32Array(dim * S);
+  for (let s = 0; s < dim; s++) {
+    const base = s * K;
+    const benign = weights[base]; // TOPIC_LABELS[0] is benign
+    for (let k = 0; k < S - 1; k++) out[s * S + k] = weights[base + SCREEN_FIRST + k] - benign;
+    out[s * S + S - 1] = weights[base + K - 1];
+  }
+  return out;
 }
 
 /** Adds one prepared turn (instruction chunks, markers, capped code context) to `h` with weight `w` (aggregate sink). */

@@ -25,7 +25,7 @@ interface Sparse {
   val: Float32Array;
   /** The example this vector came from. */
   ex: number;
-  /** Chunk vectors of long harmless examples teach the topic head only. */
+  /** Chunk vectors (views of parts of an example): harmless ones teach the topic head and the jailbreak head's negatives. */
   chunk: boolean;
 }
 
@@ -106,7 +106,9 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
       }
       const pj = 1 / (1 + Math.exp(-z[KT]));
       // Obfuscated copies teach the topic head only; their jailbreak label is produced by a rule (classifier.ts).
-      g[KT] = e.source === 'obfuscated' || f.chunk ? 0 : (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
+      // Chunk views of harmless examples are negatives for the jailbreak head too: at inference every window of a long
+      // harmless document is a view, and none of it is a jailbreak.
+      g[KT] = e.source === 'obfuscated' || (f.chunk && e.jailbreak === 1) ? 0 : (e.jailbreak ? jbPosW : 1) * (pj - e.jailbreak);
       for (let k = 0; k < K; k++) b[k] -= lr * 0.1 * g[k];
       for (let i = 0; i < idx.length; i++) {
         const base = idx[i] * K;
