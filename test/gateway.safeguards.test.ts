@@ -91,6 +91,7 @@ describe('safeguards through the gateway', () => {
     const mine = records.find((r) => r.requestId === requestId);
     assert.ok(mine, 'record present as soon as the response completed');
     assert.equal(mine.modelServed, 'lite');
+    assert.deepEqual(mine.ref, { rule: 'lite-for-everyone' }, 'the rule that allowed it is recorded');
     assert.ok(!JSON.stringify(records).includes('audit me'), 'prompt text is not in the audit log');
     assert.ok(records.some((r) => r.code === 'classifier_security_offensive' || String(r.code).startsWith('classifier_')));
     const v = await verifyAudit(auditPath);

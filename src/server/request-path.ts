@@ -101,6 +101,9 @@ export class RequestPath {
     const decision = await decisions.decideModel(state, req, model, false);
     collectLabels(state);
     if (decision.ok) {
+      // What allowed it (the policy rule, the licence) goes into the audit record: the export-control report and
+      // replay read it instead of re-deciding.
+      if (decision.allowRef) state.verdictRef = decision.allowRef;
       if (decision.model === model) return model;
       state.code = decision.routeCode;
       if (decision.routeRef) state.verdictRef = decision.routeRef;

@@ -15,7 +15,7 @@ import type { RequestState } from './state.ts';
 const MAX_REROUTES = 4;
 
 export type ModelDecision =
-  | { ok: true; model: CatalogueModel; routeCode: string; routeRef: RequestEvent['ref'] }
+  | { ok: true; model: CatalogueModel; routeCode: string; routeRef: RequestEvent['ref']; allowRef: RequestEvent['ref'] }
   | { ok: false; verdict: Refusal; error?: undefined }
   | { ok: false; verdict?: undefined; error: GatewayError };
 
@@ -42,7 +42,10 @@ export class Decisions {
     let reroutes = 0;
     let routeCode = '';
     let routeRef: RequestEvent['ref'];
+    // The first reference an allowing gate gives for the serving model (the policy rule, the licence that covers it).
+    let allowRef: RequestEvent['ref'];
     gateLoop: for (;;) {
+      allowRef = undefined;
       const input: GateInput = { requestId: state.requestId, principal, model: model.config.name, request: req, now: state.time, memo };
       for (const gate of this.deps.gates()) {
         if (explainOnly && gate.admits) continue;
@@ -50,7 +53,10 @@ export class Decisions {
         let v = gate.check(input);
         if (v instanceof Promise) v = await v;
         if (span) span.end(v.action === 'allow' ? { 'gatehouse.decision': 'allow' } : { 'gatehouse.decision': v.action, 'gatehouse.code': v.code });
-        if (v.action === 'allow') continue;
+        if (v.action === 'allow') {
+          if (v.ref && !allowRef) allowRef = v.ref;
+          continue;
+        }
         if (v.action === 'refuse') return { ok: false, verdict: v };
         // route; a route to the model already chosen (a gate re-checking after an earlier route) is an allow
         if (v.model === model.config.name) continue;
@@ -63,7 +69,7 @@ export class Decisions {
         model = target;
         continue gateLoop;
       }
-      return { ok: true, model, routeCode, routeRef };
+      return { ok: true, model, routeCode, routeRef, allowRef };
     }
   }
 
