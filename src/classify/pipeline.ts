@@ -3,8 +3,9 @@
  * assistant turns, tool results) is read; nothing is truncated.
  *
  * Per turn:
- * 1. The turn is split into instruction and code (segment.ts). Prose-like code comments are lifted out as
- *    instruction text of their own (an instruction hidden in a comment is still an instruction).
+ * 1. The turn is split into instruction and code (segment.ts). Prose in code (comments, to-do comments, docstrings,
+ *    string literals that read as prose) is lifted out as instruction text of its own (an instruction hidden in a
+ *    comment or a docstring is still an instruction).
  * 2. The instruction is NFKC-folded, encodings are peeled (normalize.ts `peel`, nested to MAX_PEEL_DEPTH within a
  *    byte budget), then normalised (invisible characters, homoglyphs, leetspeak).
  * 3. The normalised instruction is cut into chunks of at most CHUNK_CHARS at sentence boundaries; whitespace runs
