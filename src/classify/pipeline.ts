@@ -27,7 +27,7 @@ import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
 import { JAILBREAK, TOPIC_LABELS, type Scores } from './labels.ts';
 import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
-import { foldHomoglyphs, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
+import { foldHomoglyphs, mayReadBetter, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
 import { splitInstructionAndCode } from './segment.ts';
 
 export const CHUNK_CHARS = 400;
@@ -260,10 +260,13 @@ function prepareText(instruction: string, info: PipelineInfo, budget: { chars: n
     const n = chunks.length;
     const found = new Set<string>();
     for (let i = 0; i < n && budget.chars > 0; i++) {
-      for (const line of chunks[i].split('\n')) {
-        if (line.length < MIN_TRANSFORM_LINE || !/[A-Za-z]{3}/.test(line)) continue;
+      const chunk = chunks[i];
+      // Past the sample, a chunk none of whose letters hint at a transform is skipped whole (one scan, no split).
+      if (!short && transformHint(chunk) === 0) continue;
+      for (const line of chunk.indexOf('\n') === -1 ? [chunk] : chunk.split('\n')) {
+        if (line.length < MIN_TRANSFORM_LINE) continue;
         const hint = transformHint(line);
-        if (!short && hint === 0) continue;
+        if ((!short && hint === 0) || !mayReadBetter(line)) continue;
         let alt: string | null = null;
         let kind: DecodeKind = 'rot13';
         if (hint !== 2) {
