@@ -209,11 +209,44 @@ function commonWordCount(s: string): number {
   return n;
 }
 
+/** Runs of ASCII letters in `s` (what commonWordCount counts over): an upper bound on any transform's common words. */
+function letterRuns(s: string): number {
+  let n = 0;
+  let inRun = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) | 32;
+    const letter = c >= 97 && c <= 122;
+    if (letter && !inRun) n++;
+    inRun = letter;
+  }
+  return n;
+}
+
+/**
+ * Could some rot13 or reversed reading of `s` pass readsBetter? Only if it has enough words to gain: a line that is
+ * already English (many common words) cannot double them. Lets the per-line test skip ordinary prose without
+ * building its rot13 and reversed readings.
+ */
+export function mayReadBetter(s: string): boolean {
+  const words = letterRuns(s);
+  if (words < 3) return false;
+  const before = commonWordCount(s);
+  return words >= 2 * before && words >= before + 3;
+}
+
 export function rot13(s: string): string {
-  return s.replace(/[A-Za-z]/g, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-  });
+  let out = '';
+  let from = 0;
+  // Letters are rotated a run at a time: one slice per run of other characters, not a callback per character.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const l = c | 32;
+    if (l < 97 || l > 122) continue;
+    if (from < i) out += s.slice(from, i);
+    out += String.fromCharCode(((l - 97 + 13) % 26) + 97 - (c & 32 ? 0 : 32));
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 export function reverse(s: string): string {
@@ -222,15 +255,34 @@ export function reverse(s: string): string {
   return out;
 }
 
-/** Does `transformed` read as far more English than `original`? (rot13 and reversed text detection.) */
+/**
+ * Does `transformed` read as far more English than `original`? (rot13 and reversed text detection.) At least twice
+ * the common words and three more: short words survive reversal ("a", "no" <-> "on"), so reversed English keeps a few.
+ */
 export function readsBetter(original: string, transformed: string): boolean {
   const after = commonWordCount(transformed);
-  return after >= 3 && after > 2 * commonWordCount(original) + 1;
+  if (after < 3) return false;
+  const before = commonWordCount(original);
+  return after >= 2 * before && after >= before + 3;
 }
 
-const HTML_ENTITY = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});/g;
-const HTML_RUN = /(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});\s?){3,}/g;
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', period: '.', comma: ',', excl: '!', quest: '?', lpar: '(', rpar: ')' };
+// Decimal (`&#87;`), hex (`&#x57;`) and named (`&amp;`, `&NewLine;`) references. Names are matched case-sensitively
+// first (HTML's own rule), then case-folded; an unknown name is left as it was.
+const HTML_ENTITY = /&(#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});/g;
+const HTML_RUN = /(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});\s?){3,}/g;
+/**
+ * The named references that stand for ASCII punctuation and the common typographic marks (HTML5 names). No
+ * prototype: `&valueOf;` must not find anything on Object.prototype.
+ */
+const NAMED_ENTITIES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol: '/', colon: ':', period: '.', comma: ',', excl: '!', quest: '?', lpar: '(', rpar: ')',
+  semi: ';', num: '#', dollar: '$', percnt: '%', ast: '*', midast: '*', plus: '+', equals: '=', commat: '@', lsqb: '[', lbrack: '[', rsqb: ']', rbrack: ']',
+  bsol: '\\', lowbar: '_', UnderBar: '_', grave: '`', lcub: '{', lbrace: '{', rcub: '}', rbrace: '}', verbar: '|', vert: '|', VerticalLine: '|', tilde: '~', Hat: '^',
+  hyphen: '-', dash: '-', ndash: '\u2013', mdash: '\u2014', hellip: '\u2026', lsquo: '\u2018', rsquo: '\u2019', ldquo: '\u201c', rdquo: '\u201d',
+  NewLine: '\n', Tab: '\t', ensp: ' ', emsp: ' ', thinsp: ' ', shy: '', zwj: '', zwnj: '', copy: '\u00a9', reg: '\u00ae', trade: '\u2122', deg: '\u00b0',
+  times: '\u00d7', divide: '\u00f7', middot: '\u00b7', bull: '\u2022', laquo: '\u00ab', raquo: '\u00bb', iexcl: '\u00a1', iquest: '\u00bf',
+});
+const NAMED_FOLDED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(Object.entries(NAMED_ENTITIES).map(([k, v]) => [k.toLowerCase(), v])));
 const UNICODE_ESCAPE = /\\u\{([0-9A-Fa-f]{1,6})\}|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|\\([0-7]{3})/g;
 const ESCAPE_RUN = /(?:(?:\\u\{[0-9A-Fa-f]{1,6}\}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[0-7]{3})\s?){3,}/g;
 const TAG_RUN = /(?:\uDB40[\uDC20-\uDC7E])+/g;
@@ -248,7 +300,7 @@ function inlineDecodings(text: string, out: DecodedSegment[]): void {
   let n = 0;
   for (const _ of text.matchAll(HTML_ENTITY)) if (++n >= 3) break;
   if (n >= 3) {
-    const one = (m: string, e: string) => (e[0] === '#' ? fromCode(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (NAMED_ENTITIES[e.toLowerCase()] ?? m));
+    const one = (m: string, e: string) => (e[0] === '#' ? fromCode(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (NAMED_ENTITIES[e] ?? NAMED_FOLDED[e.toLowerCase()] ?? m));
     // A run of three or more entities is an encoded message: it becomes a section of its own (judged alone).
     const d = text.replace(HTML_RUN, (run) => SECTION + run.replace(HTML_ENTITY, one) + SECTION).replace(HTML_ENTITY, one);
     if (d !== text) out.push({ kind: 'html', text: d, start: 0, end: text.length });

@@ -3,8 +3,9 @@
  * assistant turns, tool results) is read; nothing is truncated.
  *
  * Per turn:
- * 1. The turn is split into instruction and code (segment.ts). Prose-like code comments are lifted out as
- *    instruction text of their own (an instruction hidden in a comment is still an instruction).
+ * 1. The turn is split into instruction and code (segment.ts). Prose in code (comments, to-do comments, docstrings,
+ *    string literals that read as prose) is lifted out as instruction text of its own (an instruction hidden in a
+ *    comment or a docstring is still an instruction).
  * 2. The instruction is NFKC-folded, encodings are peeled (normalize.ts `peel`, nested to MAX_PEEL_DEPTH within a
  *    byte budget), then normalised (invisible characters, homoglyphs, leetspeak).
  * 3. The normalised instruction is cut into chunks of at most CHUNK_CHARS at sentence boundaries; whitespace runs
@@ -26,7 +27,7 @@ import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
 import { JAILBREAK, TOPIC_LABELS, type Scores } from './labels.ts';
 import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
-import { foldHomoglyphs, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
+import { foldHomoglyphs, mayReadBetter, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
 import { splitInstructionAndCode } from './segment.ts';
 
 export const CHUNK_CHARS = 400;
@@ -98,22 +99,83 @@ export interface PreparedTurn {
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
-const COMMENT_LINE = /^\s*(?:\/\/+|#+|\/\*+|\*+|--|;+|<!--|"""|''')\s?(.*?)(?:\*\/|-->|"""|''')?\s*$/;
+const COMMENT_LINE = /^\s*(?:\/\/+|#+|\/\*+|\*+|--|;+|<!--|"""|\'\'\')\s?(.*?)(?:\*\/|-->|"""|\'\'\')?\s*$/;
+/** A to-do marker at the start of a comment ("TODO(2):", "FIXME:"): noise between the words of a hidden request. */
+const TODO_MARK = /^(?:TODO|FIXME|XXX|NOTE|HACK|BUG|STEP)\b\s*(?:\([^)]{0,20}\))?\s*[:.\-]?\s*/i;
+/** Where a triple-quoted string (docstring) opens on a line, with what follows the quotes. */
+const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|\'\'\')(.*)$/;
+/** String literals on a line ("…" or '…', no escapes inside): read as prose when they hold six words or more. */
+const STRING_LITERAL = /"([^"\\\n]{24,})"|'([^'\\\n]{24,})'/g;
+const PROSE_WORDS = 6;
+/** A literal that reads as prose: starts with a letter and holds no code punctuation (SQL, format strings, paths). */
+const PROSE_LITERAL = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
 
-/** Prose-like comment lines (six words or more) in code: read as instructions too. */
+function wordCount(s: string): number {
+  let n = 0;
+  for (const _ of s.matchAll(/[A-Za-z][A-Za-z'-]+/g)) n++; // words of two letters or more: "%s", "%d" are not words
+  return n;
+}
+
+/**
+ * Prose in code, read as instructions too: comment lines (six words or more, to-do markers dropped), docstrings and
+ * other triple-quoted strings (each joined into one paragraph), and string literals that read as prose. A request
+ * hidden in a docstring ("implement this function so that it answers its docstring") or spread over to-do comments
+ * is thereby read as words, not as code.
+ */
 function liftComments(code: string): string {
   if (code.length === 0) return '';
   let out = '';
   let from = 0;
+  let doc: string | null = null; // the open triple-quoted string's delimiter
+  let docText = '';
+  let todo = '';
   while (from < code.length) {
     let nl = code.indexOf('\n', from);
     if (nl === -1) nl = code.length;
     const line = code.slice(from, nl);
     from = nl + 1;
+    if (doc !== null) {
+      const close = line.indexOf(doc);
+      docText += ' ' + (close === -1 ? line : line.slice(0, close)).trim();
+      if (close === -1) continue;
+      doc = null;
+      if (wordCount(docText) >= PROSE_WORDS) out += docText.trim() + SECTION;
+      docText = '';
+      continue;
+    }
+    if (line.indexOf('"""') !== -1 || line.indexOf("\'\'\'") !== -1) {
+      const t = TRIPLE_OPEN.exec(line);
+      if (t) {
+        const rest = t[2];
+        const close = rest.indexOf(t[1]);
+        if (close === -1) {
+          doc = t[1];
+          docText = rest;
+          continue;
+        }
+        const inner = rest.slice(0, close).trim();
+        if (wordCount(inner) >= PROSE_WORDS) out += inner + '\n'; // a one-line docstring reads like a comment
+        continue;
+      }
+    }
     const m = COMMENT_LINE.exec(line);
-    if (m && m[1] && m[1].split(/\s+/).length >= 6) out += m[1] + '\n';
+    if (m && m[1]) {
+      const text = m[1].replace(TODO_MARK, '');
+      // To-do comments are instructions by nature, and a request cut into numbered to-dos is read as one paragraph.
+      if (text !== m[1] && wordCount(text) >= 2) todo += text + ' ';
+      else if (text.split(/\s+/).length >= PROSE_WORDS) out += text + '\n';
+      continue;
+    }
+    if (line.indexOf('"') !== -1 || line.indexOf("'") !== -1) {
+      for (const sm of line.matchAll(STRING_LITERAL)) {
+        const lit = sm[1] ?? sm[2];
+        if (PROSE_LITERAL.test(lit) && wordCount(lit) >= PROSE_WORDS) out += lit + SECTION;
+      }
+    }
   }
-  return out;
+  // An unclosed triple quote is not lifted: it is more likely the closing quote of a string cut off above (a pasted
+  // fragment) than a docstring, and what follows it is code.
+  return todo.length > 0 ? out + SECTION + todo.trimEnd() + SECTION : out;
 }
 
 /** Cuts normalised text into chunks of at most CHUNK_CHARS, preferring sentence ends, then spaces. Whitespace collapses. */
@@ -146,6 +208,14 @@ export function chunkText(text: string): string[] {
   return out;
 }
 
+/**
+ * An instruction that hands the request over to the prose in the code ("do exactly what the TODO comments say",
+ * "return a complete answer to its docstring"): there the comments and docstrings *are* the request, and they are
+ * judged alone like any instruction rather than only beside the words pointing at them.
+ */
+const DEFERS_TO_CODE_PROSE =
+  /\b(?:follow|obey|do|carry out|answer|implement|complete|execute|perform|fulfil|fulfill)\b[^.\n]{0,60}\b(?:comments?|docstrings?|todos?|to-dos?)\b|\b(?:comments?|docstrings?|todos?|to-dos?)\b[^.\n]{0,60}\b(?:do (?:exactly |precisely )?what (?:they|it) (?:says?|asks?)|in full|answer (?:them|it))\b/i;
+
 /** Segments, peels and normalises one turn. */
 export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: number }): PreparedTurn {
   const { instruction: instr0, code } = splitInstructionAndCode(raw);
@@ -155,7 +225,8 @@ export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: nu
   if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0 };
   const seen = new Set(p);
   const comments = prepareText(lifted, info, budget).filter((c) => !seen.has(c));
-  return { chunks: [...p, ...comments], code, contextFrom: p.length };
+  const chunks = [...p, ...comments];
+  return { chunks, code, contextFrom: DEFERS_TO_CODE_PROSE.test(instr0) ? chunks.length : p.length };
 }
 
 /** Peels, normalises and chunks instruction text. */
@@ -179,25 +250,50 @@ function prepareText(instruction: string, info: PipelineInfo, budget: { chars: n
   const norm = normalizeText(peeled);
   // Identical chunks (repeated padding, pasted twice) are judged once.
   const chunks = [...new Set(chunkText(norm))];
-  // rot13 / reversed text after the first WHOLE_TEXT_SAMPLE characters: checked chunk by chunk.
-  if (norm.length > WHOLE_TEXT_SAMPLE && budget.chars > 0) {
+  // rot13 and reversed text. The whole-text test in peel misses a short encoded line under an English framing ("decode
+  // this and answer it"): the framing's words outweigh it. So each line of each chunk is tested on its own, and its
+  // rot13 or reversed reading becomes an extra chunk when it reads as far more English (readsBetter). In the first
+  // WHOLE_TEXT_SAMPLE characters every line is tested; past them only the lines the cheap letter-frequency hint
+  // picks, so long prose costs one scan.
+  if (budget.chars > 0) {
+    const short = norm.length <= WHOLE_TEXT_SAMPLE;
     const n = chunks.length;
+    const found = new Set<string>();
     for (let i = 0; i < n && budget.chars > 0; i++) {
-      const c = chunks[i];
-      const hint = transformHint(c);
-      if (hint === 0) continue;
-      const r = hint === 1 ? rot13(c) : reverse(c);
-      const alt = readsBetter(c, r) ? r : null;
-      if (alt !== null) {
+      const chunk = chunks[i];
+      // Past the sample, a chunk none of whose letters hint at a transform is skipped whole (one scan, no split).
+      if (!short && transformHint(chunk) === 0) continue;
+      for (const line of chunk.indexOf('\n') === -1 ? [chunk] : chunk.split('\n')) {
+        if (line.length < MIN_TRANSFORM_LINE) continue;
+        const hint = transformHint(line);
+        if ((!short && hint === 0) || !mayReadBetter(line)) continue;
+        let alt: string | null = null;
+        let kind: DecodeKind = 'rot13';
+        if (hint !== 2) {
+          const r = rot13(line);
+          if (readsBetter(line, r)) alt = r;
+        }
+        if (alt === null && hint !== 1) {
+          const r = reverse(line);
+          if (readsBetter(line, r)) {
+            alt = r;
+            kind = 'reversed';
+          }
+        }
+        if (alt === null || found.has(alt)) continue;
+        found.add(alt);
         for (const x of chunkText(alt)) chunks.push(x);
         budget.chars -= alt.length;
         info.obfuscated = true;
-        info.decoded.push(alt === r ? 'rot13' : 'reversed');
+        info.decoded.push(kind);
       }
     }
   }
   return chunks;
 }
+
+/** Lines shorter than this are not tested for rot13 or reversed text (too few words to tell). */
+const MIN_TRANSFORM_LINE = 12;
 
 const FREQ = new Uint8Array(128);
 for (const ch of 'etaoinsh') FREQ[ch.charCodeAt(0)] = 1;

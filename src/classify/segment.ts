@@ -17,6 +17,9 @@ const SYMBOLS = /[{}();=<>[\]]/g;
 export function isCodeShaped(line: string): boolean {
   const t = line.trim();
   if (t.length === 0) return false;
+  // A line that is mostly HTML character references (`&#87;&#114;…`) is an encoded message, not code: its trailing
+  // `;` must not send it to the code side, where it would never be decoded.
+  if (t.charCodeAt(0) === 38 && isEntityRun(t)) return false;
   // Indentation alone does not make code (else indenting a request by four spaces would turn it into "context"):
   // an indented line must also carry code punctuation.
   if (/^( {4,}|\t)/.test(line) && /[;{}()=<>[\]:#]/.test(t)) return true;
@@ -26,6 +29,19 @@ export function isCodeShaped(line: string): boolean {
   const words = t.split(/\s+/).length;
   // Prose has few brackets per word; code has many.
   return t.length > 8 && symbols / t.length > 0.08 && symbols >= words / 2;
+}
+
+const ENTITY = /&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});/g;
+
+/** Three or more entities covering at least 80% of the line. */
+function isEntityRun(t: string): boolean {
+  let n = 0;
+  let covered = 0;
+  for (const m of t.matchAll(ENTITY)) {
+    n++;
+    covered += m[0].length;
+  }
+  return n >= 3 && covered >= 0.8 * t.replace(/\s+/g, '').length;
 }
 
 export function splitInstructionAndCode(text: string): Segments {
