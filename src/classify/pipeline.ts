@@ -99,11 +99,11 @@ export interface PreparedTurn {
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
-const COMMENT_LINE = /^\s*(?:\/\/+|#+|\/\*+|\*+|--|;+|<!--|"""|\'\'\')\s?(.*?)(?:\*\/|-->|"""|\'\'\')?\s*$/;
+const COMMENT_LINE = /^\s*(?:\/\/+|#+|\/\*+|\*+|--|;+|<!--|"""|''')\s?(.*?)(?:\*\/|-->|"""|''')?\s*$/;
 /** A to-do marker at the start of a comment ("TODO(2):", "FIXME:"): noise between the words of a hidden request. */
-const TODO_MARK = /^(?:TODO|FIXME|XXX|NOTE|HACK|BUG|STEP)\b\s*(?:\([^)]{0,20}\))?\s*[:.\-]?\s*/i;
+const TODO_MARK = /^(?:TODO|FIXME|XXX|NOTE|HACK|BUG|STEP)\b\s*(?:\([^)]{0,20}\))?\s*[:.-]?\s*/i;
 /** Where a triple-quoted string (docstring) opens on a line, with what follows the quotes. */
-const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|\'\'\')(.*)$/;
+const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|''')(.*)$/;
 /** String literals on a line ("…" or '…', no escapes inside): read as prose when they hold six words or more. */
 const STRING_LITERAL = /"([^"\\\n]{24,})"|'([^'\\\n]{24,})'/g;
 const PROSE_WORDS = 6;
@@ -143,7 +143,7 @@ function liftComments(code: string): string {
       docText = '';
       continue;
     }
-    if (line.indexOf('"""') !== -1 || line.indexOf("\'\'\'") !== -1) {
+    if (line.indexOf('"""') !== -1 || line.indexOf("'''") !== -1) {
       const t = TRIPLE_OPEN.exec(line);
       if (t) {
         const rest = t[2];
