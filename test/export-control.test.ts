@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as exportControl } from '../src/export-control/cli.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -17,12 +17,13 @@ describe('export-control report', () => {
   let h: Harness;
   const ids = { refused: [] as string[], licensed: [] as string[], other: [] as string[] };
   let licenceId = '';
+  let auditPath = '';
 
   before(async () => {
     const dir = tempDir('gatehouse-exportctl-');
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, 'version: 1\ndefault: allow\nrules:\n  - id: lite-licensed\n    models: [lite]\n    action: require\n    require: { licence: true }\n');
-    h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN }, extra: { audit: { path: join(dir, 'audit.jsonl') }, policy: { file: policy } } });
+    h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN }, extra: { audit: { path: (auditPath = join(dir, 'audit.jsonl')) }, policy: { file: policy } } });
     const call = async (model: string, expect: number) => {
       const r = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${h.keys.valid}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] }) });
       assert.equal(r.status, expect, await r.text());
@@ -42,6 +43,12 @@ describe('export-control report', () => {
   });
   after(async () => {
     await h?.close();
+  });
+
+  test('the audit record of a request served under a licence names it', () => {
+    const recs = readFileSync(auditPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l)).filter((r) => ids.licensed.includes(r.requestId));
+    assert.deepEqual(recs.map((r) => r.ref?.licence), [licenceId, licenceId]);
+    assert.deepEqual(recs.map((r) => r.ref?.rule), ['lite-licensed', 'lite-licensed']);
   });
 
   test('every request served under the licence, and every refusal for lack of one', async () => {

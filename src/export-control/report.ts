@@ -3,9 +3,10 @@
  * which model, from which country of residence, when), and every request refused for lack of a licence
  * (`licence_required`, by directive or policy rule). Built from the audit log and the licence ledger, read only.
  *
- * Which licence a served request was allowed under is decided again with the gateway's own decision code
- * (`AccessSnapshot.decide` with the whole ledger, revoked licences included, at the request's own time): the
- * audit record names the rule or directive of a refusal but not the licence of an allowed request. The principal's
+ * Which licence a served request was allowed under is read from its audit record (`ref.licence`, written by the
+ * gateway with the decision). Records written before the gateway recorded it are decided again with the gateway's
+ * own decision code (`AccessSnapshot.decide` with the whole ledger, revoked licences included, at the request's own
+ * time). The principal's
  * attributes are joined as replay does (key store or principals file; today's attributes).
  */
 import type { Principal } from '../core/types.ts';
@@ -99,21 +100,24 @@ export async function licenceReport(files: readonly SourceFile[], access: Access
         return true;
       }
       if (!SERVED.has(r.outcome) || typeof r.modelServed !== 'string') return true;
+      // The audit record names the licence a served request was allowed under (`ref.licence`); records written
+      // before it did are attributed by deciding again.
+      const recorded = typeof (r.ref as { licence?: unknown } | undefined)?.licence === 'string' ? ((r.ref as { licence: string }).licence) : undefined;
       const p: Principal | undefined = principals(who);
-      if (!p) {
+      if (!recorded && !p) {
         unattributed.count++;
         if (unattributed.examples.length < 10) unattributed.examples.push(String(r.requestId));
         return true;
       }
-      const licenceId = access.decide(p, r.modelServed, time).ref?.licence;
+      const licenceId = recorded ?? access.decide(p!, r.modelServed, time).ref?.licence;
       if (!licenceId) return true;
       const s = sections.get(licenceId);
       if (!s) return true; // a licence not in the ledger cannot be decided by it; cannot happen with the same ledger
       s.served.count++;
       bump(s.served.byModel, r.modelServed);
-      bump(s.served.byAccount, p.accountId);
-      bump(s.served.byResidence, p.residence ?? '(unknown)');
-      if (s.served.requests.length < max) s.served.requests.push({ requestId: String(r.requestId), time, ...who, model: r.modelServed, residence: p.residence, nationalities: p.nationalities });
+      bump(s.served.byAccount, p?.accountId ?? who.accountId ?? '(unknown)');
+      bump(s.served.byResidence, p?.residence ?? '(unknown)');
+      if (s.served.requests.length < max) s.served.requests.push({ requestId: String(r.requestId), time, ...who, model: r.modelServed, residence: p?.residence ?? null, nationalities: p?.nationalities ?? [] });
       return true;
     },
   });
@@ -125,7 +129,7 @@ export async function licenceReport(files: readonly SourceFile[], access: Access
     unattributed,
     badRecords,
     notes: [
-      'Served requests are attributed to the licence the access decision names when re-decided at the request time with the whole ledger (revoked licences included, each until its revocation) and the principal’s current attributes.',
+      'Served requests are attributed to the licence their audit record names (ref.licence); records without one are attributed to the licence the access decision names when re-decided at the request time with the whole ledger (revoked licences included, each until its revocation) and the principal’s current attributes.',
       'Refusals for lack of a licence are as recorded (code licence_required).',
     ],
   };
