@@ -25,6 +25,8 @@ import { conversationText, promptText, type CanonicalRequest } from '../core/can
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { createConsole } from '../console/index.ts';
+import { callerOf } from '../console/auth.ts';
+import { permits } from '../console/roles.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
@@ -338,7 +340,23 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? principalFromKey(k) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
-        registerIncidentAdminRoutes(app, { repo: incidents, regimes });
+        registerIncidentAdminRoutes(app, {
+          repo: incidents,
+          regimes,
+          bundle: {
+            db,
+            auditPath: audit?.path ?? null,
+            signingKey: initial.audit?.signingKey ?? null,
+            vault,
+            actorOf: consoleCap.actorOf,
+            recordAdmin,
+            // Text goes into a bundle only for a caller whose role may read retained text on its own (GET /audit/text/…).
+            textAccessOf: (request) => {
+              const caller = callerOf(request);
+              return caller ? { role: caller.role, allowed: permits(caller.role, 'GET', '/audit/text/any') } : { role: 'unknown', allowed: false };
+            },
+          },
+        });
         registerScreeningAdminRoutes(app, { repo: new ScreeningRepository(db, auditActor) });
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
