@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   keys: { module: '../identity/cli.ts', summary: 'keys create|list|show|update|revoke', subcommands: ['create', 'list', 'show', 'update', 'revoke'] },
   policy: { module: '../policy/cli.ts', summary: 'policy explain|test|check', subcommands: ['explain', 'test', 'check'] },
   directives: { module: '../policy/directives-cli.ts', summary: 'directives issue|list|show|amend|lift', subcommands: ['issue', 'list', 'show', 'amend', 'lift'] },
-  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke', subcommands: ['grant', 'list', 'show', 'revoke'] },
+  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke|record-export|exports|revoke-export', subcommands: ['grant', 'list', 'show', 'revoke', 'record-export', 'exports', 'revoke-export'] },
   train: { module: '../classify/cli.ts', summary: 'train the embedded classifier from JSONL datasets' },
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },

@@ -377,6 +377,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           auditPath: audit?.path ?? null,
           access: () => access.snapshot,
           ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
+          exports: async () => (access.licencesRepo ? await access.licencesRepo.exportsOf() : []),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
