@@ -3,12 +3,13 @@
  * altered), retries after 500s with the same delivery id, give-up after maxAttempts (logged and counted in the
  * metrics), final 4xx, the Slack-compatible payload shape, event filters, the bounded queue, once-per-cluster
  * delivery through the store on SQLite and PostgreSQL, and through a real gateway: directives issued and lifted,
- * an approval waiting under two-person control, and a dead receiver that never slows a gateway request.
+ * an approval waiting under two-person control, incidents opened, the store becoming unreachable, and a dead
+ * receiver that never slows a gateway request. The event builders for rings and overdue reports; config checks.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import type { NotificationEvent } from '../src/core/notify.ts';
@@ -17,6 +18,10 @@ import { configSchema } from '../src/notify/config.ts';
 import { retryDelay, SIGNATURE_HEADER, verifySignature, wants } from '../src/notify/format.ts';
 import { Notifier } from '../src/notify/notifier.ts';
 import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
+import { approvalEvent, directiveEvent, incidentOpenedEvent, overdueEvent, ringEvent } from '../src/server/notifications.ts';
+import { validateConfigFile } from '../src/server/validate.ts';
+import { ConfigError } from '../src/config/load.ts';
+import { tempDir, writeConfig } from './support/config.ts';
 import { BACKENDS, openTestDb } from '../src/store/testing.ts';
 import { startHarness } from './support/harness.ts';
 
@@ -383,5 +388,91 @@ test('a receiver that never answers does not hold up gateway requests', async ()
   } finally {
     await h.close();
     await dead.close();
+  }
+});
+
+describe('events from their sources', () => {
+  test('rings are announced from the configured level up, once per ring and action', () => {
+    const a = { accountId: 'acct-1', ringId: 'ring-9', previous: 'flag', next: 'degrade', score: 0.93, reasons: ['shared prompt shape', 'same /24'] };
+    assert.equal(ringEvent(a, 'suspend', 1), null);
+    assert.equal(ringEvent({ ...a, ringId: null }, 'flag', 1), null);
+    const e = ringEvent(a, 'degrade', 1)!;
+    assert.deepEqual({ type: e.type, severity: e.severity, dedupeKey: e.dedupeKey }, { type: 'ring.detected', severity: 'warning', dedupeKey: 'ring:ring-9:degrade' });
+    assert.equal(e.details.action, 'degrade');
+    assert.equal(ringEvent({ ...a, next: 'suspend' }, 'flag', 1)!.severity, 'critical');
+    assert.equal(ringEvent({ ...a, next: 'none' }, 'flag', 1), null);
+  });
+
+  test('directive, incident, overdue and approval events name what happened and dedupe per change', () => {
+    const after = { id: 'D-1', models: ['frontier'], population: { nationalities: { anyOf: ['KP'] } }, effect: 'suspend', effectiveAt: 0, expiresAt: null, authority: 'BIS', reference: 'Order 1', status: 'active', issuedAt: 0, issuedBy: 'alice', updatedAt: 0, liftedAt: null } as const;
+    const d = directiveEvent({ id: 'h-7', directiveId: 'D-1', action: 'amend', at: 5, by: 'bob', why: 'widen', before: null, after: after as any });
+    assert.deepEqual({ type: d.type, dedupeKey: d.dedupeKey, time: d.time }, { type: 'directive.amended', dedupeKey: 'directive:h-7', time: 5 });
+    assert.match(d.summary, /Directive D-1 amended by bob: suspend on frontier \(BIS, Order 1\)/);
+    const inc = { id: 'inc_1', title: 'T', severity: 'critical', trigger: 'manual', openedAt: 9, openedBy: 'carol', models: [], principals: [], rings: [], directives: [] } as any;
+    const i = incidentOpenedEvent(inc);
+    assert.deepEqual({ type: i.type, severity: i.severity, dedupeKey: i.dedupeKey }, { type: 'incident.opened', severity: 'critical', dedupeKey: 'incident:inc_1:opened' });
+    const o = overdueEvent(inc, { regime: 'ny-raise', rule: 'default', within: '72h', dueAt: 0, timeLeftMs: -3_600_000 } as any, 'report', 'late!', 10);
+    assert.deepEqual({ type: o.type, dedupeKey: o.dedupeKey, overdueMs: o.details.overdueMs }, { type: 'incident.overdue', dedupeKey: 'overdue:inc_1:ny-raise:report', overdueMs: 3_600_000 });
+    const w = approvalEvent('apr_1', 'alice', { kind: 'directive.issue', effect: 'suspend', models: ['frontier'] }, 3);
+    assert.equal(w.summary, 'Approval apr_1 waits for a second operator: directive.issue suspend on frontier requested by alice');
+  });
+
+  test('a webhook secret variable that is not set is a config error at its path', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, { store: { url: 'sqlite::memory:' }, providers: { sim: { type: 'simulator' } }, models: [{ name: 'm', provider: 'sim', upstreamModel: 'm' }], notifications: { webhooks: [{ name: 'soc', url: 'http://127.0.0.1:9/hook', secretEnv: 'GH_TEST_UNSET_SECRET' }] } });
+    await assert.rejects(validateConfigFile(file, {}), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(String((err as Error).message), /notifications\.webhooks(\[0\]|\.0)\.secretEnv: environment variable GH_TEST_UNSET_SECRET \(the signing secret of webhook soc\) is not set/);
+      return true;
+    });
+    await validateConfigFile(file, { GH_TEST_UNSET_SECRET: 'set' });
+  });
+});
+
+test('a replica whose store becomes unreachable announces it (PostgreSQL behind a cut TCP proxy)', async () => {
+  const rx = await receiver();
+  const sockets = new Set<net.Socket>();
+  const listen = async (at: number) => {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(5432, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => server.listen(at, '127.0.0.1', r));
+    return server;
+  };
+  let proxy = await listen(0);
+  const port = (proxy.address() as AddressInfo).port;
+  const h = await startHarness({
+    backend: 'postgres',
+    gatewayStoreUrl: (url) => url.replace(/127\.0\.0\.1:5432|localhost:5432/, `127.0.0.1:${port}`),
+    extra: { notifications: { webhooks: [{ name: 'ops', url: rx.url, events: ['store.failure', 'audit.failure'] }] } },
+  });
+  try {
+    assert.equal(rx.got.length, 0);
+    const closed = new Promise<void>((r) => proxy.close(() => r()));
+    for (const s of sockets) s.resetAndDestroy();
+    await closed;
+    await until(() => rx.got.length >= 1, 15_000);
+    const e = rx.got[0]!.json;
+    assert.equal(e.type, 'store.failure');
+    assert.equal(e.severity, 'critical');
+    assert.equal(e.details.dialect, 'postgres');
+    assert.match(e.summary, /Store unreachable from /);
+    // Announced when it becomes unreachable, not on every failed probe.
+    await new Promise((r) => setTimeout(r, 4500));
+    assert.equal(rx.got.length, 1);
+  } finally {
+    // The store comes back before the gateway closes (closing waits on its pool).
+    if (!proxy.listening) proxy = await listen(port);
+    await h.close();
+    const closed = new Promise<void>((r) => proxy.close(() => r()));
+    for (const s of sockets) s.destroy();
+    await closed;
+    await rx.close();
   }
 });
