@@ -17,6 +17,7 @@ import { buildConsole } from '../console-ui/build.mjs';
 import { tempDir } from './support/config.ts';
 import { ADMIN_TOKEN, addOperator, passwordOf } from './support/console.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { freePort, startTestIdp, type TestIdp } from './support/oidc.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(tmpdir(), 'gatehouse-console-screenshots');
@@ -25,12 +26,19 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
   let h: Harness;
   let browser: Browser;
   let assets: string;
+  let idp: TestIdp;
   before(async () => {
     assets = await buildConsole(mkdtempSync(join(tmpdir(), 'gh-console-ui-')));
+    // A real OpenID Connect provider on a local port: carol is in the trust-safety group, which maps to operator.
+    const port = await freePort();
+    const redirectUrl = `http://127.0.0.1:${port}/admin/v1/session/oidc/callback`;
+    idp = await startTestIdp({ redirectUri: redirectUrl, users: { carol: { preferred_username: 'carol', groups: ['trust-safety'] }, eve: { preferred_username: 'eve', groups: ['contractors'] } } });
+    const oidc = { issuer: idp.issuer, clientId: idp.clientId, clientSecretEnv: 'TEST_OIDC_SECRET', redirectUrl, scopes: ['openid', 'profile', 'groups'], roles: { 'trust-safety': 'operator' }, allowInsecureHttp: true, label: 'Sign in with Test IdP' };
     h = await startHarness({
       backend: 'sqlite',
-      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true } } },
-      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets },
+      port,
+      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true }, oidc } },
+      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets, TEST_OIDC_SECRET: idp.clientSecret },
     });
     await addOperator(h.storeUrl, 'alice', 'operator');
     await addOperator(h.storeUrl, 'bob', 'operator');
@@ -47,6 +55,7 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
   after(async () => {
     await browser?.close();
     await h?.close();
+    await idp?.close();
     if (assets) rmSync(assets, { recursive: true, force: true });
   });
 
@@ -173,5 +182,34 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     await alice.getByRole('button', { name: 'Sign out' }).click();
     await alice.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
     for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
+  });
+  test('single sign-on through the local identity provider, and a refusal shown to the browser', { timeout: 60_000 }, async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${h.url}/console`);
+    await page.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await page.getByRole('heading', { name: 'Test identity provider' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, '07-sso-provider.png'), fullPage: true });
+    await page.getByLabel('Username').fill('carol');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('who').filter({ hasText: 'carol (operator)' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/console/');
+    await page.screenshot({ path: join(SCREENSHOTS, '08-sso-signed-in.png'), fullPage: true });
+    // The session works for changes too (the CSRF cookie came with it): carol can reach the directives page.
+    await page.goto(`${h.url}/console/#/directives`);
+    await page.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
+
+    // A user whose groups map to no role is refused with a readable page, not signed in.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(`${h.url}/console`);
+    await other.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await other.getByLabel('Username').fill('eve');
+    await other.getByRole('button', { name: 'Continue' }).click();
+    await other.getByRole('heading', { name: 'Sign-in refused' }).waitFor();
+    assert.match((await other.getByRole('alert').textContent())!, /sso_no_role: no value of the ID token's groups claim \(contractors\) maps to a Gatehouse role/);
+    await other.screenshot({ path: join(SCREENSHOTS, '09-sso-refused.png'), fullPage: true });
+    await other.getByRole('link', { name: 'Back to the console' }).click();
+    await other.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
   });
 });

@@ -49,6 +49,10 @@ function Login({ onIn }: { onIn: (u: User) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [err, setErr] = useState<string | null>(null);
+  const [sso, setSso] = useState<{ label: string; url: string } | null>(null);
+  useEffect(() => {
+    void api('GET', '/session/methods').then((r) => (r.status === 200 && r.body?.sso ? setSso(r.body.sso) : undefined));
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const r = await api('POST', '/session', { name, password });
@@ -66,6 +70,11 @@ function Login({ onIn }: { onIn: (u: User) => void }) {
         <button type="submit">Sign in</button>
         <ErrorLine text={err} />
       </form>
+      {sso ? (
+        <p class="sso">
+          <a class="button" href={sso.url} data-testid="sso">{sso.label}</a>
+        </p>
+      ) : null}
     </main>
   );
 }

@@ -45,8 +45,8 @@ function send(reply: FastifyReply, status: number, type: string, message: string
   return reply.code(status).send({ error: { type, message, ...extra } });
 }
 
-function cookie(name: string, value: string, opts: { httpOnly: boolean; secure: boolean; maxAge: number }): string {
-  return `${name}=${value}; Path=/; SameSite=Strict; Max-Age=${opts.maxAge}${opts.httpOnly ? '; HttpOnly' : ''}${opts.secure ? '; Secure' : ''}`;
+export function cookie(name: string, value: string, opts: { httpOnly: boolean; secure: boolean; maxAge: number; path?: string; sameSite?: 'Strict' | 'Lax' }): string {
+  return `${name}=${value}; Path=${opts.path ?? '/'}; SameSite=${opts.sameSite ?? 'Strict'}; Max-Age=${opts.maxAge}${opts.httpOnly ? '; HttpOnly' : ''}${opts.secure ? '; Secure' : ''}`;
 }
 
 function note(body: unknown): string | null {

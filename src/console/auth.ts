@@ -61,7 +61,7 @@ export interface OperatorAuthDeps {
 }
 
 /** Paths answered without authentication (the sign-in itself). */
-const PUBLIC = new Set(['POST /admin/v1/session']);
+const PUBLIC = new Set(['POST /admin/v1/session', 'GET /admin/v1/session/methods', 'GET /admin/v1/session/oidc', 'GET /admin/v1/session/oidc/callback']);
 
 export function operatorAuthHook(deps: OperatorAuthDeps) {
   const denied = new Throttle(deps.maxDeniedPerMinute, 60_000, deps.now);

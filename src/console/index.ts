@@ -10,8 +10,10 @@ import { registerConsoleAdminRoutes, directiveGuard } from './admin-routes.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { actorOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
+import { OidcSignIn } from './oidc.ts';
 import { OperatorRepository } from './operators.ts';
 import { SessionStore } from './sessions.ts';
+import { registerSsoRoutes } from './sso-routes.ts';
 import { registerConsoleStatic } from './static.ts';
 
 export { actorOf };
@@ -26,6 +28,8 @@ export interface ConsoleDeps {
   auditPath: string | null;
   /** Checks a directive against the live catalogue (AccessControl.validateDirective). */
   validateDirective?: (record: DirectiveRecord) => unknown;
+  /** The process environment (the single sign-on client secret is read from it at sign-in). */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Built assets (default: console-ui/dist at the package root). */
   assetsDir?: string;
 }
@@ -46,6 +50,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
   const operators = new OperatorRepository(deps.db);
   const sessions = new SessionStore(deps.db, { idleMs: deps.config.idleTimeoutSeconds * 1000, absoluteMs: deps.config.absoluteTimeoutSeconds * 1000 });
   const approvals = new ApprovalRepository(deps.db, deps.config.twoPersonControl.expireSeconds * 1000);
+  const oidcConfig = deps.config.oidc;
+  const oidc = deps.config.enabled && oidcConfig ? new OidcSignIn(deps.db, oidcConfig, () => (oidcConfig.clientSecretEnv ? deps.env?.[oidcConfig.clientSecretEnv] : undefined)) : null;
   const adminAuth = operatorAuthHook({ adminToken: deps.adminToken, sessions: deps.config.enabled ? sessions : null, recordAdmin: deps.recordAdmin, maxDeniedPerMinute: deps.config.maxDeniedPerMinute });
   return {
     operators,
@@ -54,7 +60,9 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
     actorOf,
     registerAdmin(app) {
       app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
-      if (deps.config.enabled) registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
+      if (!deps.config.enabled) return;
+      registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
+      registerSsoRoutes(app, { config: deps.config, oidc, operators, sessions, recordAdmin: deps.recordAdmin });
     },
     registerPublic(app) {
       if (deps.config.enabled) registerConsoleStatic(app, deps.assetsDir ? { dir: deps.assetsDir } : {});

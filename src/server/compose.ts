@@ -168,6 +168,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
     auditPath: audit?.path ?? null,
+    env,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
   });
   // Directives issued under an authority open incidents: checked at start and whenever the directives change.
