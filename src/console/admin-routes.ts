@@ -67,7 +67,8 @@ export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approval
     if (request.method === 'GET' || !url.startsWith('/admin/v1/directives')) return;
     const caller = callerOf(request);
     const body = request.body;
-    if (caller?.via === 'session' && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller.name;
+    // A signed-in operator or a store token is named by who it is; only the shared admin token may say `by`.
+    if ((caller?.via === 'session' || caller?.tokenId) && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller!.name;
     if (!(deps.config.twoPersonControl.suspend && request.method === 'POST' && url === '/admin/v1/directives')) return;
     if (!body || typeof body !== 'object' || Array.isArray(body) || (body as Record<string, unknown>).effect !== 'suspend') return;
     const payload: Record<string, unknown> = { ...(body as Record<string, unknown>), by: actorOf(request) };

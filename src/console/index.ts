@@ -8,15 +8,17 @@ import type { DirectiveRepository } from '../directives/repository.ts';
 import type { Db } from '../store/db.ts';
 import { registerConsoleAdminRoutes, directiveGuard } from './admin-routes.ts';
 import { ApprovalRepository } from './approvals.ts';
-import { actorOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
+import { actorOf, credentialOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import { OidcSignIn } from './oidc.ts';
 import { OperatorRepository } from './operators.ts';
 import { SessionStore } from './sessions.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
+import { registerTokenRoutes } from './token-routes.ts';
+import { AdminTokenRepository } from './tokens.ts';
 import { registerConsoleStatic } from './static.ts';
 
-export { actorOf };
+export { actorOf, credentialOf };
 export { configSchema, type ConsoleConfig } from './config.ts';
 
 export interface ConsoleDeps {
@@ -37,6 +39,7 @@ export interface ConsoleDeps {
 export interface ConsoleCapability {
   operators: OperatorRepository;
   approvals: ApprovalRepository;
+  tokens: AdminTokenRepository;
   /** The onRequest hook for every admin scope (replaces the bearer-only check). */
   adminAuth: ReturnType<typeof operatorAuthHook>;
   /** Mounts the console's admin routes and the directive guard on the /admin/v1 scope. */
@@ -44,6 +47,8 @@ export interface ConsoleCapability {
   /** Mounts /console (no authentication: the page itself signs in through the admin API). */
   registerPublic(app: FastifyInstance): void;
   actorOf(request: FastifyRequest): string;
+  /** `session`, `shared-token` or the store token's id: for the audit record's details. */
+  credentialOf(request: FastifyRequest): string | undefined;
 }
 
 export function createConsole(deps: ConsoleDeps): ConsoleCapability {
@@ -52,14 +57,18 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
   const approvals = new ApprovalRepository(deps.db, deps.config.twoPersonControl.expireSeconds * 1000);
   const oidcConfig = deps.config.oidc;
   const oidc = deps.config.enabled && oidcConfig ? new OidcSignIn(deps.db, oidcConfig, () => (oidcConfig.clientSecretEnv ? deps.env?.[oidcConfig.clientSecretEnv] : undefined)) : null;
-  const adminAuth = operatorAuthHook({ adminToken: deps.adminToken, sessions: deps.config.enabled ? sessions : null, recordAdmin: deps.recordAdmin, maxDeniedPerMinute: deps.config.maxDeniedPerMinute });
+  const tokens = new AdminTokenRepository(deps.db);
+  const adminAuth = operatorAuthHook({ adminToken: deps.adminToken, sessions: deps.config.enabled ? sessions : null, tokens, recordAdmin: deps.recordAdmin, maxDeniedPerMinute: deps.config.maxDeniedPerMinute });
   return {
     operators,
     approvals,
+    tokens,
     adminAuth,
     actorOf,
+    credentialOf,
     registerAdmin(app) {
       app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
+      registerTokenRoutes(app, { tokens, recordAdmin: deps.recordAdmin });
       if (!deps.config.enabled) return;
       registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
       registerSsoRoutes(app, { config: deps.config, oidc, operators, sessions, recordAdmin: deps.recordAdmin });

@@ -65,4 +65,27 @@ CREATE TABLE oidc_logins (
 CREATE INDEX oidc_logins_by_created ON oidc_logins (created_at);
 `,
   },
+  {
+    // Admin bearer tokens per operator or service: the SHA-256 of the secret (never the secret), scopes as a JSON
+    // list, an expiry always; revoked rows stay so the records that name them keep their meaning.
+    id: 'console/0003_admin_tokens',
+    sql: `
+CREATE TABLE admin_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  operator TEXT,
+  service TEXT,
+  role TEXT,
+  scopes TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoked_by TEXT,
+  last_used_at BIGINT
+);
+CREATE INDEX admin_tokens_by_operator ON admin_tokens (operator);
+`,
+  },
 ];

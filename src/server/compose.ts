@@ -312,7 +312,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
+          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: consoleCap.credentialOf(request) });
         });
       },
       adminAbsolute: async (app: FastifyInstance) => {
