@@ -59,7 +59,7 @@ for (const backend of BACKENDS) describe(`console: admin tokens per operator and
     }
 
     const me = await call(h.url, 'GET', '/session', { token: secret });
-    assert.deepEqual([me.body.name, me.body.role, me.body.via], ['alice', 'operator', 'token']);
+    assert.deepEqual([me.body.name, me.body.role, me.body.via, me.body.token, me.body.scopes], ['alice', 'operator', 'token', token.id, ['directives:write', 'audit:read']]);
     const issued = await call(h.url, 'POST', '/directives', { token: secret, body: DIRECTIVE });
     assert.equal(issued.status, 201, JSON.stringify(issued.body));
     assert.equal(issued.body.directive.issuedBy, 'alice', 'the directive names the token\'s operator, whatever the body says');

@@ -140,7 +140,7 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
 
     scope.get('/session', async (request) => {
       const c = callerOf(request)!;
-      return { name: c.name, role: c.role, via: c.via, ...(c.session ? { csrf: c.session.csrf, signedInAt: c.session.createdAt } : {}) };
+      return { name: c.name, role: c.role, via: c.via, ...(c.session ? { csrf: c.session.csrf, signedInAt: c.session.createdAt } : {}), ...(c.tokenId ? { token: c.tokenId, scopes: c.scopes } : {}) };
     });
 
     scope.delete('/session', async (request, reply) => {

@@ -19,8 +19,8 @@ import type { Role } from './operators.ts';
 
 /** A sign-in must come back from the provider within this long. */
 export const LOGIN_TTL_MS = 10 * 60_000;
-/** Pending sign-ins older than this are deleted when a new one begins. */
-const KEEP_MS = 24 * 3600_000;
+/** Pending sign-ins older than this are deleted when a new one begins (long enough to tell a replay from an unknown one). */
+const KEEP_MS = 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 
 export type RoleMapping = { ok: true; role: Role; matched: string[] } | { ok: false; reason: 'no-claim' | 'no-role' | 'conflicting-roles'; values: string[] };

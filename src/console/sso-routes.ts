@@ -19,6 +19,8 @@ import type { SessionStore } from './sessions.ts';
 import { Throttle } from './throttle.ts';
 
 export const OIDC_COOKIE = 'gh_oidc';
+/** Sign-ins one client address may start per minute. */
+export const STARTS_PER_MINUTE = 30;
 
 export interface SsoRouteDeps {
   config: ConsoleConfig;
@@ -42,6 +44,8 @@ export function registerSsoRoutes(app: FastifyInstance, deps: SsoRouteDeps): voi
   const secure = deps.config.secureCookie;
   const oidc = deps.oidc;
   const failedByIp = new Throttle(deps.config.maxFailedLogins * 4, deps.config.loginWindowSeconds * 1000, deps.now);
+  // Each start keeps a pending sign-in in the store: bounded per client address so they cannot be piled up.
+  const startsByIp = new Throttle(STARTS_PER_MINUTE, 60_000, deps.now);
   // Where the console is and where the sign-in cookie applies, from the public redirect URL (so a path prefix added
   // by a reverse proxy is kept).
   const base = oidc ? new URL(oidc.config.redirectUrl) : null;
@@ -77,6 +81,12 @@ export function registerSsoRoutes(app: FastifyInstance, deps: SsoRouteDeps): voi
     if (!oidc) return answer(request, reply, notConfigured);
     const wait = throttled(request, reply);
     if (wait) return wait;
+    const busy = startsByIp.retryAfter(request.ip);
+    if (busy) {
+      deps.recordAdmin('console.login_throttled', 'anonymous', 'sso-start', { ip: request.ip });
+      return answer(request, reply, { status: 429, type: 'too_many_attempts', reason: 'throttled', message: `too many sign-ins started from this address; try again in ${busy} s` });
+    }
+    startsByIp.hit(request.ip);
     const started = await oidc.begin();
     if (!started.ok) return fail(request, reply, started.refusal);
     return reply
