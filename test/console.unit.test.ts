@@ -103,6 +103,8 @@ test('roles: what each may call', () => {
     ['auditor', 'GET', '/keys', false],
     ['auditor', 'GET', '/usage', false],
     ['auditor', 'POST', '/approvals/a1/approve', false],
+    ['analyst', 'GET', '/console/models', true],
+    ['viewer', 'GET', '/console/models', false],
   ];
   for (const [role, method, path, expected] of cases) assert.equal(permits(role as never, method, path), expected, `${role} ${method} ${path}`);
 });

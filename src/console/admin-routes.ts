@@ -8,6 +8,7 @@
  *   POST   /approvals/:id/approve   {note?} — a second operator applies the held change
  *   POST   /approvals/:id/reject    {note?}
  *   GET    /console/audit-verify    the audit chain's verification (records, head, first bad record)
+ *   GET    /console/models          the catalogue's model names, for the keys page's per-model explanation
  * And a preHandler on the whole admin scope: a directive body's `by` is the signed-in operator's name (callers
  * cannot assert another), and with two-person control on, POST /directives with effect `suspend` is held as a
  * pending approval (202) instead of being issued.
@@ -34,6 +35,8 @@ export interface ConsoleAdminDeps {
   directives: () => DirectiveRepository | null;
   recordAdmin: RecordAdmin;
   auditPath: string | null;
+  /** The catalogue's model names (the keys page explains a key's access to each). */
+  models?: () => string[];
   /** Checks a directive against the live catalogue and groups (throws PolicyValidationError), so a held request is valid when made. */
   validateDirective?: (record: DirectiveRecord) => unknown;
   now?: () => number;
@@ -199,6 +202,8 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
       deps.recordAdmin('approval.rejected', who, approval.id, { requestedBy: approval.requestedBy });
       return { approval };
     });
+
+    scope.get('/console/models', async () => ({ models: deps.models ? deps.models() : [] }));
 
     scope.get('/console/audit-verify', async (_request, reply) => {
       if (!deps.auditPath) return send(reply, 503, 'unavailable', 'the audit log is off on this gateway');

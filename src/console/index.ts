@@ -28,6 +28,8 @@ export interface ConsoleDeps {
   recordAdmin: RecordAdmin;
   directives: () => DirectiveRepository | null;
   auditPath: string | null;
+  /** The catalogue's model names (live: follows config reloads). */
+  models?: () => string[];
   /** Checks a directive against the live catalogue (AccessControl.validateDirective). */
   validateDirective?: (record: DirectiveRecord) => unknown;
   /** The process environment (the single sign-on client secret is read from it at sign-in). */
@@ -70,7 +72,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
       app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
       registerTokenRoutes(app, { tokens, recordAdmin: deps.recordAdmin });
       if (!deps.config.enabled) return;
-      registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath });
+      registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath, ...(deps.models ? { models: deps.models } : {}) });
       registerSsoRoutes(app, { config: deps.config, oidc, operators, sessions, recordAdmin: deps.recordAdmin });
     },
     registerPublic(app) {

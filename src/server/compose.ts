@@ -167,6 +167,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     recordAdmin,
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
+    models: () => publicModels(current),
     auditPath: audit?.path ?? null,
     env,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
