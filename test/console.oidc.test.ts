@@ -149,6 +149,17 @@ for (const backend of BACKENDS) describe(`console: single sign-on through a loca
     assert.equal((await deliver(jar, callbackUrl)).status, 400, 'the pending sign-in was spent by the forged redirect');
     const rec = await auditRecords(h.url, (x) => x.action === 'console.sso_failed' && x.target === 'state-mismatch');
     assert.equal(rec[0].details.type, 'sso_state_mismatch');
+
+    // The provider sending the browser back with an error (the person cancelled): refused, naming the error.
+    const jar2 = new CookieJar();
+    const back = new URL((await signInAtIdp(jar2, h.url, 'alice')).callbackUrl);
+    const cancelled = new URL(back.origin + back.pathname);
+    cancelled.search = new URLSearchParams({ error: 'access_denied', error_description: 'the person cancelled', state: back.searchParams.get('state')!, iss: back.searchParams.get('iss')! }).toString();
+    const denied = await deliver(jar2, cancelled.href);
+    assert.equal(denied.status, 401);
+    const e = JSON.parse(denied.body).error;
+    assert.equal(e.type, 'sso_refused_by_provider');
+    assert.match(e.message, /access_denied \(the person cancelled\)/);
   });
 
   test('a nonce tampered with in the authorisation request is caught in the ID token', async () => {
