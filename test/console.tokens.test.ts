@@ -65,6 +65,10 @@ for (const backend of BACKENDS) describe(`console: admin tokens per operator and
     assert.equal(issued.body.directive.issuedBy, 'alice', 'the directive names the token\'s operator, whatever the body says');
     const rec = await auditRecords(h.url, (r) => r.action === 'admin.post' && r.target === '/admin/v1/directives' && r.details.credential === token.id);
     assert.equal(rec[0].actor, 'alice');
+    // The directive's own record (written by its capability through the audit inbox) names the caller too.
+    const own = await auditRecords(h.url, (r) => r.action === 'directive.issued' && r.target === issued.body.directive.id);
+    assert.equal(own[0].details.caller, 'alice');
+    assert.equal(own[0].details.credential, token.id);
 
     // Out of scope (her role may read keys; the token may not): 403 insufficient_scope, audited.
     const keys = await call(h.url, 'GET', '/keys', { token: secret });
@@ -114,6 +118,11 @@ for (const backend of BACKENDS) describe(`console: admin tokens per operator and
     // The shared admin token still works, attributed as the shared token.
     const rec = await auditRecords(h.url, (r) => r.action === 'admin.post' && r.target === '/admin/v1/tokens' && r.details.credential === 'shared-token');
     assert.equal(rec[0].actor, 'admin-api');
+    // Records a capability writes while handling a call name its caller: a key made in ada's session is hers.
+    const key = await call(h.url, 'POST', '/keys', { session: s, body: { accountId: 'acct-ada' } });
+    assert.equal(key.status, 201);
+    const keyRec = await auditRecords(h.url, (r) => r.action === 'key.created' && r.target === key.body.key.id);
+    assert.deepEqual([keyRec[0].actor, keyRec[0].details.caller, keyRec[0].details.credential], ['ada', 'ada', 'session']);
     // An operator's session may not manage tokens.
     const op = await call(h.url, 'POST', '/tokens', { session: await signIn(h.url, 'olga'), body: { name: 'mine', operator: 'olga', scopes: ['*'] } });
     assert.equal(op.status, 403);

@@ -3,6 +3,7 @@
  * sessions and approvals, with the admin auth hook, the admin routes and the public /console routes to mount.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { runAsAdminCaller } from '../core/admin-actions.ts';
 import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
 import type { Db } from '../store/db.ts';
@@ -69,6 +70,14 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
     actorOf,
     credentialOf,
     registerAdmin(app) {
+      // The records a capability writes while handling the call name the authenticated caller (core/admin-actions.ts).
+      // Entered in a callback-style preHandler (after the body is parsed) so the handler runs inside it.
+      app.addHook('preHandler', (request, _reply, done) => {
+        const name = actorOf(request);
+        if (name === 'anonymous') return done();
+        const credential = credentialOf(request);
+        runAsAdminCaller({ actor: name, ...(credential ? { credential } : {}) }, done);
+      });
       app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
       registerTokenRoutes(app, { tokens, recordAdmin: deps.recordAdmin });
       if (!deps.config.enabled) return;
