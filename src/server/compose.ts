@@ -27,6 +27,7 @@ import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { createConsole } from '../console/index.ts';
 import { callerOf } from '../console/auth.ts';
 import { permits } from '../console/roles.ts';
+import { scopesCover } from '../console/scopes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
@@ -197,7 +198,9 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     recordAdmin: recordAdminAndNotify,
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
+    models: () => publicModels(current),
     auditPath: audit?.path ?? null,
+    env,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
   });
   // Directives issued under an authority open incidents: checked at start and whenever the directives change.
@@ -350,10 +353,13 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
             vault,
             actorOf: consoleCap.actorOf,
             recordAdmin,
-            // Text goes into a bundle only for a caller whose role may read retained text on its own (GET /audit/text/…).
+            // Text goes into a bundle only for a caller who may read retained text on its own (GET /audit/text/…): by
+            // role, and for a scoped token by its scopes too.
             textAccessOf: (request) => {
               const caller = callerOf(request);
-              return caller ? { role: caller.role, allowed: permits(caller.role, 'GET', '/audit/text/any') } : { role: 'unknown', allowed: false };
+              if (!caller) return { role: 'unknown', allowed: false };
+              const allowed = permits(caller.role, 'GET', '/audit/text/any') && (caller.scopes === undefined || scopesCover(caller.scopes, 'GET', '/audit/text/any'));
+              return { role: caller.role, allowed };
             },
           },
         });
@@ -366,7 +372,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
+          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: consoleCap.credentialOf(request) });
         });
       },
       adminAbsolute: async (app: FastifyInstance) => {
