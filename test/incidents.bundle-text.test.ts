@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyBundle } from '../src/audit/bundle.ts';
 import { run as incidentsCli } from '../src/incidents/cli.ts';
+import { run as tokensCli } from '../src/console/tokens-cli.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { tempDir } from './support/config.ts';
 import { ADMIN_TOKEN, addOperator, auditRecords, call, signIn } from './support/console.ts';
@@ -99,6 +100,23 @@ describe('prompt text in incident bundles, by role', () => {
     assert.deepEqual(denied.map((x) => `${x.actor}:${x.details.role}`).sort(), ['ana:analyst', 'aud:auditor']);
     const anaReads = await auditRecords(h.url, (x) => x.action === 'retention.read' && (x.details?.by === 'ana' || x.details?.by === 'aud'), 0);
     assert.equal(anaReads.length, 0);
+  });
+
+  test('a scoped admin token needs a scope covering retained text (audit:read) to include it', async () => {
+    const make = async (name: string, scopes: string) => {
+      let out = '';
+      const code = await tokensCli(['tokens', 'create', name, '--operator', 'root', '--scopes', scopes, '--json', '--store', h.storeUrl], { out: (s) => void (out += s), err: (s) => void (out += s), env: process.env });
+      assert.equal(code, 0, out);
+      return (JSON.parse(out) as { secret: string }).secret;
+    };
+    const narrow = await make('incidents-only', 'incidents:read');
+    const refused = await call(h.url, 'GET', `/incidents/${incidentId}/bundle?text=true`, { token: narrow });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal((await call(h.url, 'GET', `/incidents/${incidentId}/bundle`, { token: narrow })).status, 200);
+    const wide = await make('incidents-and-audit', 'incidents:read,audit:read');
+    const ok = await call(h.url, 'GET', `/incidents/${incidentId}/bundle?text=true`, { token: wide });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(Object.keys(ok.body.context.texts).length, 2);
   });
 
   test('bad input: unknown query parameter, bad text value, unknown incident', async () => {
