@@ -63,6 +63,9 @@ export interface AdminAuditRecord {
   details?: Record<string, unknown>;
 }
 
+/** A record as given to the log; the log adds seq, prevHash, time and hash. */
+export type AuditInput = { readonly kind: string; readonly [k: string]: unknown } | RequestAuditRecord | AdminAuditRecord;
+
 /** The decision an event stands for, as one word used in queries (`--action refuse`). */
 export function actionOf(event: RequestEvent): string {
   if (event.outcome === 'refused' || event.outcome === 'moderated') return 'refuse';
