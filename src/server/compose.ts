@@ -3,8 +3,8 @@
  * capability from its config section, and hands them to the Gateway as gates, sinks, the durable audit sink,
  * readiness checks and admin routes. `gatehouse serve` and the end-to-end tests both start through here.
  *
- * Gate order on the request path: abuse actions (cheapest, account-level) → access (directives, then policy) →
- * classifier (needs the final model's tier rules) → limits (charged last, so refused requests cost nothing).
+ * The gate order on the request path is data: `GATE_ORDER` in gate-order.ts (abuse → screening → access →
+ * classifier → limits, each with its reason); this file fills one slot per gate.
  */
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -15,8 +15,8 @@ import { AbuseService } from '../abuse/service.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
-import { adminRecord, hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
-import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
+import { hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
+import { adminRecorder, auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
@@ -48,15 +48,16 @@ import { ScreeningGate } from '../screening/gate.ts';
 import { ScreeningRepository } from '../screening/repository.ts';
 import { registerScreeningAdminRoutes } from '../screening/admin-routes.ts';
 import { registerExportControlAdminRoutes } from '../export-control/admin-routes.ts';
-import { compileModelMatcher } from '../population/models.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { ALL_MIGRATIONS } from './migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openDb, redactUrl } from '../store/open.ts';
+import { startStoreProbe } from '../store/probe.ts';
 import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
+import { orderGates } from './gate-order.ts';
 import { Gateway } from './gateway.ts';
 import { validateConfigFile } from './validate.ts';
 import { principalFromKey } from '../identity/principal.ts';
@@ -125,10 +126,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     durable = auditDurableSink(audit, vault);
     if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
   }
-  const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
-    if (!audit) return;
-    audit.append(adminRecord(action, actor, target, details)).catch((err: Error) => logger.error({ err: err.message, action }, 'audit append failed'));
-  };
+  const recordAdmin = adminRecorder(audit, (err, action) => logger.error({ err: err.message, action }, 'audit append failed'));
   // Deleting retained text is itself an audited act: the log says which days were purged and when.
   vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
 
@@ -217,24 +215,14 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse, (meta) => recordAdmin('abuse.account', 'gateway', meta.accountId, meta as unknown as Record<string, unknown>)) : null;
 
   // Denied-party screening: hits not cleared block the governed models (directive-governed or directives.governedModels).
-  // Compiled once per config (not per request).
-  let governedByConfig = compileModelMatcher(initial.directives.governedModels);
-  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.snapshot.isDirectiveGoverned(model) || governedByConfig.matches(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
+  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.isGoverned(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
   await screening.start(watcher);
   closers.push(() => screening.stop());
 
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
-  let storeOk = true;
-  const storeReadiness: ReadinessCheck = { name: 'store', check: () => ({ ok: storeOk, detail: db.dialect }) };
-  const storeProbe = setInterval(() => {
-    db.query('SELECT 1').then(
-      () => (storeOk = true),
-      () => (storeOk = false),
-    );
-  }, 2000);
-  storeProbe.unref();
+  const storeProbe = startStoreProbe(db);
 
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
   sinkList.push(refusalMetricsSink(metrics));
@@ -242,12 +230,12 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
-  const readinessList: ReadinessCheck[] = [storeReadiness, identity.readiness, access.readiness];
+  const readinessList: ReadinessCheck[] = [storeProbe.readiness, identity.readiness, access.readiness];
   if (audit) readinessList.push(auditReadiness(audit, vault));
   if (limits) readinessList.push(limits.readiness);
   const readiness = Object.freeze(readinessList);
   const buildGates = (): readonly RequestGate[] =>
-    Object.freeze([abuseGate, screening.gate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
+    orderGates({ abuse: abuseGate, screening: screening.gate, access: access.gate, classifier: classifier?.gate ?? null, limits: limits?.gate ?? null });
   let gates = buildGates();
 
   const fingerprint = (req: CanonicalRequest) => {
@@ -288,7 +276,6 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         classifier = nextClassifier;
         gates = buildGates();
         current = config;
-        governedByConfig = compileModelMatcher(config.directives.governedModels);
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       adminAuth: consoleCap.adminAuth,
@@ -327,7 +314,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
-        clearInterval(storeProbe);
+        storeProbe.stop();
         for (const c of closers.reverse()) {
           try {
             await c();
