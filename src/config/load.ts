@@ -9,8 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
-import { formatPath } from '../protocol/validate.ts';
+import { issueMessage, jsonPath, valueAt, type IssueWording } from '../core/validation.ts';
 import { resolveAbusePaths } from '../abuse/config.ts';
 import { resolveAuditPaths } from '../audit/config.ts';
 import { resolveClassifyPaths } from '../classify/config.ts';
@@ -92,14 +91,14 @@ function parseConfigText(text: string, file: string): LoadedConfig {
       // An unknown key is best shown at the key itself, not at the map that holds it.
       const at = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]!] : issue.path;
       const { line, column } = keyPosition(doc, lineCounter, at) ?? locate(issue.path);
-      problems.push({ file, line, column, path: formatPath(issue.path), message: describeIssue(issue, raw) });
+      problems.push({ file, line, column, path: jsonPath(issue.path), message: issueMessage(issue, valueAt(raw, issue.path), CONFIG_WORDING) });
     }
     throw new ConfigError(problems);
   }
   const config = result.data;
   crossCheck(config, (path, message) => {
     const { line, column } = locate(path);
-    problems.push({ file, line, column, path: formatPath(path), message });
+    problems.push({ file, line, column, path: jsonPath(path), message });
   });
   return { config, file, locate, problems };
 }
@@ -157,31 +156,16 @@ function crossCheck(config: GatewayConfig, report: (path: (string | number)[], m
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const found = valueAt(raw, issue.path);
-  const foundText = found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80) ?? String(found);
-  switch (issue.code) {
-    case 'invalid_type':
-      return found === undefined ? `expected ${issue.expected}, found nothing (required)` : `expected ${issue.expected}, found ${foundText}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${foundText}`;
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    case 'invalid_union':
-      return `expected a valid value (${issue.message}), found ${foundText}`;
-    default:
-      return `${issue.message}, found ${foundText}`;
-  }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = input;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
+/** How a config problem reads: `expected …, found …`, the value found shown as JSON (cut at 80 characters). */
+const foundText = (found: unknown) => (found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80) ?? String(found));
+const CONFIG_WORDING: IssueWording = {
+  required: (f) => `expected ${f.expected}, found nothing (required)`,
+  wrongType: (f) => `expected ${f.expected}, found ${foundText(f.found)}`,
+  notOneOf: (f) => `expected one of ${f.values.map((v) => JSON.stringify(v)).join(', ')}, found ${foundText(f.found)}`,
+  unknownKeys: (f) => `unknown key${f.keys.length > 1 ? 's' : ''} ${f.keys.map((k) => `'${k}'`).join(', ')}`,
+  union: (f) => `expected a valid value (${f.message}), found ${foundText(f.found)}`,
+  other: (f) => `${f.message}, found ${foundText(f.found)}`,
+};
 
 function keyPosition(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
   const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
