@@ -19,7 +19,7 @@ import { hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
 import { adminRecorder, auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
-import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
+import { auditAdminMutations, registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
@@ -82,6 +82,59 @@ function publicModels(config: GatewayConfig): string[] {
   return config.models.map((m) => m.name);
 }
 
+type Closers = (() => Promise<void> | void)[];
+
+/**
+ * The audit log (with `audit:` configured), its retained-text vault, the durable sink the request path waits on, the
+ * key of prompt hashes, the admin recorder every capability records through, the retention purge job and the inbox
+ * drain that brings admin actions taken through the CLI into the log.
+ */
+async function startAudit(config: GatewayConfig, db: Db, watcher: ChangeWatcher, logger: Logger, onProblem: (message: string) => void, closers: Closers) {
+  let audit: AuditLog | null = null;
+  let vault: TextVault | null = null;
+  let durable: DurableSink | null = null;
+  let promptKey: Buffer | null = null;
+  if (config.audit) {
+    const log = await AuditLog.open(config.audit, {
+      onProblem: (message) => {
+        logger.error({ problem: message }, 'audit log problem');
+        onProblem(message);
+      },
+    });
+    audit = log;
+    closers.push(() => log.close());
+    if (config.audit.retention.enabled) {
+      const v = new TextVault(config.audit.retention, Date.now, config.audit.retryIntervalMs);
+      vault = v;
+      closers.push(() => v.close());
+    }
+    durable = auditDurableSink(log, vault);
+    if (config.audit.textHashKey) promptKey = hmacKeyFrom(config.audit.textHashKey);
+  }
+  const recordAdmin = adminRecorder(audit, (err, action) => logger.error({ err: err.message, action }, 'audit append failed'));
+  // Deleting retained text is itself an audited act: the log says which days were purged and when.
+  vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
+
+  // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
+  if (audit) {
+    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId: `${hostname()}:${process.pid}`, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
+    drain.start();
+    closers.push(() => drain.stop());
+  }
+  return { audit, vault, durable, promptKey, recordAdmin };
+}
+
+/** What the request path records of a prompt without keeping it: abuse signals (abuse on) and the keyed prompt hash. */
+function requestFingerprint(abuseOn: boolean, promptKey: Buffer | null) {
+  return (req: CanonicalRequest) => {
+    const text = promptText(conversationText(req));
+    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
+    if (abuseOn) Object.assign(out, promptSignals(text));
+    if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
+    return out;
+  };
+}
+
 export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const env = opts.env ?? process.env;
   // Everything `gatehouse config check` checks, reported all at once (ConfigError) before anything starts.
@@ -93,7 +146,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const db = await openDb(storeUrl);
   await migrate(db, ALL_MIGRATIONS);
   logger.info({ store: redactUrl(storeUrl), dialect: db.dialect }, 'store ready');
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: Closers = [];
 
   const watcher = new ChangeWatcher(db, {
     intervalMs: initial.store.pollIntervalMs,
@@ -107,35 +160,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   closers.push(() => incidentTriggers.flush());
 
   // Audit first: every other capability records its admin actions through it.
-  let audit: AuditLog | null = null;
-  let vault: TextVault | null = null;
-  let durable: DurableSink | null = null;
-  let promptKey: Buffer | null = null;
-  if (initial.audit) {
-    audit = await AuditLog.open(initial.audit, {
-      onProblem: (message) => {
-        logger.error({ problem: message }, 'audit log problem');
-        incidentTriggers.auditProblem(message);
-      },
-    });
-    closers.push(() => audit!.close());
-    if (initial.audit.retention.enabled) {
-      vault = new TextVault(initial.audit.retention, Date.now, initial.audit.retryIntervalMs);
-      closers.push(() => vault!.close());
-    }
-    durable = auditDurableSink(audit, vault);
-    if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
-  }
-  const recordAdmin = adminRecorder(audit, (err, action) => logger.error({ err: err.message, action }, 'audit append failed'));
-  // Deleting retained text is itself an audited act: the log says which days were purged and when.
-  vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
-
-  // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
-  if (audit) {
-    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId: `${hostname()}:${process.pid}`, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
-    drain.start();
-    closers.push(() => drain.stop());
-  }
+  const { audit, vault, durable, promptKey, recordAdmin } = await startAudit(initial, db, watcher, logger, (message) => incidentTriggers.auditProblem(message), closers);
 
   // With an audit log, key, directive and licence changes made through the admin API are recorded as what they are
   // (key.revoked, directive.issued…) through the inbox, besides the admin API call itself (admin.post…).
@@ -238,13 +263,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     orderGates({ abuse: abuseGate, screening: screening.gate, access: access.gate, classifier: classifier?.gate ?? null, limits: limits?.gate ?? null });
   let gates = buildGates();
 
-  const fingerprint = (req: CanonicalRequest) => {
-    const text = promptText(conversationText(req));
-    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
-    if (abuse) Object.assign(out, promptSignals(text));
-    if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
-    return out;
-  };
+  const fingerprint = requestFingerprint(abuse !== null, promptKey);
 
   let first = true;
   const gateway = await Gateway.start(
@@ -295,11 +314,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
-        // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
-        app.addHook('onResponse', async (request, reply) => {
-          if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
-        });
+        auditAdminMutations(app, recordAdmin, consoleCap.actorOf);
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
