@@ -13,7 +13,7 @@ import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin
 import { PolicyValidationError } from '../core/validation.ts';
 import { STATES, type IncidentState } from './model.ts';
 import { deadlinesFor, renderReport, type RegimeSet } from './regimes.ts';
-import { IncidentConflictError, IncidentNotFoundError, type IncidentRepository } from './repository.ts';
+import { IncidentNotFoundError, type IncidentRepository } from './repository.ts';
 
 export interface IncidentAdminDeps {
   repo: IncidentRepository;
@@ -25,15 +25,6 @@ export interface IncidentAdminDeps {
 export function registerIncidentAdminRoutes(app: FastifyInstance, deps: IncidentAdminDeps): FastifyInstance {
   const prefix = prefixFor(app, deps.prefix);
   const now = deps.now ?? Date.now;
-  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof IncidentNotFoundError) throw new HttpError(404, 'not_found', err.message);
-      if (err instanceof IncidentConflictError) throw new HttpError(409, 'conflict', err.message);
-      throw err;
-    }
-  };
   return app.register(
     async (scope) => {
       installErrorHandler(scope, 'incident');
@@ -54,31 +45,25 @@ export function registerIncidentAdminRoutes(app: FastifyInstance, deps: Incident
         return reply.code(201).send({ incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } });
       });
 
-      scope.get<{ Params: { id: string } }>('/incidents/:id', async (request) =>
-        wrap(async () => {
-          const inc = await deps.repo.get(request.params.id);
-          if (!inc) throw new IncidentNotFoundError(request.params.id);
-          return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) }, timeline: await deps.repo.timelineOf(inc.id) };
-        }),
-      );
+      scope.get<{ Params: { id: string } }>('/incidents/:id', async (request) => {
+        const inc = await deps.repo.get(request.params.id);
+        if (!inc) throw new IncidentNotFoundError(request.params.id);
+        return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) }, timeline: await deps.repo.timelineOf(inc.id) };
+      });
 
-      scope.post<{ Params: { id: string } }>('/incidents/:id/transition', async (request) =>
-        wrap(async () => {
-          const inc = await deps.repo.transition(request.params.id, requireBody(request.body, '{to, by, why}'));
-          return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } };
-        }),
-      );
+      scope.post<{ Params: { id: string } }>('/incidents/:id/transition', async (request) => {
+        const inc = await deps.repo.transition(request.params.id, requireBody(request.body, '{to, by, why}'));
+        return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } };
+      });
 
-      scope.get<{ Params: { id: string; regime: string } }>('/incidents/:id/report/:regime', async (request, reply) =>
-        wrap(async () => {
-          const inc = await deps.repo.get(request.params.id);
-          if (!inc) throw new IncidentNotFoundError(request.params.id);
-          const g = deps.regimes.byId.get(request.params.regime);
-          if (!g) throw new HttpError(404, 'not_found', `no regime '${request.params.regime}' (known: ${[...deps.regimes.byId.keys()].join(', ')})`);
-          const d = deadlinesFor(inc, deps.regimes, now()).find((x) => x.regime === g.id);
-          return reply.type('text/plain; charset=utf-8').send(renderReport(inc, g, d));
-        }),
-      );
+      scope.get<{ Params: { id: string; regime: string } }>('/incidents/:id/report/:regime', async (request, reply) => {
+        const inc = await deps.repo.get(request.params.id);
+        if (!inc) throw new IncidentNotFoundError(request.params.id);
+        const g = deps.regimes.byId.get(request.params.regime);
+        if (!g) throw new HttpError(404, 'not_found', `no regime '${request.params.regime}' (known: ${[...deps.regimes.byId.keys()].join(', ')})`);
+        const d = deadlinesFor(inc, deps.regimes, now()).find((x) => x.regime === g.id);
+        return reply.type('text/plain; charset=utf-8').send(renderReport(inc, g, d));
+      });
     },
     { prefix },
   );
