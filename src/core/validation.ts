@@ -136,6 +136,27 @@ export class YamlSource {
     return { source: new YamlSource(file, doc, lines), value: doc.toJS({ maxAliasCount: 100 }) };
   }
 
+  /** A document already parsed with `lines` as its line counter. */
+  static of(file: string, doc: Document, lines: LineCounter): YamlSource {
+    return new YamlSource(file, doc, lines);
+  }
+
+  /** Line/col of the map key that ends `path`; undefined unless every step before it exists and ends in a map with that key. */
+  locateKey(path: readonly PropertyKey[]): { line: number; col: number } | undefined {
+    if (path.length === 0) return undefined;
+    let node: unknown = this.doc.contents;
+    for (const seg of path.slice(0, -1)) {
+      const next = child(node, seg);
+      if (next === undefined) return undefined;
+      node = next.value;
+    }
+    if (!isMap(node)) return undefined;
+    const last = String(path[path.length - 1]);
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+    const offset = pair ? rangeStart(pair.key) : undefined;
+    return offset === undefined ? undefined : this.lines.linePos(offset);
+  }
+
   /** Line/col of the deepest node on `path` that exists; `key` points at a map key instead of its value. */
   locate(path: readonly PropertyKey[], key?: string): { line: number; col: number } | undefined {
     let node: unknown = this.doc.contents;
