@@ -88,11 +88,17 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
 
 /**
  * Every successful admin mutation (any method but GET, answered below 400) becomes an audit record
- * `admin.<method>`: who (`actorOf`: the signed-in operator, or admin-api for the token), which path, the status.
+ * `admin.<method>`: who (`actorOf`: the signed-in operator, or admin-api for the shared token), which path, the
+ * status and the credential used (`credentialOf`).
  */
-export function auditAdminMutations(app: FastifyInstance, recordAdmin: NonNullable<AuditAdminDeps['recordAdmin']>, actorOf: NonNullable<AuditAdminDeps['actorOf']>): void {
+export function auditAdminMutations(
+  app: FastifyInstance,
+  recordAdmin: NonNullable<AuditAdminDeps['recordAdmin']>,
+  actorOf: NonNullable<AuditAdminDeps['actorOf']>,
+  credentialOf: (request: FastifyRequest) => string | undefined,
+): void {
   app.addHook('onResponse', async (request, reply) => {
     if (request.method === 'GET' || reply.statusCode >= 400) return;
-    recordAdmin(`admin.${request.method.toLowerCase()}`, actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
+    recordAdmin(`admin.${request.method.toLowerCase()}`, actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: credentialOf(request) });
   });
 }

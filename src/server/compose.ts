@@ -190,7 +190,9 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     recordAdmin,
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
+    models: () => publicModels(current),
     auditPath: audit?.path ?? null,
+    env,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
   });
   // Directives issued under an authority open incidents: checked at start and whenever the directives change.
@@ -314,7 +316,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
-        auditAdminMutations(app, recordAdmin, consoleCap.actorOf);
+        auditAdminMutations(app, recordAdmin, consoleCap.actorOf, consoleCap.credentialOf);
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
