@@ -118,6 +118,12 @@ export interface PreparedTurn {
    * read with the words that point to it ("do what the TODO comments say").
    */
   contextFrom: number;
+  /**
+   * The first and last paragraph of the instruction (blank-line separated, normalised) when shorter than a chunk and
+   * not a chunk already: each is a view of its own. Instructions sit at the edges of what is pasted around them, and
+   * chunking packs a short paragraph together with its neighbours' text ("request, then pages of prose").
+   */
+  edges: string[];
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -252,12 +258,29 @@ export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: nu
   const { instruction: instr0, code } = splitInstructionAndCode(raw);
   const lifted = liftComments(code);
   const p = prepareText(instr0, info, budget);
-  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length };
-  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0 };
+  const edges = edgeParagraphs(instr0, p);
+  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length, edges };
+  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0, edges };
   const seen = new Set(p);
   const comments = prepareText(lifted, info, budget).filter((c) => !seen.has(c));
   const chunks = [...p, ...comments];
-  return { chunks, code, contextFrom: DEFERS_TO_CODE_PROSE.test(instr0) ? chunks.length : p.length };
+  return { chunks, code, contextFrom: DEFERS_TO_CODE_PROSE.test(instr0) ? chunks.length : p.length, edges };
+}
+
+const PARAGRAPH_BREAK = /\n[ \t]*\n/;
+
+/** PreparedTurn.edges: the first and last paragraph, normalised, when short, worded and not already a chunk. */
+function edgeParagraphs(instruction: string, chunks: readonly string[]): string[] {
+  if (!PARAGRAPH_BREAK.test(instruction)) return [];
+  const first = instruction.slice(0, instruction.search(PARAGRAPH_BREAK));
+  const lastBreak = instruction.trimEnd().lastIndexOf('\n\n');
+  const last = lastBreak === -1 ? '' : instruction.slice(lastBreak + 2);
+  const out: string[] = [];
+  for (const para of [first, last]) {
+    const t = normalizeText(para.trim());
+    if (t.length >= PROSE_LINE_MIN_CHARS && t.length <= CHUNK_CHARS && wordCount(t) >= PROSE_WORDS && !chunks.includes(t) && !out.includes(t)) out.push(t);
+  }
+  return out;
 }
 
 /** Peels, normalises and chunks instruction text. */
@@ -602,6 +625,13 @@ export class ViewScorer {
         for (let k = 0; k < K; k++) v[k] = pool[prev * K + k] + row[k];
         this.pool1(v, this.n2s[prev] + n2, info);
       }
+    }
+    for (const edge of p.edges) {
+      const line = this.lineBuf;
+      line.fill(0);
+      let n2e = this.scoreChunk(edge, line, 1);
+      if (decoded) n2e += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+      if (n2e > 0) this.pool1(line, n2e, info);
     }
     // The whole turn with its code as context: where "fix this code" is recognised. A long turn is judged in windows
     // of WINDOW_CHUNKS chunks (stride half a window): the occurrence norm would otherwise sharpen the scores of
