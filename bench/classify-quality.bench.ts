@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { DEFAULT_MODEL_PATH, loadClassifier, type Assessment } from '../src/classify/classifier.ts';
 import { parseClassifyConfig } from '../src/classify/config.ts';
-import { buildExamples, EVERYDAY_SOURCES, readLabelled, splitOfExample, type Example } from '../src/classify/dataset.ts';
+import { buildExamples, EVERYDAY_SOURCES, readLabelled, splitOfExample, type Example } from '../src/classify/training/dataset.ts';
 import { decideAction } from '../src/classify/decide.ts';
 import { HARM_LABELS, type Scores } from '../src/classify/labels.ts';
 import { wilson } from '../src/classify/metrics.ts';

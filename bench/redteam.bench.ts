@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { splitOf } from '../src/classify/dataset.ts';
+import { splitOf } from '../src/classify/training/dataset.ts';
 import { runRedteam, summarise, type TransformSummary } from '../src/redteam/harness.ts';
 import { loadTransforms, selectTransforms } from '../src/redteam/registry.ts';
 import { loadSeedFiles, parseSeeds, samplePerCategory, SHIPPED_SEEDS } from '../src/redteam/seeds.ts';

@@ -9,7 +9,7 @@ import { configSchema, parseClassifyConfig } from '../src/classify/config.ts';
 import { chooseThreshold, rates, wilson } from '../src/classify/metrics.ts';
 import { parseTargets, writeThresholds, calibrate } from '../src/classify/calibrate.ts';
 import { ALL_LABELS, HARM_LABELS, type Scores } from '../src/classify/labels.ts';
-import type { Example } from '../src/classify/dataset.ts';
+import type { Example } from '../src/classify/training/dataset.ts';
 import { run } from '../src/classify/cli.ts';
 
 const S = (o: Partial<Scores>): Scores => ({ ...(Object.fromEntries(ALL_LABELS.map((l) => [l, 0])) as Scores), ...o });

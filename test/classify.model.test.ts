@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_PATH, loadClassifier, loadDefaultClassifier, Classifier } from '../src/classify/classifier.ts';
 import { LinearModel } from '../src/classify/model.ts';
-import { buildExamples, splitOf, readSeeds, SEED_PATH, harmFamily, harmCategory } from '../src/classify/dataset.ts';
+import { buildExamples, splitOf, readSeeds, SEED_PATH, harmFamily, harmCategory } from '../src/classify/training/dataset.ts';
 import { ALL_LABELS, TOPIC_LABELS } from '../src/classify/labels.ts';
-import { train } from '../src/classify/train.ts';
+import { train } from '../src/classify/training/train.ts';
 
 const top = (s: Record<string, number>) => Object.entries(s).filter(([k]) => k !== 'jailbreak').sort((a, b) => b[1] - a[1])[0][0];
 

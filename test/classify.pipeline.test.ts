@@ -147,7 +147,7 @@ test('long technical documentation is harmless: package manuals as a system prom
   const { loadDefaultClassifier } = await import('../src/classify/classifier.ts');
   const { decideAction } = await import('../src/classify/decide.ts');
   const { parseClassifyConfig } = await import('../src/classify/config.ts');
-  const { splitOf } = await import('../src/classify/dataset.ts');
+  const { splitOf } = await import('../src/classify/training/dataset.ts');
   const { readFileSync } = await import('node:fs');
   const c = loadDefaultClassifier();
   const config = parseClassifyConfig({});

@@ -5,7 +5,7 @@
 import { parseDocument, isMap } from 'yaml';
 import type { Classifier } from './classifier.ts';
 import { DEFAULT_TIERS } from './config.ts';
-import type { Example } from './dataset.ts';
+import type { Example } from './training/example.ts';
 import { JAILBREAK, type Label, type Scores, isLabel, RETIRED_LABELS } from './labels.ts';
 import { chooseThreshold, type Rates } from './metrics.ts';
 import { singleTurn } from './pipeline.ts';

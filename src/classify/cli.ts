@@ -14,11 +14,11 @@ import type { ConversationText } from '../core/canonical.ts';
 import { calibrate, parseTargets, scoreAll, writeThresholds } from './calibrate.ts';
 import { Classifier, DEFAULT_MODEL_PATH, loadClassifier } from './classifier.ts';
 import { parseClassifyConfig, resolveClassifyPaths, type ClassifyConfig } from './config.ts';
-import { buildExamples, keepForTraining, readLabelled, splitOfExample, type Example } from './dataset.ts';
+import { buildExamples, keepForTraining, readLabelled, splitOfExample, type Example } from './training/dataset.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { htmlReport } from './report-html.ts';
 import { evaluate, formatReport, topLabel } from './evaluate.ts';
-import { DEFAULT_TRAIN, train } from './train.ts';
+import { DEFAULT_TRAIN, train } from './training/train.ts';
 import { fileURLToPath } from 'node:url';
 
 export const HELDOUT_FIX_PATH = fileURLToPath(new URL('./heldout-fix-requests.jsonl', import.meta.url));

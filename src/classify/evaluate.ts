@@ -2,7 +2,7 @@
 import type { Classifier } from './classifier.ts';
 import { scoreAll, split } from './calibrate.ts';
 import type { ClassifyConfig } from './config.ts';
-import type { Example } from './dataset.ts';
+import type { Example } from './training/example.ts';
 import { decideAction, rulesFor } from './decide.ts';
 import { ALL_LABELS, isHarmLabel, TOPIC_LABELS, type Label, type Scores } from './labels.ts';
 import { rates, chooseThreshold, wilson as wilsonCi, type Rates } from './metrics.ts';

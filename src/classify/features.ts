@@ -14,6 +14,8 @@
  * Namespaces keep instruction words and code tokens apart: `strcpy` in pasted code and `strcpy` in the
  * instruction are different features with different learned weights.
  */
+import { fmix32 as finish } from '../core/random.ts';
+
 export const NS_INSTRUCTION = 0x1234567;
 export const NS_CODE = 0x7654321;
 export const NS_MARKER = 0x5a5a5a5;
@@ -34,15 +36,6 @@ function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c >= 128;
 }
 
-function finish(h: number): number {
-  // murmur3 fmix32: spreads FNV's weak low bits before masking
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export class FeatureHasher {
   readonly dim: number;

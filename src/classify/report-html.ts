@@ -1,5 +1,5 @@
 /** HTML evaluation report: the text report plus one precision/recall curve per label as inline SVG. Pure string building. */
-import type { Example } from './dataset.ts';
+import type { Example } from './training/example.ts';
 import { ALL_LABELS, type Scores } from './labels.ts';
 import { split } from './calibrate.ts';
 

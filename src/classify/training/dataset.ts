@@ -11,22 +11,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TopicLabel } from './labels.ts';
-import { isHarmLabel, TOPIC_LABELS } from './labels.ts';
+import type { Example, Split } from './example.ts';
+import type { TopicLabel } from '../labels.ts';
+import { isHarmLabel, TOPIC_LABELS } from '../labels.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { hardBoundaryExamples, boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
-export interface Example {
-  id: string;
-  text: string;
-  /** null: this example teaches only the jailbreak head (its topic is unknown). */
-  topic: TopicLabel | null;
-  jailbreak: 0 | 1;
-  source: string;
-  /** Derived examples carry their origin's id here so that they land in the same split as it. */
-  group?: string;
-}
-
-export type Split = 'train' | 'dev' | 'test';
+export type { Example, Split } from './example.ts';
 
 /** The split of an example: by its group (origin) when it has one, else by its id. */
 export function splitOfExample(e: Example): Split {
@@ -132,16 +123,8 @@ function readJsonl<T>(path: string): T[] {
 }
 
 /** Seeded PRNG (mulberry32): training and template choice are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the corpus builder (mulberry32: the same sequence for a seed, so the corpus is reproducible). */
+export const rng = mulberry32;
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)];

@@ -3,11 +3,11 @@
  * head. Same data + same seed + same hash bits = byte-identical artefact (single-threaded, seeded shuffle, float32
  * weights updated in a fixed order).
  */
-import { Classifier } from './classifier.ts';
-import type { Example } from './dataset.ts';
+import { Classifier } from '../classifier.ts';
+import type { Example } from './example.ts';
 import { rng } from './dataset.ts';
-import { TOPIC_LABELS } from './labels.ts';
-import { K, KT, LinearModel } from './model.ts';
+import { TOPIC_LABELS } from '../labels.ts';
+import { K, KT, LinearModel } from '../model.ts';
 
 export interface TrainOptions {
   bits: number;
