@@ -191,7 +191,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const tokens = lazyTokenCounter(initial.meter.tokenizer); // loaded when an upstream first omits usage
   closers.push(() => meter.close());
 
-  const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;
+  const limiter = initial.limits && initial.limits.enabled !== false ? await createRateLimiter(initial.limits, redisUrl) : null;
   const limits = limiter ? limitsGate(limiter) : null;
   if (limiter) closers.push(() => limiter.close());
   // Per-replica limiters start empty: carry this month's spend over from the meter so a restart does not reset budgets.
