@@ -30,9 +30,9 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type F
 import { basename, dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
-import { GENESIS_HASH, scanChain, sealWith, type BadRecord, type ChainHead } from './chain.ts';
+import { GENESIS_HASH, scanChain, sealRequestWith, sealWith, type BadRecord, type ChainHead } from './chain.ts';
 import { loadPrivateKey, signCheckpoint } from './signing.ts';
-import { hmacKeyFrom, keyedTextHash, type AdminAuditRecord, type RequestAuditRecord } from './record.ts';
+import { hmacKeyFrom, keyedTextHasher, type AdminAuditRecord, type RequestAuditRecord } from './record.ts';
 
 /** Another live process is writing this log: two writers would fork the chain, so opening is refused. */
 export class AuditLogInUseError extends Error {
@@ -107,7 +107,7 @@ export class AuditLog {
   private readonly clock: () => number;
   private readonly onProblem: (m: string) => void;
   private readonly signingKey: KeyObject | null;
-  private readonly hmacKey: Buffer | null;
+  private readonly textHasher: ((text: string) => string) | null;
   /** Head including queued records (assigned at append). */
   private head: ChainHead = { seq: 0, hash: GENESIS_HASH };
   /** Head of what is on disk and fsync'd. */
@@ -139,7 +139,7 @@ export class AuditLog {
     this.clock = opts.clock ?? Date.now;
     this.onProblem = opts.onProblem ?? ((m) => process.stderr.write(`audit: ${m}\n`));
     this.signingKey = config.signingKey ? loadPrivateKey(config.signingKey) : null;
-    this.hmacKey = config.textHashKey ? hmacKeyFrom(config.textHashKey) : null;
+    this.textHasher = config.textHashKey ? keyedTextHasher(hmacKeyFrom(config.textHashKey)) : null;
   }
 
   /** Open (or create) the log, verify its tail, quarantine a bad file. Never throws for an unwritable disk: the log opens unhealthy. */
@@ -171,12 +171,12 @@ export class AuditLog {
 
   /** True when a textHashKey is configured, so `hashText` gives keyed hashes. */
   get hashesText(): boolean {
-    return this.hmacKey !== null;
+    return this.textHasher !== null;
   }
 
   /** HMAC-SHA256 of text with the configured key (hex); null when no textHashKey is configured. */
   hashText(text: string): string | null {
-    return this.hmacKey ? keyedTextHash(this.hmacKey, text) : null;
+    return this.textHasher ? this.textHasher(text) : null;
   }
 
   /** Readiness info for /readyz. */
@@ -186,13 +186,27 @@ export class AuditLog {
 
   /** Resolves when the record is durable; rejects with AuditUnavailableError when it could not be written. */
   append(record: AuditInput): Promise<void> {
+    return this.appendRecord(record, false);
+  }
+
+  /**
+   * `append` for a request record built by `auditRecordFromEvent` (the gateway's durable sink): the same line and
+   * guarantee, serialised by the record's fixed shape (`canonicalRequestJson`) instead of the generic canonical walk.
+   */
+  appendRequest(record: RequestAuditRecord): Promise<void> {
+    return this.appendRecord(record, true);
+  }
+
+  private appendRecord(record: AuditInput, request: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
     // No open file means the chain head is not known (start-up failed): sealing now could fork the chain.
     // The retry timer re-runs the start-up checks first.
     if (!this.fh) return Promise.reject(new AuditUnavailableError(`audit log is not open: ${this.lastError ?? 'not opened'}`));
     let p: Promise<void>;
     try {
-      p = this.enqueue(record);
+      const time = this.clock();
+      this.rotateIfDue(time);
+      p = this.push(record, time, false, false, request);
     } catch (e) {
       return Promise.reject(new TypeError(`audit record cannot be encoded: ${(e as Error).message}`));
     }
@@ -246,9 +260,10 @@ export class AuditLog {
     }
   }
 
-  private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean): Promise<void> {
+  private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean, request = false): Promise<void> {
     const seq = this.head.seq + 1;
-    const { line, hash } = sealWith(record, { seq, prevHash: this.head.hash, time });
+    const chain = { seq, prevHash: this.head.hash, time };
+    const { line, hash } = request ? sealRequestWith(record as RequestAuditRecord, chain) : sealWith(record, chain);
     const bytes = Buffer.byteLength(line);
     this.head = { seq, hash };
     this.assignedBytes = rotate ? bytes : this.assignedBytes + bytes;

@@ -15,7 +15,7 @@ import { AbuseService } from '../abuse/service.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
-import { adminRecord, hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
+import { adminRecord, hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
 import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
@@ -109,7 +109,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   let audit: AuditLog | null = null;
   let vault: TextVault | null = null;
   let durable: DurableSink | null = null;
-  let promptKey: Buffer | null = null;
+  let promptHasher: ((text: string) => string) | null = null;
   if (initial.audit) {
     audit = await AuditLog.open(initial.audit, {
       onProblem: (message) => {
@@ -123,7 +123,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       closers.push(() => vault!.close());
     }
     durable = auditDurableSink(audit, vault);
-    if (initial.audit.textHashKey) promptKey = hmacKeyFrom(initial.audit.textHashKey);
+    if (initial.audit.textHashKey) promptHasher = keyedTextHasher(hmacKeyFrom(initial.audit.textHashKey));
   }
   const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
     if (!audit) return;
@@ -254,7 +254,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     const text = promptText(conversationText(req));
     const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
     if (abuse) Object.assign(out, promptSignals(text));
-    if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
+    if (promptHasher) out.promptHash = promptHasher(text);
     return out;
   };
 
