@@ -8,7 +8,8 @@
  *
  * Usage: node --import tsx bench/profile.ts [--target full|plain] [--mode plain|stream] [--duration 10]
  *        [--rate N (open loop; default: saturation)] [--connections 32] [--top 40] [--heap]
- *        `--heap` also reports process.memoryUsage() of the idle gateway (via its /metrics) before the load.
+ *        `--heap` also reports the gateway's memory (from its /metrics) after the warm-up.
+ *        `--analyse FILE.cpuprofile` only summarises an existing profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,9 +30,15 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     top: { type: 'string', default: '40' },
     heap: { type: 'boolean', default: false },
+    analyse: { type: 'string' },
   },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** The load phase on the profile's clock: samples outside it (start-up, warm-up, shutdown) are left out. */
+let window: { from: number; to: number } | null = null;
+const profilePath = values.analyse ?? (await profileUnderLoad());
+
+async function profileUnderLoad(): Promise<string> {
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'));
 const pinned = spawnSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 
@@ -85,23 +92,33 @@ if (values.heap) {
 }
 const load0 = loadavg()[0]!;
 const duration = Number(values.duration);
+const loadStart = process.hrtime.bigint() / 1000n; // µs on the monotonic clock V8 stamps samples with
 const r = values.rate ? await fixedRate(target, Number(values.rate), duration, Number(values.connections)) : await saturate(target, duration, Number(values.connections));
 console.log(`${values.target} ${values.mode}: ${r.requests} ok, ${r.errors} errors, ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
 gw.kill('SIGTERM');
 await new Promise((resolve) => gw.once('exit', resolve));
 upstream.proc.kill('SIGTERM');
 
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error(`no .cpuprofile in ${dir}`);
+window = { from: Number(loadStart), to: Number(process.hrtime.bigint() / 1000n) };
+return join(dir, file);
+}
+
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number };
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+let at = profile.startTime;
+for (let i = 0; i < profile.samples.length; i++) {
+  at += profile.timeDeltas[i] ?? 0;
+  if (window && (at < window.from || at > window.to)) continue;
+  self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 /** The area a frame belongs to: a src/ folder, a package, Node core, or V8's pseudo-frames. */
@@ -125,7 +142,7 @@ for (const [id, t] of self) {
   fns.set(f, (fns.get(f) ?? 0) + t);
 }
 const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
-console.log(`\nprofile ${join(dir, file)} — ${(total / 1e6).toFixed(1)} s sampled`);
+console.log(`\nprofile ${profilePath} — ${(total / 1e6).toFixed(1)} s sampled${window ? ' during the load' : ''}`);
 console.log('\nself time by area');
 for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`${pct(t)}  ${a}`);
 console.log('\ntop functions by self time');

@@ -74,6 +74,14 @@ describe('audit: keyed hashes and encrypted retention through the gateway', () =
     assert.ok(!onDisk.includes('prime') && !onDisk.includes('tides'));
     assert.ok(!readFileSync(auditPath, 'utf8').includes('prime'));
 
+    // The group-commit counters: every durable record was carried by some durable write.
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    const durable = counter('gatehouse_audit_records_total');
+    assert.ok(durable >= reqs.length && durable <= records(auditPath).length, `records_total ${durable}`);
+    const writes = counter('gatehouse_audit_writes_total');
+    assert.ok(writes >= 1 && writes <= durable, `writes_total ${writes}`);
+
     const get = (id: string, token = ADMIN_TOKEN) => fetch(`${h.url}/admin/v1/audit/text/${id}`, { headers: { authorization: `Bearer ${token}` } });
     const got = (await (await get(requestId)).json()) as Record<string, any>;
     assert.equal(got.prompt, 'Be brief.\nName a prime number.');

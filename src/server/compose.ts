@@ -17,6 +17,7 @@ import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
 import { adminRecord, hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
 import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
+import { registerAuditMetrics } from '../audit/metrics.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
 import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
@@ -180,6 +181,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   closers.push(() => watcher.stop());
 
   const metrics = new GatewayMetrics();
+  if (audit) registerAuditMetrics(metrics.registry, audit);
   const overdue = new OverdueWatch(incidents, regimes, {
     registry: metrics.registry,
     notify: (inc, d, stage) => logger.warn({ incident: inc.id, regime: d.regime, rule: d.rule, dueAt: new Date(d.dueAt).toISOString(), stage }, overdueMessage(inc, d, stage)),
