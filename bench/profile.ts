@@ -114,9 +114,10 @@ const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as { nodes: Node[]
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
 let at = profile.startTime;
+const span = window as { from: number; to: number } | null; // set by profileUnderLoad (TS cannot see the assignment)
 for (let i = 0; i < profile.samples.length; i++) {
   at += profile.timeDeltas[i] ?? 0;
-  if (window && (at < window.from || at > window.to)) continue;
+  if (span && (at < span.from || at > span.to)) continue;
   self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
@@ -142,7 +143,7 @@ for (const [id, t] of self) {
   fns.set(f, (fns.get(f) ?? 0) + t);
 }
 const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
-console.log(`\nprofile ${profilePath} — ${(total / 1e6).toFixed(1)} s sampled${window ? ' during the load' : ''}`);
+console.log(`\nprofile ${profilePath} — ${(total / 1e6).toFixed(1)} s sampled${span ? ' during the load' : ''}`);
 console.log('\nself time by area');
 for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`${pct(t)}  ${a}`);
 console.log('\ntop functions by self time');
