@@ -35,7 +35,7 @@ export class Cancellation implements CancelSignal {
   aborted = false;
   reason: unknown = undefined;
   private listeners: (() => void)[] | null = null;
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (this.aborted) return;
     (this.listeners ??= []).push(listener);
   }
