@@ -2,9 +2,9 @@
  * Bounded per-account state as a struct of typed arrays with an LRU list: the memory bound of the detector.
  * When full, the least recently active account is evicted (its partial evidence is lost, which favours recall
  * on active rings over idle history). Every per-event update is O(1) and allocation-free apart from first sight
- * of an account. The arrays start small and double as accounts arrive, up to `capacity`: a gateway that has
- * seen a few hundred accounts does not hold (and zero-fill) the tables for the configured maximum. Growth
- * copies every array once per doubling (amortised O(1) per account); slots keep their numbers.
+ * of an account. The arrays start small and double as accounts arrive (up to 32,768 slots, then straight to
+ * `capacity`): a gateway that has seen a few hundred accounts does not hold (and fill) the tables for the
+ * configured maximum. Growth copies every array (amortised O(1) per account); slots keep their numbers.
  */
 import { fmix32 } from '../core/random.ts';
 
@@ -23,6 +23,12 @@ export const BITMAP_WORDS = 4;
 const EMPTY = 0xffffffff;
 /** Slots allocated at first; the table doubles from here as accounts arrive. */
 const INITIAL_SLOTS = 1024;
+/**
+ * Past this many slots the next growth goes straight to the capacity: every growth copies the whole table on the
+ * event loop, so large tables grow once (one pause, tens of milliseconds for 250,000 accounts) rather than at every
+ * doubling.
+ */
+const LAST_DOUBLING = 32_768;
 
 /** FNV-1a + murmur finaliser of a string, as an unsigned 32-bit value (no allocation). */
 export function strHash(v: string): number {
@@ -156,7 +162,7 @@ export class AccountTable {
       return s;
     }
     if (this.used < this.capacity) {
-      if (this.used === this.allocated) this.allocate(Math.min(this.capacity, this.allocated * 2));
+      if (this.used === this.allocated) this.allocate(this.allocated >= LAST_DOUBLING ? this.capacity : Math.min(this.capacity, this.allocated * 2));
       s = this.used++;
     } else {
       s = this.tail;
