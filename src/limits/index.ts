@@ -13,6 +13,9 @@ export interface RateLimiter {
   settle(principal: Pick<Principal, 'keyId' | 'accountId' | 'orgId'>, actualTokens: number, costUsd: number, admittedTokens?: number): Promise<void>;
   readiness(): { redisOk: boolean; mode: string };
   close(): Promise<void>;
+  /** The same decisions without a promise, for limiters that decide in memory (the gate then adds no await). */
+  admitSync?(principal: Pick<Principal, 'keyId' | 'accountId' | 'orgId'>, model: string, estimatedTokens: number): Verdict;
+  settleSync?(principal: Pick<Principal, 'keyId' | 'accountId' | 'orgId'>, actualTokens: number, costUsd: number, admittedTokens?: number): void;
 }
 
 /** The Redis client is loaded only when a Redis URL is given. */
