@@ -10,7 +10,7 @@
  * CAPABILITY_EXCEPTIONS, each with its reason. A new arrow fails the check until it is either removed (meet through a
  * contract in core/ or through the composition root) or added there with its reason.
  */
-const CAPABILITIES = ['abuse', 'audit', 'classify', 'directives', 'export-control', 'identity', 'incidents', 'limits', 'meter', 'ocsf', 'policy', 'protocol', 'providers', 'redteam', 'replay', 'screening'];
+const CAPABILITIES = ['abuse', 'audit', 'classify', 'directives', 'export-control', 'identity', 'incidents', 'limits', 'meter', 'notify', 'ocsf', 'policy', 'protocol', 'providers', 'redteam', 'replay', 'screening'];
 
 /** capability → capabilities it may still import, and why. */
 const CAPABILITY_EXCEPTIONS = {

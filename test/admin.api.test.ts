@@ -1,5 +1,5 @@
 /**
- * The admin API as documented: every body field of keys, directives, licences and policy explain is in the README,
+ * The admin API as documented: every body field of keys, directives, licences, licence exports and policy explain is in the README,
  * time fields take the CLI's `now`, and errors use one vocabulary of `type` values across capabilities.
  */
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import { amendSchema, issueSchema, liftSchema } from '../src/directives/model.ts
 import { createKeySchema, updateKeySchema } from '../src/identity/attributes.ts';
 import { explainSchema } from '../src/policy/admin-routes.ts';
 import { licenceGrantSchema } from '../src/policy/licences.ts';
+import { exportRecordSchema } from '../src/policy/licence-exports.ts';
 import { composeGateway } from '../src/server/compose.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -20,7 +21,7 @@ const ERROR_TYPES = new Set(['invalid_request', 'unauthorized', 'not_found', 'ad
 
 test('the README documents every field of every admin request body', () => {
   assert.ok(adminDocs.length > 1000, 'README has an Admin API section');
-  const schemas = { createKeySchema, updateKeySchema, issueSchema, amendSchema, liftSchema, licenceGrantSchema, explainSchema } as Record<string, { shape?: Record<string, unknown> }>;
+  const schemas = { createKeySchema, updateKeySchema, issueSchema, amendSchema, liftSchema, licenceGrantSchema, exportRecordSchema, explainSchema } as Record<string, { shape?: Record<string, unknown> }>;
   const missing: string[] = [];
   for (const [name, schema] of Object.entries(schemas)) {
     assert.ok(schema.shape, `${name} is an object schema`);

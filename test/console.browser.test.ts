@@ -4,7 +4,8 @@
  * another browser context, approves it; the suspension then refuses an OpenAI SDK request; the audit page shows
  * the chain verified and the approval attributed to B, and exports it as JSONL; B lifts the suspension from the
  * console and the model is served again. Screenshots of each page go to a folder under the temp dir.
- * Basic accessibility checks: every form control has a label, pages are reachable by keyboard.
+ * Basic accessibility checks: every form control has a label, pages are reachable by keyboard. Also: single
+ * sign-on through a local OpenID Connect provider, and the keys and licences pages.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { buildConsole } from '../console-ui/build.mjs';
 import { tempDir } from './support/config.ts';
 import { ADMIN_TOKEN, addOperator, passwordOf } from './support/console.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { freePort, startTestIdp, type TestIdp } from './support/oidc.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(tmpdir(), 'gatehouse-console-screenshots');
@@ -25,12 +27,19 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
   let h: Harness;
   let browser: Browser;
   let assets: string;
+  let idp: TestIdp;
   before(async () => {
     assets = await buildConsole(mkdtempSync(join(tmpdir(), 'gh-console-ui-')));
+    // A real OpenID Connect provider on a local port: carol is in the trust-safety group, which maps to operator.
+    const port = await freePort();
+    const redirectUrl = `http://127.0.0.1:${port}/admin/v1/session/oidc/callback`;
+    idp = await startTestIdp({ redirectUri: redirectUrl, users: { carol: { preferred_username: 'carol', groups: ['trust-safety'] }, eve: { preferred_username: 'eve', groups: ['contractors'] } } });
+    const oidc = { issuer: idp.issuer, clientId: idp.clientId, clientSecretEnv: 'TEST_OIDC_SECRET', redirectUrl, scopes: ['openid', 'profile', 'groups'], roles: { 'trust-safety': 'operator' }, allowInsecureHttp: true, label: 'Sign in with Test IdP' };
     h = await startHarness({
       backend: 'sqlite',
-      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true } } },
-      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets },
+      port,
+      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true }, oidc } },
+      env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets, TEST_OIDC_SECRET: idp.clientSecret },
     });
     await addOperator(h.storeUrl, 'alice', 'operator');
     await addOperator(h.storeUrl, 'bob', 'operator');
@@ -47,6 +56,7 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
   after(async () => {
     await browser?.close();
     await h?.close();
+    await idp?.close();
     if (assets) rmSync(assets, { recursive: true, force: true });
   });
 
@@ -173,5 +183,112 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     await alice.getByRole('button', { name: 'Sign out' }).click();
     await alice.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
     for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
+  });
+  test('single sign-on through the local identity provider, and a refusal shown to the browser', { timeout: 60_000 }, async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${h.url}/console`);
+    await page.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await page.getByRole('heading', { name: 'Test identity provider' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, '07-sso-provider.png'), fullPage: true });
+    await page.getByLabel('Username').fill('carol');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('who').filter({ hasText: 'carol (operator)' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/console/');
+    await page.screenshot({ path: join(SCREENSHOTS, '08-sso-signed-in.png'), fullPage: true });
+    // The session works for changes too (the CSRF cookie came with it): carol can reach the directives page.
+    await page.goto(`${h.url}/console/#/directives`);
+    await page.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
+
+    // A user whose groups map to no role is refused with a readable page, not signed in.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(`${h.url}/console`);
+    await other.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+    await other.getByLabel('Username').fill('eve');
+    await other.getByRole('button', { name: 'Continue' }).click();
+    await other.getByRole('heading', { name: 'Sign-in refused' }).waitFor();
+    assert.match((await other.getByRole('alert').textContent())!, /sso_no_role: no value of the ID token's groups claim \(contractors\) maps to a Gatehouse role/);
+    await other.screenshot({ path: join(SCREENSHOTS, '09-sso-refused.png'), fullPage: true });
+    await other.getByRole('link', { name: 'Back to the console' }).click();
+    await other.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+  });
+  test('keys and licences pages: search, create, explain per model as a chain, revoke; the licence ledger', { timeout: 60_000 }, async () => {
+    const validTo = new Date(Date.now() + 86_400_000).toISOString();
+    const granted = await fetch(`${h.url}/admin/v1/licences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ licensee: { org: 'org-ui' }, models: ['frontier'], nationalities: ['*'], validFrom: 'now', validTo, reference: 'EL-2026-7', authority: 'Export office', by: 'browser-test' }),
+    });
+    assert.equal(granted.status, 201, await granted.clone().text());
+    const licence = ((await granted.json()) as { licence: { id: string } }).licence;
+    // frontier needs a licence: the explanation shows the directive, and the licence that lets org-ui through.
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${h.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const issued = await admin('POST', '/directives', { models: ['frontier'], population: {}, effect: 'require-licence', authority: 'Export office', reference: 'Notice 3', why: 'browser test', by: 'browser-test' });
+    assert.equal(issued.status, 201, await issued.clone().text());
+    const directiveId = ((await issued.json()) as { directive: { id: string } }).directive.id;
+    for (let i = 0; i < 100; i++) {
+      const st = (await (await admin('GET', '/policy/status')).json()) as { directivesInForce: string[] };
+      if (st.directivesInForce.includes(directiveId)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const alice = await signIn('alice');
+    await alice.getByRole('link', { name: 'Keys' }).click();
+    await alice.getByRole('heading', { name: 'Keys', level: 1 }).waitFor();
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.getByLabel('Account id').fill('acct-ui');
+    await alice.getByLabel('Organisation id').fill('org-ui');
+    await alice.getByLabel('Nationalities (ISO codes, comma-separated)').fill('gb');
+    await alice.getByLabel('Residence (ISO code)').fill('gb');
+    await alice.getByLabel('KYC level').selectOption('basic');
+    await alice.getByLabel('Label', { exact: true }).fill('browser key');
+    await alice.getByRole('button', { name: 'Create key' }).click();
+    const created = alice.getByRole('status').filter({ hasText: /Key \S+ created for acct-ui/ });
+    await created.waitFor();
+    const text = (await created.textContent())!;
+    const keyId = /Key (\S+) created/.exec(text)![1]!;
+    assert.match(text, /shown this once: gh_/);
+
+    await alice.getByLabel('Search (id, account, organisation, label, programme)').fill('browser key');
+    await alice.getByRole('row').filter({ hasText: 'acct-ui' }).waitFor();
+    assert.equal(await alice.getByRole('row').filter({ hasText: 'acct-test' }).count(), 0, 'the search filters the list');
+    await alice.screenshot({ path: join(SCREENSHOTS, '10-keys.png'), fullPage: true });
+
+    await alice.getByRole('button', { name: `Explain ${keyId}` }).click();
+    const explain = alice.getByTestId('explain');
+    await explain.getByRole('heading', { name: `Policy decision for ${keyId}, per model` }).waitFor();
+    const lite = explain.locator('details').filter({ has: alice.locator('summary code', { hasText: /^lite$/ }) });
+    await lite.locator('summary').filter({ hasText: /allowed|refused|routed/ }).waitFor();
+    await lite.locator('summary').click();
+    assert.match((await lite.locator('ol.chain').textContent())!, /Decided by .+: (allow|refuse|route)/);
+    const frontier = explain.locator('details').filter({ has: alice.locator('summary code', { hasText: /^frontier$/ }) });
+    await frontier.locator('summary').filter({ hasText: 'allowed' }).waitFor();
+    const chain = (await frontier.locator('ol.chain').textContent())!;
+    assert.match(chain, new RegExp(`Directive ${directiveId} \\(require-licence, in-force\\): matches`), chain);
+    assert.match(chain, new RegExp(`Licence ${licence.id}: covers`), chain);
+    await alice.screenshot({ path: join(SCREENSHOTS, '11-keys-explain.png'), fullPage: true });
+
+    await alice.getByRole('button', { name: `Revoke ${keyId}` }).click();
+    await alice.getByLabel(`Reason for revoking ${keyId}`).fill('browser test');
+    await alice.getByRole('button', { name: 'Confirm revoke' }).click();
+    await alice.getByRole('status').filter({ hasText: `Key ${keyId} revoked.` }).waitFor();
+    await alice.getByTestId(`key-status-${keyId}`).filter({ hasText: 'revoked' }).waitFor();
+
+    await alice.getByRole('link', { name: 'Licences' }).click();
+    await alice.getByRole('heading', { name: 'Licences', level: 1 }).waitFor();
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.getByTestId(`licence-state-${licence.id}`).filter({ hasText: 'in force' }).waitFor();
+    await alice.getByLabel('Licensee id').fill('org-none');
+    await alice.getByRole('button', { name: 'Search' }).click();
+    await alice.getByText('No licences.').waitFor();
+    await alice.getByLabel('Licensee id').fill('org-ui');
+    await alice.getByRole('button', { name: 'Search' }).click();
+    const row = alice.getByRole('row').filter({ hasText: licence.id });
+    await row.waitFor();
+    assert.match((await row.textContent())!, /org org-ui.*frontier.*Export office: EL-2026-7.*in force.*browser-test/);
+    await alice.screenshot({ path: join(SCREENSHOTS, '12-licences.png'), fullPage: true });
+    assert.equal((await admin('POST', `/directives/${directiveId}/lift`, { by: 'browser-test', why: 'done' })).status, 200);
   });
 });

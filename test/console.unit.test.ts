@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import { ApprovalError, ApprovalRepository } from '../src/console/approvals.ts';
 import { callerOf, operatorAuthHook } from '../src/console/auth.ts';
 import { hashPassword, OperatorRepository, verifyPassword } from '../src/console/operators.ts';
+import { roleFromClaims } from '../src/console/oidc.ts';
 import { permits } from '../src/console/roles.ts';
 import { SessionStore } from '../src/console/sessions.ts';
 import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
@@ -102,6 +103,8 @@ test('roles: what each may call', () => {
     ['auditor', 'GET', '/keys', false],
     ['auditor', 'GET', '/usage', false],
     ['auditor', 'POST', '/approvals/a1/approve', false],
+    ['analyst', 'GET', '/console/models', true],
+    ['viewer', 'GET', '/console/models', false],
   ];
   for (const [role, method, path, expected] of cases) assert.equal(permits(role as never, method, path), expected, `${role} ${method} ${path}`);
 });
@@ -127,4 +130,17 @@ test('with no admin token configured, sessions still work and everything else an
     await app.close();
     await t.cleanup();
   }
+});
+
+test('single sign-on role mapping: string or list claims, the most privileged match, auditor only alone', () => {
+  const map = { ops: 'operator', dash: 'viewer', admins: 'admin', audit: 'auditor', analysts: 'analyst' } as const;
+  assert.deepEqual(roleFromClaims({ groups: ['x', 'dash', 'ops'] }, 'groups', map), { ok: true, role: 'operator', matched: ['dash', 'ops'] });
+  assert.deepEqual(roleFromClaims({ groups: 'analysts' }, 'groups', map), { ok: true, role: 'analyst', matched: ['analysts'] });
+  assert.deepEqual(roleFromClaims({ roles: ['admins', 'dash'] }, 'roles', map), { ok: true, role: 'admin', matched: ['admins', 'dash'] });
+  assert.deepEqual(roleFromClaims({ groups: ['audit'] }, 'groups', map), { ok: true, role: 'auditor', matched: ['audit'] });
+  assert.deepEqual(roleFromClaims({ groups: ['audit', 'dash'] }, 'groups', map), { ok: false, reason: 'conflicting-roles', values: ['audit', 'dash'] });
+  assert.deepEqual(roleFromClaims({ groups: ['other', 7] }, 'groups', map), { ok: false, reason: 'no-role', values: ['other'] });
+  assert.deepEqual(roleFromClaims({}, 'groups', map), { ok: false, reason: 'no-claim', values: [] });
+  // Inherited object properties are not claim values that map.
+  assert.deepEqual(roleFromClaims({ groups: ['constructor', 'toString'] }, 'groups', map), { ok: false, reason: 'no-role', values: ['constructor', 'toString'] });
 });

@@ -1,7 +1,8 @@
 /**
  * The Gatehouse operator console: a single-page app over the admin API (same origin, session cookie, CSRF header).
- * Pages: sign-in, Overview, Directives (issue with blast-radius preview, approvals, history), Audit (search and
- * chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
+ * Pages: sign-in (password or single sign-on), Overview, Directives (issue with blast-radius preview, approvals,
+ * history), Keys (search, create, revoke, the policy decision per model as a chain), Licences (the ledger), Audit
+ * (search and chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -49,6 +50,10 @@ function Login({ onIn }: { onIn: (u: User) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [err, setErr] = useState<string | null>(null);
+  const [sso, setSso] = useState<{ label: string; url: string } | null>(null);
+  useEffect(() => {
+    void api('GET', '/session/methods').then((r) => (r.status === 200 && r.body?.sso ? setSso(r.body.sso) : undefined));
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const r = await api('POST', '/session', { name, password });
@@ -66,6 +71,11 @@ function Login({ onIn }: { onIn: (u: User) => void }) {
         <button type="submit">Sign in</button>
         <ErrorLine text={err} />
       </form>
+      {sso ? (
+        <p class="sso">
+          <a class="button" href={sso.url} data-testid="sso">{sso.label}</a>
+        </p>
+      ) : null}
     </main>
   );
 }
@@ -383,9 +393,203 @@ function Audit() {
   );
 }
 
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** One model's access decision for a key, as a readable chain: directives, then rules, then licences. */
+function Chain({ ex }: { ex: Json }) {
+  const v = ex.verdict ?? {};
+  const directives = (ex.directives ?? []) as Json[];
+  const rules = (ex.rules ?? []) as Json[];
+  const licences = (ex.licences ?? []) as Json[];
+  const firstRule = rules.findIndex((r) => r.matched);
+  return (
+    <ol class="chain">
+      {directives.length === 0 ? <li>No directive applies to this model.</li> : directives.map((d) => (
+        <li key={`d-${d.id}`}>Directive <code>{d.id}</code> ({d.effect}, {d.state}): {d.matched ? <b>matches</b> : 'does not match'}{d.outcome ? ` → ${d.outcome}` : ''}{d.reasons?.length ? ` — ${d.reasons.join('; ')}` : ''}</li>
+      ))}
+      {rules.slice(0, firstRule < 0 ? rules.length : firstRule + 1).map((r) => (
+        <li key={`r-${r.id}-${r.index}`}>Rule <code>{r.id}</code> ({r.action}): {r.matched ? <b>matches</b> : 'does not match'}{r.reasons?.length ? ` — ${r.reasons.join('; ')}` : ''}</li>
+      ))}
+      {licences.map((l) => <li key={`l-${l.id}`}>Licence <code>{l.id}</code>: {l.covers ? <b>covers</b> : 'does not cover'} — {l.why}</li>)}
+      <li>Decided by {ex.decidedBy}: <b>{v.action === 'refuse' ? `refuse (${v.code})` : v.action === 'route' ? `route to ${v.model}` : 'allow'}</b>{v.message ? ` — ${v.message}` : ''}</li>
+    </ol>
+  );
+}
+
+interface KeyDraft { accountId: string; orgId: string; nationalities: string; residence: string; kyc: string; tier: string; programmes: string; label: string }
+const NO_KEY: KeyDraft = { accountId: '', orgId: '', nationalities: '', residence: '', kyc: 'none', tier: 'general', programmes: '', label: '' };
+
+function Keys({ user }: { user: User }) {
+  const [keys, setKeys] = useState<Json[] | null>(null);
+  const [status, setStatus] = useState('');
+  const [q, setQ] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [draft, setDraft] = useState<KeyDraft>(NO_KEY);
+  const [revoking, setRevoking] = useState<{ id: string; reason: string } | null>(null);
+  const [explained, setExplained] = useState<{ id: string; rows: { model: string; ex: Json | null; err: string | null }[] } | null>(null);
+  const canChange = user.role === 'operator' || user.role === 'admin';
+  const reload = (st = status) => void api('GET', `/keys${st ? `?status=${st}` : ''}`).then((r) => (r.status === 200 ? setKeys(r.body.keys) : setErr(errorText(r))));
+  useEffect(() => reload(), []);
+  const needle = q.trim().toLowerCase();
+  const shown = (keys ?? []).filter((k) => !needle || [k.id, k.prefix, k.accountId, k.orgId, k.label, k.tier, ...(k.programmes ?? [])].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle)));
+  const set = (k: keyof KeyDraft) => (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setErr(null);
+    const body: Json = { accountId: draft.accountId.trim(), kyc: draft.kyc, tier: draft.tier.trim() || 'general', nationalities: list(draft.nationalities.toUpperCase()), programmes: list(draft.programmes) };
+    if (draft.orgId.trim()) body.orgId = draft.orgId.trim();
+    if (draft.residence.trim()) body.residence = draft.residence.trim().toUpperCase();
+    if (draft.label.trim()) body.label = draft.label.trim();
+    const r = await api('POST', '/keys', body);
+    if (r.status !== 201) return setErr(errorText(r));
+    setMessage(`Key ${r.body.key.id} created for ${r.body.key.accountId}. Its secret, shown this once: ${r.body.secret}`);
+    setDraft(NO_KEY);
+    reload();
+  };
+  const revoke = async (e: Event) => {
+    e.preventDefault();
+    if (!revoking) return;
+    setErr(null);
+    const r = await api('DELETE', `/keys/${encodeURIComponent(revoking.id)}`, { reason: revoking.reason });
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Key ${revoking.id} revoked.`);
+    setRevoking(null);
+    reload();
+  };
+  const explain = async (id: string) => {
+    setErr(null);
+    const m = await api('GET', '/console/models');
+    if (m.status !== 200) return setErr(errorText(m));
+    const rows = await Promise.all((m.body.models as string[]).map(async (model) => {
+      const r = await api('POST', '/policy/explain', { keyId: id, model });
+      return { model, ex: r.status === 200 ? r.body.explanation : null, err: r.status === 200 ? null : errorText(r) };
+    }));
+    setExplained({ id, rows });
+  };
+  return (
+    <main id="main">
+      <Heading>Keys</Heading>
+      <ErrorLine text={err} />
+      {message ? <p role="status" class="ok">{message}</p> : null}
+      <form class="row" role="search" aria-label="Search keys" onSubmit={(e) => { e.preventDefault(); reload(); }}>
+        <label for="k-q">Search (id, account, organisation, label, programme)</label>
+        <input id="k-q" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <label for="k-status">Status</label>
+        <select id="k-status" value={status} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; setStatus(v); reload(v); }}>
+          <option value="">any</option><option value="active">active</option><option value="revoked">revoked</option>
+        </select>
+      </form>
+      <table>
+        <thead><tr><th scope="col">Key</th><th scope="col">Account</th><th scope="col">Organisation</th><th scope="col">Attributes</th><th scope="col">Label</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
+        <tbody>
+          {shown.map((k) => (
+            <tr key={k.id}>
+              <td><code>{k.id}</code><br /><small>{k.prefix}…</small></td><td>{k.accountId}</td><td>{k.orgId ?? '—'}</td>
+              <td><small>nationalities {(k.nationalities ?? []).join(', ') || '—'}; residence {k.residence ?? '—'}; KYC {k.kyc}; tier {k.tier}{k.programmes?.length ? `; programmes ${k.programmes.join(', ')}` : ''}{k.staff ? '; staff' : ''}</small></td>
+              <td>{k.label ?? ''}</td><td data-testid={`key-status-${k.id}`}>{k.status}</td><td>{when(k.createdAt)}</td>
+              <td>
+                <button type="button" class="secondary" onClick={() => explain(k.id)} aria-label={`Explain ${k.id}`}>Explain</button>{' '}
+                {canChange && k.status === 'active' ? <button type="button" class="secondary" onClick={() => setRevoking({ id: k.id, reason: '' })} aria-label={`Revoke ${k.id}`}>Revoke</button> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {keys && shown.length === 0 ? <p>No keys match.</p> : null}
+      {revoking ? (
+        <form class="card" onSubmit={revoke} aria-label={`Revoke ${revoking.id}`}>
+          <label for="k-reason">Reason for revoking {revoking.id}</label>{' '}
+          <input id="k-reason" required value={revoking.reason} onInput={(e) => setRevoking({ ...revoking, reason: (e.target as HTMLInputElement).value })} />{' '}
+          <button type="submit">Confirm revoke</button>{' '}
+          <button type="button" class="secondary" onClick={() => setRevoking(null)}>Cancel</button>
+        </form>
+      ) : null}
+      {explained ? (
+        <section aria-labelledby="explain-h" data-testid="explain">
+          <h2 id="explain-h">Policy decision for {explained.id}, per model</h2>
+          {explained.rows.map((row) => (
+            <details key={row.model} open={row.ex?.verdict?.action !== 'allow'}>
+              <summary><code>{row.model}</code>: {row.err ? <span class="error">{row.err}</span> : row.ex.verdict.action === 'refuse' ? <b class="error">refused ({row.ex.verdict.code})</b> : row.ex.verdict.action === 'route' ? <b>routed to {row.ex.verdict.model}</b> : <b class="ok">allowed</b>}</summary>
+              {row.ex ? <Chain ex={row.ex} /> : null}
+            </details>
+          ))}
+        </section>
+      ) : null}
+      {canChange ? (
+        <section aria-labelledby="create-h">
+          <h2 id="create-h">Create a key</h2>
+          <form class="grid" onSubmit={create}>
+            <Field id="k-account" label="Account id"><input id="k-account" required value={draft.accountId} onInput={set('accountId')} /></Field>
+            <Field id="k-org" label="Organisation id"><input id="k-org" value={draft.orgId} onInput={set('orgId')} /></Field>
+            <Field id="k-nat" label="Nationalities (ISO codes, comma-separated)"><input id="k-nat" value={draft.nationalities} onInput={set('nationalities')} /></Field>
+            <Field id="k-res" label="Residence (ISO code)"><input id="k-res" value={draft.residence} onInput={set('residence')} /></Field>
+            <Field id="k-kyc" label="KYC level">
+              <select id="k-kyc" value={draft.kyc} onChange={set('kyc')}>
+                {['none', 'basic', 'verified-identity', 'verified-organisation'].map((l) => <option key={l} value={l}>{l}</option>)}
+              </select>
+            </Field>
+            <Field id="k-tier" label="Tier"><input id="k-tier" value={draft.tier} onInput={set('tier')} /></Field>
+            <Field id="k-prog" label="Programmes (comma-separated)"><input id="k-prog" value={draft.programmes} onInput={set('programmes')} /></Field>
+            <Field id="k-label" label="Label"><input id="k-label" value={draft.label} onInput={set('label')} /></Field>
+            <span /><div><button type="submit">Create key</button></div>
+          </form>
+        </section>
+      ) : null}
+    </main>
+  );
+}
+
+function Licences() {
+  const [rows, setRows] = useState<Json[] | null>(null);
+  const [by, setBy] = useState<'org' | 'account'>('org');
+  const [who, setWho] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const load = async (e?: Event) => {
+    e?.preventDefault();
+    setErr(null);
+    const r = await api('GET', `/licences${who.trim() ? `?${by}=${encodeURIComponent(who.trim())}` : ''}`);
+    if (r.status !== 200) return setErr(errorText(r));
+    setRows(r.body.licences);
+  };
+  useEffect(() => void load(), []);
+  const now = Date.now();
+  const state = (l: Json) => (l.revokedAt ? 'revoked' : now < l.validFrom ? 'not yet valid' : now >= l.validTo ? 'expired' : 'in force');
+  return (
+    <main id="main">
+      <Heading>Licences</Heading>
+      <ErrorLine text={err} />
+      <form class="row" role="search" aria-label="Search licences" onSubmit={load}>
+        <label for="l-by">Licensee kind</label>
+        <select id="l-by" value={by} onChange={(e) => setBy((e.target as HTMLSelectElement).value as 'org' | 'account')}>
+          <option value="org">organisation</option><option value="account">account</option>
+        </select>
+        <label for="l-who">Licensee id</label>
+        <input id="l-who" value={who} onInput={(e) => setWho((e.target as HTMLInputElement).value)} />
+        <button type="submit">Search</button>
+      </form>
+      {rows && rows.length === 0 ? <p>No licences.</p> : null}
+      <table>
+        <thead><tr><th scope="col">Licence</th><th scope="col">Licensee</th><th scope="col">Models</th><th scope="col">Nationalities</th><th scope="col">Destinations</th><th scope="col">Valid</th><th scope="col">Authority and reference</th><th scope="col">State</th><th scope="col">Granted by</th></tr></thead>
+        <tbody>
+          {(rows ?? []).map((l) => (
+            <tr key={l.id}>
+              <td><code>{l.id}</code></td><td>{l.licenseeType} {l.licensee}</td><td>{l.models.join(', ')}</td><td>{l.nationalities.join(', ')}</td><td>{l.destinations.join(', ')}</td>
+              <td>{when(l.validFrom)} – {when(l.validTo)}</td><td>{l.authority}: {l.reference}</td>
+              <td data-testid={`licence-state-${l.id}`}>{state(l)}{l.revokedReason ? ` (${l.revokedReason})` : ''}</td><td>{l.grantedBy}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
 const PAGES = [
   { id: 'overview', title: 'Overview' },
   { id: 'directives', title: 'Directives' },
+  { id: 'keys', title: 'Keys' },
+  { id: 'licences', title: 'Licences' },
   { id: 'audit', title: 'Audit' },
 ] as const;
 
@@ -420,7 +624,7 @@ function App() {
         </nav>
         <span class="who" data-testid="who">{user.name} ({user.role})<button type="button" class="secondary" onClick={signOut}>Sign out</button></span>
       </header>
-      {page === 'directives' ? <Directives user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
+      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'audit' ? <Audit /> : <Overview />}
     </>
   );
 }

@@ -22,6 +22,8 @@ export interface RequestAuditRecord {
   code?: string;
   ref?: DecisionRef;
   labels?: Record<string, number>;
+  /** Safeguard stages that failed while the request went on without them (fail open). */
+  failedOpen?: string[];
   inputTokens: number;
   outputTokens: number;
   usageEstimated: boolean;
@@ -72,6 +74,18 @@ export function actionOf(event: RequestEvent): string {
   return 'allow';
 }
 
+/**
+ * Scores a failed classifier stage left unset (NaN) are not scores: they are left out of the record (the canonical
+ * form admits only finite numbers), and `failedOpen` or the `classifier_unavailable` code says what happened.
+ */
+function finiteLabels(labels: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!labels) return undefined;
+  for (const v of Object.values(labels)) {
+    if (!Number.isFinite(v)) return Object.fromEntries(Object.entries(labels).filter(([, s]) => Number.isFinite(s)));
+  }
+  return labels;
+}
+
 /** Build the audit record for one request decision. `responseHash` may be supplied by the caller (keyed hash of the output). */
 export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?: string } = {}): RequestAuditRecord {
   // Keys in sorted order (undefined members are omitted by JSON): canonicalisation then reuses this object as is.
@@ -79,9 +93,10 @@ export function auditRecordFromEvent(event: RequestEvent, extra: { responseHash?
     action: actionOf(event),
     code: event.code,
     costUsd: event.costUsd,
+    failedOpen: event.failedOpen,
     inputTokens: event.inputTokens,
     kind: 'request',
-    labels: event.labels,
+    labels: finiteLabels(event.labels),
     latencyMs: event.latencyMs,
     modelRequested: event.modelRequested,
     modelServed: event.modelServed,

@@ -20,7 +20,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   keys: { module: '../identity/cli.ts', summary: 'keys create|list|show|update|revoke', subcommands: ['create', 'list', 'show', 'update', 'revoke'] },
   policy: { module: '../policy/cli.ts', summary: 'policy explain|test|check', subcommands: ['explain', 'test', 'check'] },
   directives: { module: '../policy/directives-cli.ts', summary: 'directives issue|list|show|amend|lift', subcommands: ['issue', 'list', 'show', 'amend', 'lift'] },
-  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke', subcommands: ['grant', 'list', 'show', 'revoke'] },
+  licences: { module: '../policy/licences-cli.ts', summary: 'licences grant|list|show|revoke|record-export|exports|revoke-export', subcommands: ['grant', 'list', 'show', 'revoke', 'record-export', 'exports', 'revoke-export'] },
   train: { module: '../classify/cli.ts', summary: 'train the embedded classifier from JSONL datasets' },
   calibrate: { module: '../classify/cli.ts', summary: 'choose classifier thresholds from a dev set' },
   classify: { module: '../classify/cli.ts', summary: 'classify JSONL from stdin' },
@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   screening: { module: '../screening/cli.ts', summary: 'screening check|explain|run|results|review: accounts and organisations against sanctions and denied-party lists', subcommands: ['check', 'explain', 'run', 'results', 'review'] },
   ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL', subcommands: ['export'] },
   operators: { module: '../console/cli.ts', summary: 'operators add|list|disable: local accounts for the console and admin API', subcommands: ['add', 'list', 'disable'] },
+  tokens: { module: '../console/tokens-cli.ts', summary: 'tokens create|list|revoke: per-operator and per-service admin API tokens with scopes and expiry', subcommands: ['create', 'list', 'revoke'] },
   replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };
 

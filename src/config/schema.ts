@@ -12,6 +12,7 @@ import { configSchema as identitySection } from '../identity/config.ts';
 import { configSchema as incidentsSection } from '../incidents/triggers.ts';
 import { configSchema as limitsSection } from '../limits/config.ts';
 import { configSchema as meterSection } from '../meter/config.ts';
+import { configSchema as notificationsSection } from '../notify/config.ts';
 import { configSchema as policySection } from '../policy/config.ts';
 import { configSchema as storeSection } from '../store/config.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.ts';
@@ -127,6 +128,7 @@ export const configSchema = z
     audit: optionalSection(auditSection),
     abuse: optionalSection(abuseSection),
     incidents: incidentsSection,
+    notifications: notificationsSection,
     console: consoleSection,
   })
   .strict();

@@ -8,6 +8,7 @@
  *   POST   /approvals/:id/approve   {note?} — a second operator applies the held change
  *   POST   /approvals/:id/reject    {note?}
  *   GET    /console/audit-verify    the audit chain's verification (records, head, first bad record)
+ *   GET    /console/models          the catalogue's model names, for the keys page's per-model explanation
  * And a preHandler on the whole admin scope: a directive body's `by` is the signed-in operator's name (callers
  * cannot assert another), and with two-person control on, POST /directives with effect `suspend` is held as a
  * pending approval (202) instead of being issued.
@@ -34,6 +35,8 @@ export interface ConsoleAdminDeps {
   directives: () => DirectiveRepository | null;
   recordAdmin: RecordAdmin;
   auditPath: string | null;
+  /** The catalogue's model names (the keys page explains a key's access to each). */
+  models?: () => string[];
   /** Checks a directive against the live catalogue and groups (throws PolicyValidationError), so a held request is valid when made. */
   validateDirective?: (record: DirectiveRecord) => unknown;
   now?: () => number;
@@ -45,8 +48,8 @@ function send(reply: FastifyReply, status: number, type: string, message: string
   return reply.code(status).send({ error: { type, message, ...extra } });
 }
 
-function cookie(name: string, value: string, opts: { httpOnly: boolean; secure: boolean; maxAge: number }): string {
-  return `${name}=${value}; Path=/; SameSite=Strict; Max-Age=${opts.maxAge}${opts.httpOnly ? '; HttpOnly' : ''}${opts.secure ? '; Secure' : ''}`;
+export function cookie(name: string, value: string, opts: { httpOnly: boolean; secure: boolean; maxAge: number; path?: string; sameSite?: 'Strict' | 'Lax' }): string {
+  return `${name}=${value}; Path=${opts.path ?? '/'}; SameSite=${opts.sameSite ?? 'Strict'}; Max-Age=${opts.maxAge}${opts.httpOnly ? '; HttpOnly' : ''}${opts.secure ? '; Secure' : ''}`;
 }
 
 function note(body: unknown): string | null {
@@ -67,7 +70,8 @@ export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approval
     if (request.method === 'GET' || !url.startsWith('/admin/v1/directives')) return;
     const caller = callerOf(request);
     const body = request.body;
-    if (caller?.via === 'session' && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller.name;
+    // A signed-in operator or a store token is named by who it is; only the shared admin token may say `by`.
+    if ((caller?.via === 'session' || caller?.tokenId) && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller!.name;
     if (!(deps.config.twoPersonControl.suspend && request.method === 'POST' && url === '/admin/v1/directives')) return;
     if (!body || typeof body !== 'object' || Array.isArray(body) || (body as Record<string, unknown>).effect !== 'suspend') return;
     const payload: Record<string, unknown> = { ...(body as Record<string, unknown>), by: actorOf(request) };
@@ -139,7 +143,7 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
 
     scope.get('/session', async (request) => {
       const c = callerOf(request)!;
-      return { name: c.name, role: c.role, via: c.via, ...(c.session ? { csrf: c.session.csrf, signedInAt: c.session.createdAt } : {}) };
+      return { name: c.name, role: c.role, via: c.via, ...(c.session ? { csrf: c.session.csrf, signedInAt: c.session.createdAt } : {}), ...(c.tokenId ? { token: c.tokenId, scopes: c.scopes } : {}) };
     });
 
     scope.delete('/session', async (request, reply) => {
@@ -198,6 +202,8 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
       deps.recordAdmin('approval.rejected', who, approval.id, { requestedBy: approval.requestedBy });
       return { approval };
     });
+
+    scope.get('/console/models', async () => ({ models: deps.models ? deps.models() : [] }));
 
     scope.get('/console/audit-verify', async (_request, reply) => {
       if (!deps.auditPath) return send(reply, 503, 'unavailable', 'the audit log is off on this gateway');

@@ -4,14 +4,20 @@
  *  - the session cookie: a signed-in operator; state-changing calls must echo the session's CSRF token in
  *    `x-csrf-token` (the double-submit cookie `gh_csrf` holds it for the console's script); the operator's role must
  *    permit the call (roles.ts).
- * Refusals are JSON `{error: {type, message}}`: 401 unauthenticated / session_expired, 403 csrf_failed /
- * forbidden, 429 too_many_denied; each refused session call is an audit record (`console.session_refused`,
- * `console.csrf_failed`, `admin.denied`), and an identity refused too often in a minute is answered 429.
+ *  - `Authorization: Bearer ghadm_…`: a per-operator or per-service admin token from the store (tokens.ts): it acts
+ *    as its operator (their current role) or as `service:<name>` (its own role), and its scopes must also cover
+ *    the call (scopes.ts). A token cannot create tokens.
+ * Refusals are JSON `{error: {type, message}}`: 401 unauthenticated / session_expired / token_expired /
+ * token_revoked / token_owner_disabled, 403 csrf_failed / forbidden / insufficient_scope, 429 too_many_denied;
+ * each refused session or store-token call is an audit record (`console.session_refused`, `console.csrf_failed`,
+ * `admin.token_refused`, `admin.denied`), and an identity refused too often in a minute is answered 429.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminTokenMatches, bearerToken } from '../admin/auth.ts';
 import type { Role } from './operators.ts';
 import { permits } from './roles.ts';
+import { scopeNeeded, scopesCover } from './scopes.ts';
+import { TOKEN_PREFIX, type AdminTokenRepository, type TokenCheck } from './tokens.ts';
 import { csrfMatches, type SessionInfo, type SessionStore } from './sessions.ts';
 import { Throttle } from './throttle.ts';
 
@@ -25,6 +31,9 @@ export interface CallerIdentity {
   role: Role;
   via: 'token' | 'session';
   session?: SessionInfo;
+  /** A store token's id and scopes (absent for the shared admin token). */
+  tokenId?: string;
+  scopes?: readonly string[];
 }
 
 export type RecordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => void;
@@ -34,6 +43,13 @@ const identities = new WeakMap<object, CallerIdentity>();
 /** The authenticated caller of an admin request (set by the hook), or undefined before it ran. */
 export function callerOf(request: FastifyRequest): CallerIdentity | undefined {
   return identities.get(request.raw);
+}
+
+/** Which credential made an admin call: `session`, `shared-token`, or a store token's id. */
+export function credentialOf(request: FastifyRequest): string | undefined {
+  const c = callerOf(request);
+  if (!c) return undefined;
+  return c.via === 'session' ? 'session' : (c.tokenId ?? 'shared-token');
 }
 
 /** The name admin audit records carry: the signed-in operator, `admin-api` for the service token, `anonymous` for the sign-in call. */
@@ -55,13 +71,15 @@ export interface OperatorAuthDeps {
   adminToken(): string | undefined;
   /** null when the console is disabled: only the bearer token is accepted. */
   sessions: SessionStore | null;
+  /** Per-operator and per-service admin tokens (null: only the shared token). */
+  tokens?: AdminTokenRepository | null;
   recordAdmin: RecordAdmin;
   maxDeniedPerMinute: number;
   now?: () => number;
 }
 
 /** Paths answered without authentication (the sign-in itself). */
-const PUBLIC = new Set(['POST /admin/v1/session']);
+const PUBLIC = new Set(['POST /admin/v1/session', 'GET /admin/v1/session/methods', 'GET /admin/v1/session/oidc', 'GET /admin/v1/session/oidc/callback']);
 
 export function operatorAuthHook(deps: OperatorAuthDeps) {
   const denied = new Throttle(deps.maxDeniedPerMinute, 60_000, deps.now);
@@ -81,6 +99,40 @@ export function operatorAuthHook(deps: OperatorAuthDeps) {
     await fail(reply, status, type, message);
   };
 
+  const TOKEN_REFUSALS: Record<Exclude<TokenCheck, { ok: true }>['reason'], [string, string]> = {
+    unknown: ['unauthorized', 'invalid admin token'],
+    expired: ['token_expired', 'expired'],
+    revoked: ['token_revoked', 'revoked'],
+    'owner-disabled': ['token_owner_disabled', 'unusable: its operator is disabled'],
+    'owner-expired': ['token_owner_disabled', 'unusable: its operator\'s account has expired'],
+  };
+  /** A store token: valid, unexpired, unrevoked, its owner usable, its role and scopes covering the call. */
+  const storeToken = async (request: FastifyRequest, reply: FastifyReply, p: string, check: TokenCheck): Promise<void> => {
+    if (!check.ok) {
+      const t = check.token;
+      const [type, what] = TOKEN_REFUSALS[check.reason];
+      const message = t ? `admin token ${t.id} ('${t.name}') is ${what}${check.reason === 'expired' ? ` (at ${new Date(t.expiresAt).toISOString()})` : ''}; ask an admin for a new one` : 'invalid admin token';
+      reply.header('www-authenticate', 'Bearer realm="gatehouse-admin", error="invalid_token"');
+      const who = t ? (t.operator ?? `service:${t.service}`) : 'anonymous';
+      return refuse(request, reply, who, 'admin.token_refused', 401, type, message, { reason: check.reason, ...(t ? { token: t.id } : {}) });
+    }
+    const { name, role, token: t } = check.identity;
+    const rel = p.slice(ADMIN_PREFIX.length);
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const own = p === `${ADMIN_PREFIX}/session` && read;
+    const details = { role, token: t.id, scopes: t.scopes };
+    if (!own && !permits(role, request.method, rel)) return refuse(request, reply, name, 'admin.denied', 403, 'forbidden', `the ${role} role may not ${request.method} ${p}`, details);
+    if (!own && !scopesCover(t.scopes, request.method, rel)) {
+      const needed = scopeNeeded(request.method, rel);
+      reply.header('www-authenticate', `Bearer realm="gatehouse-admin", error="insufficient_scope", scope="${needed}"`);
+      return refuse(request, reply, name, 'admin.denied', 403, 'insufficient_scope', `admin token ${t.id} has scopes ${t.scopes.join(' ')}; ${request.method} ${p} needs ${needed}`, { ...details, needed });
+    }
+    if (request.method === 'POST' && rel === '/tokens') {
+      return refuse(request, reply, name, 'admin.denied', 403, 'forbidden', 'an admin token cannot create admin tokens: sign in as an admin, or use gatehouse tokens create', details);
+    }
+    identities.set(request.raw, { name, role, via: 'token', tokenId: t.id, scopes: t.scopes });
+  };
+
   return async function operatorAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const p = path(request);
     if (PUBLIC.has(`${request.method} ${p}`)) return;
@@ -88,6 +140,10 @@ export function operatorAuthHook(deps: OperatorAuthDeps) {
     const auth = request.headers.authorization;
     const token = deps.sessions ? cookieValue(request.headers.cookie, SESSION_COOKIE) : undefined;
     if (auth !== undefined || token === undefined) {
+      const presented = bearerToken(auth);
+      if (presented !== undefined && deps.tokens && presented.startsWith(TOKEN_PREFIX) && !(expected && adminTokenMatches(presented, expected))) {
+        return storeToken(request, reply, p, await deps.tokens.authenticate(presented));
+      }
       // Without a session cookie this is the bearer check exactly as before (404 when no token is configured).
       if (!expected) return fail(reply, 404, 'admin_disabled', `the admin API is disabled: no admin token is configured${deps.sessions ? ' (operators sign in at /console)' : ''}`);
       const given = bearerToken(auth);

@@ -74,7 +74,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
         const ops = await new OperatorRepository(db).list();
         if (values.json) io.out(JSON.stringify(ops, null, 2) + '\n');
         else if (!ops.length) io.out('no operators\n');
-        else for (const o of ops) io.out(`${o.name.padEnd(24)} ${o.role.padEnd(9)} ${o.disabled ? 'disabled' : 'active  '} ${o.expiresAt ? `expires ${iso(o.expiresAt)}` : ''}\n`);
+        else for (const o of ops) io.out(`${o.name.padEnd(24)} ${o.role.padEnd(9)} ${o.disabled ? 'disabled' : 'active  '} ${o.source === 'oidc' ? 'single sign-on ' : ''}${o.expiresAt ? `expires ${iso(o.expiresAt)}` : ''}\n`);
         return 0;
       });
     }

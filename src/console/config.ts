@@ -3,6 +3,49 @@
  * Defaults keep the gateway as it was (no approval step) until an operator turns two-person control on.
  */
 import { z } from 'zod';
+import { ROLES } from './operators.ts';
+
+/** The path the gateway answers the identity provider's redirect on; `oidc.redirectUrl` must end with it. */
+export const OIDC_CALLBACK_PATH = '/admin/v1/session/oidc/callback';
+
+/**
+ * `console.oidc`: single sign-on through an OpenID Connect provider (authorisation-code flow with PKCE). Absent:
+ * no single sign-on. The client secret is read from the environment (never from the file).
+ */
+export const oidcSchema = z
+  .object({
+    /** The provider's issuer identifier; its discovery document is at `<issuer>/.well-known/openid-configuration`. */
+    issuer: z.string().url(),
+    clientId: z.string().min(1).max(500),
+    /** Environment variable holding the client secret; absent: a public client (PKCE only, no client authentication). */
+    clientSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    /** Where the provider sends the browser back: this gateway's public URL followed by OIDC_CALLBACK_PATH. */
+    redirectUrl: z
+      .string()
+      .url()
+      .refine((u) => new URL(u).pathname.endsWith(OIDC_CALLBACK_PATH), `must end with ${OIDC_CALLBACK_PATH}`),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope token')).min(1).default(['openid', 'profile', 'email']).refine((s) => s.includes('openid'), 'must include openid'),
+    /** The ID-token claim naming the operator (audit records carry it); it must fit an operator name. */
+    nameClaim: z.string().min(1).default('preferred_username'),
+    /** The ID-token claim whose value (a string or an array of strings) is mapped to a role. */
+    roleClaim: z.string().min(1).default('groups'),
+    /** Claim value → Gatehouse role. A sign-in whose claim maps to no role is refused. */
+    roles: z.record(z.string().min(1), z.enum(ROLES)).refine((m) => Object.keys(m).length > 0, 'map at least one claim value to a role'),
+    /** Accept an http:// issuer (a provider on the local machine, for trials and tests); never for production. */
+    allowInsecureHttp: z.boolean().default(false),
+    /** The sign-in button's text on the console. */
+    label: z.string().min(1).max(80).default('Sign in with single sign-on'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.allowInsecureHttp) {
+      for (const [k, v] of [['issuer', c.issuer], ['redirectUrl', c.redirectUrl]] as const) {
+        if (new URL(v).protocol !== 'https:') ctx.addIssue({ code: 'custom', path: [k], message: 'must be an https:// URL (allowInsecureHttp: true permits http:// for a local trial)' });
+      }
+    }
+  });
+
+export type OidcConfig = z.output<typeof oidcSchema>;
 
 export const configSchema = z
   .object({
@@ -28,6 +71,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    oidc: oidcSchema.optional(),
   })
   .strict()
   .prefault({});

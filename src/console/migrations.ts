@@ -46,4 +46,46 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_by_status ON approvals (status, requested_at);
 `,
   },
+  {
+    // Single sign-on: an operator row made at an OpenID Connect sign-in carries its provider subject (issuer and
+    // sub), so a local account and a provider account never merge. oidc_logins holds each sign-in begun and not yet
+    // finished (state, nonce and PKCE verifier), keyed by the SHA-256 of the browser's login cookie; single use.
+    id: 'console/0002_oidc',
+    sql: `
+ALTER TABLE operators ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE operators ADD COLUMN subject TEXT;
+CREATE TABLE oidc_logins (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  verifier TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX oidc_logins_by_created ON oidc_logins (created_at);
+`,
+  },
+  {
+    // Admin bearer tokens per operator or service: the SHA-256 of the secret (never the secret), scopes as a JSON
+    // list, an expiry always; revoked rows stay so the records that name them keep their meaning.
+    id: 'console/0003_admin_tokens',
+    sql: `
+CREATE TABLE admin_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  operator TEXT,
+  service TEXT,
+  role TEXT,
+  scopes TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoked_by TEXT,
+  last_used_at BIGINT
+);
+CREATE INDEX admin_tokens_by_operator ON admin_tokens (operator);
+`,
+  },
 ];

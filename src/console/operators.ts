@@ -17,6 +17,8 @@ export interface Operator {
   createdAt: number;
   createdBy: string;
   updatedAt: number;
+  /** `local` (password) or `oidc` (made at a single sign-on; no password). */
+  source: 'local' | 'oidc';
 }
 
 const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
@@ -69,6 +71,8 @@ interface Row {
   created_at: number | string;
   created_by: string;
   updated_at: number | string;
+  source?: string | null;
+  subject?: string | null;
 }
 
 function toOperator(r: Row): Operator {
@@ -80,8 +84,12 @@ function toOperator(r: Row): Operator {
     createdAt: Number(r.created_at),
     createdBy: r.created_by,
     updatedAt: Number(r.updated_at),
+    source: r.source === 'oidc' ? 'oidc' : 'local',
   };
 }
+
+/** The stored password field of an account made by single sign-on: not a scrypt hash, so no password matches it. */
+const NO_PASSWORD = '!sso';
 
 export class OperatorRepository {
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
@@ -125,14 +133,50 @@ export class OperatorRepository {
     return (await this.get(name))!;
   }
 
+  /**
+   * The operator row for a single sign-on: made on first sign-in, its role refreshed from the provider's claim at
+   * each one. Refused when the name belongs to a local account or to another provider subject, or when the
+   * account was disabled (`operators disable` works for these accounts too).
+   */
+  async signInFromProvider(input: { name: string; role: Role; subject: string }): Promise<{ ok: true; operator: Operator } | { ok: false; reason: 'name-taken' | 'disabled' | 'expired' }> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<Row>('SELECT * FROM operators WHERE name = $1', [input.name]);
+      const row = rows[0];
+      if (!row) {
+        await tx.query("INSERT INTO operators (name, role, password_hash, disabled, expires_at, created_at, created_by, updated_at, source, subject) VALUES ($1, $2, $3, 0, NULL, $4, 'oidc', $4, 'oidc', $5)", [
+          input.name,
+          input.role,
+          NO_PASSWORD,
+          now,
+          input.subject,
+        ]);
+      } else {
+        if (row.source !== 'oidc' || row.subject !== input.subject) return { ok: false as const, reason: 'name-taken' as const };
+        const op = toOperator(row);
+        if (op.disabled) return { ok: false as const, reason: 'disabled' as const };
+        if (op.expiresAt !== null && now >= op.expiresAt) return { ok: false as const, reason: 'expired' as const };
+        if (op.role !== input.role) await tx.query('UPDATE operators SET role = $2, updated_at = $3 WHERE name = $1', [input.name, input.role, now]);
+      }
+      const after = await tx.query<Row>('SELECT * FROM operators WHERE name = $1', [input.name]);
+      return { ok: true as const, operator: toOperator(after[0]!) };
+    });
+  }
+
   /** The operator when the password matches and the account is usable; otherwise why not (for the audit log only). */
-  async authenticate(name: string, password: string): Promise<{ ok: true; operator: Operator } | { ok: false; reason: 'unknown' | 'password' | 'disabled' | 'expired' }> {
+  async authenticate(name: string, password: string): Promise<{ ok: true; operator: Operator } | { ok: false; reason: 'unknown' | 'password' | 'sso-only' | 'disabled' | 'expired' }> {
     const rows = NAME.test(name) ? await this.db.query<Row>('SELECT * FROM operators WHERE name = $1', [name]) : [];
     const row = rows[0];
     if (!row) {
       dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
       await verifyPassword(password, await dummyHash);
       return { ok: false, reason: 'unknown' };
+    }
+    if (row.source === 'oidc') {
+      // An account made by single sign-on has no password: same work as a wrong one, so timing tells nothing.
+      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPassword(password, await dummyHash);
+      return { ok: false, reason: 'sso-only' };
     }
     if (!(await verifyPassword(password, row.password_hash))) return { ok: false, reason: 'password' };
     const op = toOperator(row);

@@ -31,6 +31,7 @@ const ANALYST: Rule[] = [
   r('read', /^\/licences(\/[^/]+)?$/),
   r('read', /^\/audit$/),
   r('read', /^\/console\/audit-verify$/),
+  r('read', /^\/console\/models$/),
   r('read', /^\/export-control\//),
   r('read', /^\/ocsf$/),
   r('read', /^\/screening\//),

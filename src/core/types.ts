@@ -108,6 +108,11 @@ export interface RequestEvent {
   skipped?: SkippedModel[];
   /** Classifier label scores, when classification ran. */
   labels?: Record<string, number>;
+  /**
+   * Safeguard stages that failed (error, timeout, no valid score) while the request went on without them because
+   * their labels fail open: `stage: message` each. Absent when every stage answered or the failure refused (fail closed).
+   */
+  failedOpen?: string[];
   inputTokens: number;
   outputTokens: number;
   /** True when token counts are a tokenizer estimate rather than upstream-reported usage. */

@@ -214,9 +214,18 @@ export class DirectiveRepository {
   }
 
   async historyOf(directiveId?: string): Promise<HistoryEntry[]> {
+    return this.historyWhere(directiveId ? ' WHERE directive_id = $1' : '', directiveId ? [directiveId] : []);
+  }
+
+  /** Every directive's changes at or after `at` (epoch ms), oldest first, at most `limit` (default 1000). */
+  async historySince(at: number, limit = 1000): Promise<HistoryEntry[]> {
+    return this.historyWhere(` WHERE at >= $1`, [at], Math.min(Math.max(1, Math.floor(limit)), 10_000));
+  }
+
+  private async historyWhere(where: string, params: unknown[], limit?: number): Promise<HistoryEntry[]> {
     const rows = await this.db.query<{ id: string; directive_id: string; action: string; at: number; by_whom: string; why: string; before_json: string | null; after_json: string }>(
-      `SELECT id, directive_id, action, at, by_whom, why, before_json, after_json FROM directives_history${directiveId ? ' WHERE directive_id = $1' : ''} ORDER BY at, directive_id, version`,
-      directiveId ? [directiveId] : [],
+      `SELECT id, directive_id, action, at, by_whom, why, before_json, after_json FROM directives_history${where} ORDER BY at, directive_id, version${limit ? ` LIMIT ${limit}` : ''}`,
+      params,
     );
     return rows.map((r) => ({
       id: r.id,

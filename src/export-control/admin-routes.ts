@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseTime } from '../audit/query.ts';
 import type { Principal } from '../core/types.ts';
 import type { LicenceRecord } from '../policy/licences.ts';
+import type { LicenceExport } from '../policy/licence-exports.ts';
 import { LicenceIndex } from '../policy/licences.ts';
 import type { AccessSnapshot } from '../policy/snapshot.ts';
 import { principalIndex } from '../replay/principals.ts';
@@ -18,6 +19,8 @@ export interface ExportControlAdminDeps {
   auditPath: string | null;
   access: () => AccessSnapshot;
   ledger: () => Promise<LicenceRecord[]>;
+  /** The ledger's export records (every licence's, revoked ones included). */
+  exports?: () => Promise<LicenceExport[]>;
   principals: () => Promise<Principal[]>;
 }
 
@@ -45,7 +48,7 @@ export function registerExportControlAdminRoutes(app: FastifyInstance, deps: Exp
       if (err.code === 'ENOENT') return [];
       throw err;
     });
-    const report = await licenceReport(files, access, ledger, principalIndex(await deps.principals()), range);
+    const report = await licenceReport(files, access, ledger, principalIndex(await deps.principals()), { ...range, exports: deps.exports ? await deps.exports() : [] });
     if (typeof q.licence === 'string') report.licences = report.licences.filter((s) => s.licence.id === q.licence);
     return report;
   });

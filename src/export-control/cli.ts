@@ -10,6 +10,8 @@ import { principalIndex, principalsFromJsonl } from '../replay/principals.ts';
 import { auditLogFiles } from '../replay/reader.ts';
 import { resolveStoreUrl } from '../store/open.ts';
 import { licenceReport, type LicenceReport } from './report.ts';
+import { LicenceRepository } from '../policy/licence-repository.ts';
+import type { LicenceExport } from '../policy/licence-exports.ts';
 
 export const USAGE = `usage: gatehouse export-control report --config FILE [--from TIME] [--to TIME] [--licence ID]
                                      [--log PATH] [--store URL] [--principals FILE] [--requests] [--json]
@@ -61,8 +63,11 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const { db, note } = await openStoreReadOnly(resolveStoreUrl({ flag: values.store as string | undefined, configPath, env: io.env }));
     if (note) io.err(`warning: ${note}\n`);
     let loaded;
+    let exports: LicenceExport[] = [];
     try {
       loaded = await loadBaseline(configPath, db);
+      // A store no gateway of this version has migrated has no exports table yet: report without exports.
+      if (db) exports = await new LicenceRepository(db).exportsOf().catch((err: Error) => (io.err(`warning: licence exports unavailable (${err.message.split('\n')[0]}): reported without them\n`), []));
     } finally {
       await db?.close();
     }
@@ -71,7 +76,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const files = await auditLogFiles((values.log as string | undefined) ?? loaded.auditPath).catch((err: Error) => {
       throw new UsageError(`cannot read the audit log: ${err.message}`);
     });
-    const report = await licenceReport(files, loaded.baseline.access, loaded.baseline.licences ?? [], principals, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+    const report = await licenceReport(files, loaded.baseline.access, loaded.baseline.licences ?? [], principals, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), exports });
     if (values.licence) {
       report.licences = report.licences.filter((s) => s.licence.id === values.licence);
       if (report.licences.length === 0) throw new UsageError(`--licence: no licence '${values.licence}' in the ledger for this period`);
@@ -98,6 +103,11 @@ function format(r: LicenceReport, listRequests: boolean): string {
       `  served ${s.served.count}: by model ${top(s.served.byModel)}; by residence ${top(s.served.byResidence)}; by account ${top(s.served.byAccount)}`,
     );
     if (listRequests) for (const q of s.served.requests) lines.push(`    ${iso(q.time)} ${q.requestId} ${q.model} account ${q.accountId ?? '-'} org ${q.orgId ?? '-'} key ${q.keyId ?? '-'} residence ${q.residence ?? '-'}`);
+    for (const x of s.exports) {
+      const e = x.export;
+      lines.push(`  export ${e.id}: ${e.recipient}, ${e.model} to ${e.destination}, valid ${iso(e.validFrom)} – ${iso(e.validTo)}${e.revokedAt !== null ? `, revoked ${iso(e.revokedAt)}` : ''}: served ${x.served.count}${listRequests && x.served.requests.length ? ` (${x.served.requests.join(', ')})` : ''}`);
+    }
+    if (s.outsideExports.count) lines.push(`  served outside any recorded export: ${s.outsideExports.count}${listRequests ? ` (${s.outsideExports.requests.join(', ')})` : ''}`);
   }
   const f = r.refusedForLackOfLicence;
   lines.push(`refused for lack of a licence: ${f.count}; by model ${top(f.byModel)}; required by ${top(f.byRequiredBy)}`);

@@ -8,9 +8,15 @@
  * own decision code (`AccessSnapshot.decide` with the whole ledger, revoked licences included, at the request's own
  * time). The principal's
  * attributes are joined as replay does (key store or principals file; today's attributes).
+ *
+ * Each licence's exports (the ledger's export records: recipient, model, destination, validity) are listed with the
+ * served requests each covers — same model, the recipient is the account or its organisation, the destination is
+ * the principal's residence, at a time the export was in force — and the served requests no recorded export covers
+ * are listed apart (`outsideExports`).
  */
 import type { Principal } from '../core/types.ts';
 import type { LicenceRecord } from '../policy/licences.ts';
+import { exportCovering, type LicenceExport } from '../policy/licence-exports.ts';
 import type { AccessSnapshot } from '../policy/snapshot.ts';
 import type { PrincipalLookup } from '../replay/engine.ts';
 import { readLines, type SourceFile } from '../replay/reader.ts';
@@ -40,6 +46,10 @@ export interface RefusedRequest {
 export interface LicenceSection {
   licence: LicenceRecord;
   served: { count: number; byModel: Record<string, number>; byAccount: Record<string, number>; byResidence: Record<string, number>; requests: ServedRequest[] };
+  /** The licence's recorded exports, each with the served requests it covers (ids). */
+  exports: Array<{ export: LicenceExport; served: { count: number; requests: string[] } }>;
+  /** Served under the licence, but covered by none of its recorded exports. */
+  outsideExports: { count: number; requests: string[] };
 }
 
 export interface LicenceReport {
@@ -61,6 +71,8 @@ export interface ReportOptions {
   to?: number;
   /** Most request ids listed per licence and for refusals (all are counted; default unlimited). */
   maxListed?: number;
+  /** The ledger's export records (of any licence; revoked ones included). */
+  exports?: readonly LicenceExport[];
 }
 
 function bump(m: Record<string, number>, k: string): void {
@@ -70,7 +82,16 @@ function bump(m: Record<string, number>, k: string): void {
 export async function licenceReport(files: readonly SourceFile[], access: AccessSnapshot, ledger: readonly LicenceRecord[], principals: PrincipalLookup, opts: ReportOptions = {}): Promise<LicenceReport> {
   const max = opts.maxListed ?? Infinity;
   const sections = new Map<string, LicenceSection>();
-  for (const l of ledger) sections.set(l.id, { licence: l, served: { count: 0, byModel: {}, byAccount: {}, byResidence: {}, requests: [] } });
+  for (const l of ledger) sections.set(l.id, { licence: l, served: { count: 0, byModel: {}, byAccount: {}, byResidence: {}, requests: [] }, exports: [], outsideExports: { count: 0, requests: [] } });
+  const exportsOf = new Map<string, LicenceExport[]>();
+  for (const e of opts.exports ?? []) {
+    const s = sections.get(e.licenceId);
+    if (!s) continue;
+    s.exports.push({ export: e, served: { count: 0, requests: [] } });
+    const list = exportsOf.get(e.licenceId);
+    if (list) list.push(e);
+    else exportsOf.set(e.licenceId, [e]);
+  }
   const refused: LicenceReport['refusedForLackOfLicence'] = { count: 0, byModel: {}, byRequiredBy: {}, requests: [] };
   const unattributed = { count: 0, examples: [] as string[] };
   const badRecords: LicenceReport['badRecords'] = [];
@@ -118,6 +139,10 @@ export async function licenceReport(files: readonly SourceFile[], access: Access
       bump(s.served.byAccount, p?.accountId ?? who.accountId ?? '(unknown)');
       bump(s.served.byResidence, p?.residence ?? '(unknown)');
       if (s.served.requests.length < max) s.served.requests.push({ requestId: String(r.requestId), time, ...who, model: r.modelServed, residence: p?.residence ?? null, nationalities: p?.nationalities ?? [] });
+      const e = exportCovering(exportsOf.get(licenceId) ?? [], { accountId: p?.accountId ?? who.accountId, orgId: p?.orgId ?? who.orgId, model: r.modelServed, residence: p?.residence ?? null, time });
+      const bucket = e ? s.exports.find((x) => x.export === e)!.served : s.outsideExports;
+      bucket.count++;
+      if (bucket.requests.length < max) bucket.requests.push(String(r.requestId));
       return true;
     },
   });
@@ -131,6 +156,7 @@ export async function licenceReport(files: readonly SourceFile[], access: Access
     notes: [
       'Served requests are attributed to the licence their audit record names (ref.licence); records without one are attributed to the licence the access decision names when re-decided at the request time with the whole ledger (revoked licences included, each until its revocation) and the principal’s current attributes.',
       'Refusals for lack of a licence are as recorded (code licence_required).',
+      'Each served request is matched to the licence export that covers it: same model, recipient its account or organisation, destination its principal’s current country of residence, export in force at the request time; requests no recorded export covers are listed under outsideExports.',
     ],
   };
 }

@@ -4,9 +4,11 @@
  * Exit: 0 ok, 1 failure (not found, lost a concurrent change, transition not allowed), 2 invalid input.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { cliActor } from '../core/admin-actions.ts';
-import { configSchema as auditConfigSchema } from '../audit/config.ts';
+import { configSchema as auditConfigSchema, resolveAuditPaths, type AuditConfig } from '../audit/config.ts';
+import { TextVault } from '../audit/retention.ts';
 import { exportIncidentBundle } from './bundle.ts';
 import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io, type Values } from '../cli/common.ts';
 import type { Incident } from './model.ts';
@@ -21,8 +23,11 @@ const USAGE = `usage: gatehouse incidents <open|list|show|transition|regimes> [o
   incidents list [--state STATE] [--json]
   incidents show ID [--json] [--report REGIME]      (timeline, deadlines and time left; --report fills in the regime's template)
   incidents transition ID --to STATE --by WHO --why TEXT [--version N] [--regime ID]… [--fact F]… [--report-ref TEXT]
-  incidents export ID --out FILE --by WHO [--audit-file F]   (an evidence bundle: verify it offline with
-                                                    gatehouse audit verify --bundle FILE --public-key K)
+  incidents export ID --out FILE --by WHO [--audit-file F] [--include-text]
+                                                   (an evidence bundle: verify it offline with
+                                                    gatehouse audit verify --bundle FILE --public-key K;
+                                                    --include-text adds the linked requests' retained text,
+                                                    needs --config with audit.retention on; each one audited)
   incidents regimes [--json]                       (the reporting regimes in force)
   incidents regimes check FILE                     (validate a regimes file: file:line:col for every problem)
 
@@ -53,6 +58,7 @@ const OPTIONS = {
   state: { type: 'string' },
   out: { type: 'string' },
   'audit-file': { type: 'string' },
+  'include-text': { type: 'boolean' },
 } as const;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -110,10 +116,19 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
             if (typeof values.out !== 'string') throw new UsageError('--out FILE is required');
             if (typeof values.by !== 'string' || !values.by.trim()) throw new UsageError('--by WHO is required (the export is audited)');
             const audit = auditSection(values.config as string | undefined);
-            const { bundle, unproven } = await exportIncidentBundle(db, positionals[0]!, { auditPath: (values['audit-file'] as string | undefined) ?? audit.path, signingKey: audit.signingKey ?? null, by: values.by, auditActor: cliActor() });
+            const base = { auditPath: (values['audit-file'] as string | undefined) ?? audit.path, signingKey: audit.signingKey ?? null, by: values.by, auditActor: cliActor() };
+            let text;
+            if (values['include-text']) {
+              // Whoever runs this holds the config and its retention key, so may read the text (as the admin role may).
+              if (!values.config || !audit.retention.enabled) throw new UsageError('--include-text needs --config FILE whose audit.retention is enabled (text is only ever read from encrypted retention)');
+              const vault = new TextVault(audit.retention);
+              text = { read: (id: string, t?: number) => vault.read(id, t), role: 'cli' };
+            }
+            const { bundle, unproven } = await exportIncidentBundle(db, positionals[0]!, text ? { ...base, text } : base);
             writeFileSync(values.out, JSON.stringify(bundle, null, 1) + '\n');
             const records = bundle.segments.reduce((n, s) => n + s.lines.length, 0);
-            io.out(`wrote ${values.out}: ${bundle.segments.length} segment(s), ${records} audit records${bundle.publicKey ? '' : ' (no signing key in the config: the bundle carries no public key)'}\n`);
+            const texts = text ? Object.keys((bundle.context.texts as Record<string, unknown> | undefined) ?? {}).length : 0;
+            io.out(`wrote ${values.out}: ${bundle.segments.length} segment(s), ${records} audit records${text ? `, retained text of ${texts} request(s)` : ''}${bundle.publicKey ? '' : ' (no signing key in the config: the bundle carries no public key)'}\n`);
             if (unproven.length) io.err(`warning: ${unproven.length} linked record(s) not in the audit log, listed in the bundle as notInLog: ${unproven.slice(0, 5).join(', ')}${unproven.length > 5 ? ', …' : ''}\n`);
             return 0;
           }
@@ -159,12 +174,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
 }
 
 /** The `audit:` section of the config (path and signing key), defaults without one. */
-function auditSection(configPath: string | undefined): { path: string; signingKey?: string } {
+/** The config file's `audit:` section, its paths resolved against the file's directory. */
+function auditSection(configPath: string | undefined): AuditConfig {
   if (!configPath) return auditConfigSchema.parse({});
   const doc = (parseYaml(readFileSync(configPath, 'utf8')) ?? {}) as { audit?: unknown };
   const r = auditConfigSchema.safeParse(doc.audit ?? {});
   if (!r.success) throw new CommandError(`${configPath}: audit: ${r.error.issues.map((i) => `${i.path.join('.') || '(section)'}: ${i.message}`).join('; ')}`);
-  return r.data;
+  return resolveAuditPaths(r.data, dirname(configPath));
 }
 
 function openBody(v: Values): Record<string, unknown> {

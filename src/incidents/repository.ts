@@ -303,6 +303,13 @@ export class IncidentRepository {
     return rows.map(toIncident);
   }
 
+  /** Incidents opened at or after `at` (epoch ms), oldest first, at most `limit` (default 1000). */
+  async openedSince(at: number, limit = 1000): Promise<Incident[]> {
+    const n = Math.min(Math.max(1, Math.floor(limit)), 10_000);
+    const rows = await this.db.query<Row>(`SELECT ${COLUMNS} FROM incidents WHERE opened_at >= $1 ORDER BY opened_at, id LIMIT ${n}`, [at]);
+    return rows.map(toIncident);
+  }
+
   async timelineOf(id: string): Promise<TimelineEntry[]> {
     const rows = await this.db.query<{ incident_id: string; version: number; at: number; by_whom: string; action: string; from_state: string | null; to_state: string | null; why: string | null; details: string | null }>(
       'SELECT incident_id, version, at, by_whom, action, from_state, to_state, why, details FROM incidents_timeline WHERE incident_id = $1 ORDER BY version',

@@ -7,6 +7,8 @@
  *   - output moderation ending a stream → an incident per account and category (`moderation-stop:…`), each further
  *     stop linked to it;
  *   - a safeguard stage failing closed (`classifier_unavailable` refusals) → one incident (`safeguard-failure:classifier`);
+ *   - a safeguard stage failing open (a cascade stage erred and the request went on without it, `failedOpen` in the
+ *     event) → one incident (`safeguard-fail-open:classifier`), each further such request linked to it;
  *   - a ring reaching one of `ringActions` (default `suspend`; fed by the abuse detector's actions) → an incident per ring;
  *   - a directive issued under an authority (seen through the store's change feed; issued in the last 7 days and
  *     without an incident yet) → an incident per directive (`directive:<id>`), the directive linked;
@@ -36,6 +38,8 @@ export const triggersConfigSchema = z
       .strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('medium') })
       .default({ enabled: true, severity: 'medium' }),
     safeguardFailure: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('high') }).default({ enabled: true, severity: 'high' }),
+    /** A safeguard stage that failed while requests were served without it (its labels fail open). */
+    safeguardFailOpen: z.strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).default('high') }).default({ enabled: true, severity: 'high' }),
     ring: z
       .strictObject({ enabled: z.boolean().default(true), actions: z.array(z.enum(['flag', 'require-kyc', 'degrade', 'suspend'])).min(1).default(['suspend']), severity: z.enum(SEVERITIES).default('high') })
       .default({ enabled: true, actions: ['suspend'], severity: 'high' }),
@@ -47,6 +51,7 @@ export const triggersConfigSchema = z
     refusalBurst: { enabled: true, threshold: 20, windowMs: 600_000, severity: 'high', scopes: ['account', 'org'] },
     moderationStop: { enabled: true, severity: 'medium' },
     safeguardFailure: { enabled: true, severity: 'high' },
+    safeguardFailOpen: { enabled: true, severity: 'high' },
     ring: { enabled: true, actions: ['suspend'], severity: 'high' },
     auditProblem: { enabled: true, severity: 'critical' },
     directiveIssued: { enabled: true, severity: 'medium' },
@@ -93,6 +98,19 @@ export class IncidentTriggers {
 
   onEvent(ev: RequestEvent): void {
     if (ev.accountId === null) return;
+    if (ev.failedOpen && ev.failedOpen.length > 0 && this.config.safeguardFailOpen.enabled) {
+      this.enqueue({
+        dedupeKey: 'safeguard-fail-open:classifier',
+        trigger: 'safeguard-fail-open',
+        title: 'A safeguards classifier stage failed and requests were served without it (fail open)',
+        severity: this.config.safeguardFailOpen.severity,
+        models: [ev.modelServed ?? ev.modelRequested],
+        principals: principalsOf(ev),
+        requestIds: [ev.requestId],
+        by: 'trigger:safeguard-fail-open',
+        details: { stages: ev.failedOpen.slice(0, 10), outcome: ev.outcome },
+      });
+    }
     if (ev.code === 'classifier_unavailable' && this.config.safeguardFailure.enabled) {
       this.enqueue({
         dedupeKey: 'safeguard-failure:classifier',

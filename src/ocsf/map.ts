@@ -92,7 +92,7 @@ function requestEvents(rec: Rec, opts: MapOptions): OcsfEvent[] {
   const modelServed = str(rec.modelServed);
   if (modelServed && modelServed !== rec.modelRequested) resources.push({ type: 'model', name: modelServed, labels: ['served'] });
   const unmapped: Rec = { outcome };
-  for (const k of ['inputTokens', 'outputTokens', 'costUsd', 'usageEstimated', 'stream', 'ref', 'labels', 'skipped', 'promptHash', 'responseHash']) if (rec[k] !== undefined) unmapped[k] = rec[k];
+  for (const k of ['inputTokens', 'outputTokens', 'costUsd', 'usageEstimated', 'stream', 'ref', 'labels', 'failedOpen', 'skipped', 'promptHash', 'responseHash']) if (rec[k] !== undefined) unmapped[k] = rec[k];
   const events: OcsfEvent[] = [
     event(6003, 6, 1, 'Create', refused ? 2 : outcome === 'internal_error' ? 3 : 1, time, metadata(rec, opts, requestId), {
       status_id: served ? 1 : 2,

@@ -6,6 +6,9 @@
  *   POST   /admin/v1/licences         grant → 201 {licence}
  *   GET    /admin/v1/licences/:id     → {licence}
  *   DELETE /admin/v1/licences/:id     revoke, body {by, why} → {licence}
+ *   GET    /admin/v1/licences/:id/exports              → {exports} (revoked ones included)
+ *   POST   /admin/v1/licences/:id/exports              record an export {recipient, model, destination, validFrom?, validTo?, by, id?} → 201 {export}
+ *   DELETE /admin/v1/licences/:id/exports/:exportId    revoke it, body {by, why} → {export}
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -101,18 +104,38 @@ export function registerPolicyAdminRoutes(app: FastifyInstance, deps: PolicyAdmi
       scope.get<{ Params: { id: string } }>('/licences/:id', async (request) => {
         const licence = await repo().get(request.params.id);
         if (!licence) throw new LicenceNotFoundError(request.params.id);
-        return { licence };
+        return { licence, exports: await repo().exportsOf(licence.id) };
+      });
+
+      scope.get<{ Params: { id: string } }>('/licences/:id/exports', async (request) => {
+        if (!(await repo().get(request.params.id))) throw new LicenceNotFoundError(request.params.id);
+        return { exports: await repo().exportsOf(request.params.id) };
+      });
+
+      scope.post<{ Params: { id: string } }>('/licences/:id/exports', async (request, reply) => {
+        const recorded = await repo().recordExport(request.params.id, requireBody(request.body, 'an export {recipient, model, destination, by}'));
+        return reply.code(201).send({ export: recorded });
+      });
+
+      scope.delete<{ Params: { id: string; exportId: string } }>('/licences/:id/exports/:exportId', async (request) => {
+        const { by, why } = byAndWhy(requireBody(request.body, '{by, why}'));
+        return { export: await repo().revokeExport(request.params.id, request.params.exportId, by, why) };
       });
 
       scope.delete<{ Params: { id: string } }>('/licences/:id', async (request) => {
-        const body = requireBody(request.body, '{by, why}');
-        const extra = Object.keys(body).filter((k) => k !== 'by' && k !== 'why');
-        if (extra.length) throw new PolicyValidationError(extra.map((k) => ({ path: k, message: `unknown field '${k}'` })));
-        if (typeof body.by !== 'string' || !body.by.trim()) throw new PolicyValidationError([{ path: 'by', message: 'is required' }]);
-        if (typeof body.why !== 'string' || !body.why.trim()) throw new PolicyValidationError([{ path: 'why', message: 'is required' }]);
-        return { licence: await repo().revoke(request.params.id, body.by, body.why) };
+        const { by, why } = byAndWhy(requireBody(request.body, '{by, why}'));
+        return { licence: await repo().revoke(request.params.id, by, why) };
       });
     },
     { prefix },
   );
+}
+
+/** A revocation body: exactly `by` and `why`, both non-empty. */
+function byAndWhy(body: Record<string, unknown>): { by: string; why: string } {
+  const extra = Object.keys(body).filter((k) => k !== 'by' && k !== 'why');
+  if (extra.length) throw new PolicyValidationError(extra.map((k) => ({ path: k, message: `unknown field '${k}'` })));
+  if (typeof body.by !== 'string' || !body.by.trim()) throw new PolicyValidationError([{ path: 'by', message: 'is required' }]);
+  if (typeof body.why !== 'string' || !body.why.trim()) throw new PolicyValidationError([{ path: 'why', message: 'is required' }]);
+  return { by: body.by, why: body.why };
 }

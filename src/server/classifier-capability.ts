@@ -10,6 +10,8 @@ import type { StreamModerator } from './request-path.ts';
 
 const LABELS_MEMO = 'labels';
 const VERDICT_MEMO = 'classifier.verdict';
+/** Cascade stages that failed while the verdict did not refuse for it (their labels fail open). */
+const FAILED_OPEN_MEMO = 'classifier.failedOpen';
 
 export interface ClassifierCapability {
   gate: RequestGate;
@@ -29,6 +31,8 @@ export async function classifierCapability(section: unknown, env: NodeJS.Process
       const check = await classify.checkInput(conversationText(input.request), input.principal.tier);
       input.memo.set(LABELS_MEMO, check.scores);
       input.memo.set(VERDICT_MEMO, check.verdict);
+      const failedClosed = check.verdict.action === 'refuse' && check.verdict.code === 'classifier_unavailable';
+      if (check.errors.length > 0 && !failedClosed) input.memo.set(FAILED_OPEN_MEMO, check.errors.slice(0, 10).map((e) => e.slice(0, 300)));
       if (check.shadow?.disagree && onShadowDisagreement) onShadowDisagreement(input.requestId, check.shadow);
       return check.verdict;
     },

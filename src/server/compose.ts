@@ -26,6 +26,9 @@ import { conversationText, promptText, type CanonicalRequest } from '../core/can
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
 import { registerDirectiveAdminRoutes } from '../directives/admin-routes.ts';
 import { createConsole } from '../console/index.ts';
+import { callerOf } from '../console/auth.ts';
+import { permits } from '../console/roles.ts';
+import { scopesCover } from '../console/scopes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
@@ -60,6 +63,8 @@ import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
 import { Gateway } from './gateway.ts';
 import { validateConfigFile } from './validate.ts';
+import { approvalEvent, overdueEvent, ringEvent, startNotifications } from './notifications.ts';
+import { storeClaims } from '../notify/claims.ts';
 import { principalFromKey } from '../identity/principal.ts';
 
 export interface ComposeOptions {
@@ -94,12 +99,30 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   await migrate(db, ALL_MIGRATIONS);
   logger.info({ store: redactUrl(storeUrl), dialect: db.dialect }, 'store ready');
   const closers: (() => Promise<void> | void)[] = [];
+  const replicaId = `${hostname()}:${process.pid}`;
+  const metrics = new GatewayMetrics();
 
   const watcher = new ChangeWatcher(db, {
     intervalMs: initial.store.pollIntervalMs,
     ...(redisUrl ? { redisUrl } : {}),
     onError: (err) => logger.warn({ err: err.message }, 'change watcher error'),
   });
+
+  // Outbound notifications (webhooks): every source below hands its events to `notify`, which never blocks.
+  let accessRef: AccessControl | null = null;
+  const notifications = startNotifications({
+    config: initial.notifications,
+    env,
+    source: replicaId,
+    claims: storeClaims(db),
+    registry: metrics.registry,
+    log: (level, fields, message) => logger[level](fields, message),
+    watcher,
+    directives: () => accessRef?.directivesRepo ?? null,
+    incidents: new IncidentRepository(db),
+  });
+  const notify = notifications.notify;
+  closers.push(() => notifications.close());
 
   // Incidents: opened by hand (admin API, CLI) and by triggers (request events, abuse actions, audit-log problems).
   const regimes = initial.incidents.regimesFile ? loadRegimes(initial.incidents.regimesFile) : loadRegimes();
@@ -116,6 +139,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
       onProblem: (message) => {
         logger.error({ problem: message }, 'audit log problem');
         incidentTriggers.auditProblem(message);
+        // At most one announcement per replica every five minutes, however many writes fail.
+        notify({ type: 'audit.failure', time: Date.now(), severity: 'critical', summary: `Audit log problem on ${replicaId}: ${message.slice(0, 300)}`, details: { replica: replicaId, problem: message.slice(0, 2000) }, dedupeKey: `audit:${replicaId}:${Math.floor(Date.now() / 300_000)}` });
       },
     });
     closers.push(() => audit!.close());
@@ -130,12 +155,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     if (!audit) return;
     audit.append(adminRecord(action, actor, target, details)).catch((err: Error) => logger.error({ err: err.message, action }, 'audit append failed'));
   };
+  // Two-person control: a change held for a second operator is announced as it is requested.
+  const recordAdminAndNotify = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
+    recordAdmin(action, actor, target, details);
+    if (action === 'approval.requested' && target) notify(approvalEvent(target, actor, details, Date.now()));
+  };
   // Deleting retained text is itself an audited act: the log says which days were purged and when.
   vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
 
   // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
   if (audit) {
-    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId: `${hostname()}:${process.pid}`, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
+    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
     drain.start();
     closers.push(() => drain.stop());
   }
@@ -159,16 +189,19 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     ...auditActor,
   });
   await access.start();
+  accessRef = access;
   closers.push(() => access.close());
   // Operator console: sessions and roles on the admin API, two-person control, the /console pages.
   const consoleCap = createConsole({
     db,
     config: initial.console,
     adminToken: () => env[current.admin.tokenEnv] || undefined,
-    recordAdmin,
+    recordAdmin: recordAdminAndNotify,
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
+    models: () => publicModels(current),
     auditPath: audit?.path ?? null,
+    env,
     ...(env.GATEHOUSE_CONSOLE_ASSETS ? { assetsDir: env.GATEHOUSE_CONSOLE_ASSETS } : {}),
   });
   // Directives issued under an authority open incidents: checked at start and whenever the directives change.
@@ -180,11 +213,14 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   await watcher.start();
   closers.push(() => watcher.stop());
 
-  const metrics = new GatewayMetrics();
   if (audit) registerAuditMetrics(metrics.registry, audit);
   const overdue = new OverdueWatch(incidents, regimes, {
     registry: metrics.registry,
-    notify: (inc, d, stage) => logger.warn({ incident: inc.id, regime: d.regime, rule: d.rule, dueAt: new Date(d.dueAt).toISOString(), stage }, overdueMessage(inc, d, stage)),
+    notify: (inc, d, stage) => {
+      const message = overdueMessage(inc, d, stage);
+      logger.warn({ incident: inc.id, regime: d.regime, rule: d.rule, dueAt: new Date(d.dueAt).toISOString(), stage }, message);
+      notify(overdueEvent(inc, d, stage, message, Date.now()));
+    },
     onError: (err) => logger.warn({ err: err.message }, 'incident deadline check failed'),
   });
   overdue.start();
@@ -204,6 +240,8 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         onAction: (rec) => {
           recordAdmin(rec.action, 'abuse-detector', rec.accountId, rec as unknown as Record<string, unknown>);
           incidentTriggers.ringAction(rec);
+          const ring = ringEvent(rec, initial.notifications.ringLevel, Date.now());
+          if (ring) notify(ring);
         },
         onError: (err) => logger.warn({ err: err.message }, 'abuse detector error'),
         db,
@@ -233,7 +271,11 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const storeProbe = setInterval(() => {
     db.query('SELECT 1').then(
       () => (storeOk = true),
-      () => (storeOk = false),
+      (err: Error) => {
+        // Announced when the store becomes unreachable (not on every failed probe while it stays so).
+        if (storeOk) notify({ type: 'store.failure', time: Date.now(), severity: 'critical', summary: `Store unreachable from ${replicaId} (${db.dialect}): ${err.message.slice(0, 300)}`, details: { replica: replicaId, dialect: db.dialect, error: err.message.slice(0, 2000) } });
+        storeOk = false;
+      },
     );
   }, 2000);
   storeProbe.unref();
@@ -303,7 +345,26 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? principalFromKey(k) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
-        registerIncidentAdminRoutes(app, { repo: incidents, regimes });
+        registerIncidentAdminRoutes(app, {
+          repo: incidents,
+          regimes,
+          bundle: {
+            db,
+            auditPath: audit?.path ?? null,
+            signingKey: initial.audit?.signingKey ?? null,
+            vault,
+            actorOf: consoleCap.actorOf,
+            recordAdmin,
+            // Text goes into a bundle only for a caller who may read retained text on its own (GET /audit/text/…): by
+            // role, and for a scoped token by its scopes too.
+            textAccessOf: (request) => {
+              const caller = callerOf(request);
+              if (!caller) return { role: 'unknown', allowed: false };
+              const allowed = permits(caller.role, 'GET', '/audit/text/any') && (caller.scopes === undefined || scopesCover(caller.scopes, 'GET', '/audit/text/any'));
+              return { role: caller.role, allowed };
+            },
+          },
+        });
         registerScreeningAdminRoutes(app, { repo: new ScreeningRepository(db, auditActor) });
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
@@ -313,7 +374,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
         app.addHook('onResponse', async (request, reply) => {
           if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode });
+          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: consoleCap.credentialOf(request) });
         });
       },
       adminAbsolute: async (app: FastifyInstance) => {
@@ -324,6 +385,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           auditPath: audit?.path ?? null,
           access: () => access.snapshot,
           ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
+          exports: async () => (access.licencesRepo ? await access.licencesRepo.exportsOf() : []),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });

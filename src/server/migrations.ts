@@ -14,5 +14,6 @@ import { migrations as abuse } from '../abuse/fleet.ts';
 import { migrations as incidents } from '../incidents/migrations.ts';
 import { migrations as screening } from '../screening/migrations.ts';
 import { migrations as consoleOps } from '../console/migrations.ts';
+import { migrations as notify } from '../notify/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening, ...consoleOps];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening, ...consoleOps, ...notify];

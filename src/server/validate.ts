@@ -75,6 +75,10 @@ async function capabilityProblems(loaded: LoadedConfig, env: NodeJS.ProcessEnv):
     }
   }
 
+  config.notifications.webhooks.forEach((w, i) => {
+    if (w.secretEnv && !env[w.secretEnv]) at(['notifications', 'webhooks', i, 'secretEnv'], `environment variable ${w.secretEnv} (the signing secret of webhook ${w.name}) is not set`);
+  });
+
   if (config.classify && config.classify.enabled !== false) {
     for (const p of await classifyProblems(config.classify, env)) at(['classify', ...p.path], p.message);
   }

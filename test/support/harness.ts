@@ -40,6 +40,8 @@ export async function startHarness(opts: {
   gatewayStoreUrl?: (url: string) => string;
   /** store.pollIntervalMs of the gateway (default 250). */
   storePollIntervalMs?: number;
+  /** Listen on this port (default: an ephemeral one), for configs that must name the gateway's own URL. */
+  port?: number;
 }): Promise<Harness> {
   const sim = await startSimulatorServer({
     behaviours: {
@@ -72,7 +74,7 @@ export async function startHarness(opts: {
   const logger = pino({ level: 'info' }, sink);
   let composed: Awaited<ReturnType<typeof composeGateway>>;
   try {
-    composed = await composeGateway({ configPath, port: 0, logger, env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream-test', ...(opts.env ?? {}) } });
+    composed = await composeGateway({ configPath, port: opts.port ?? 0, logger, env: { ...process.env, TEST_UPSTREAM_KEY: 'sk-upstream-test', ...(opts.env ?? {}) } });
   } catch (err) {
     // A gateway that cannot start must not leave the simulator and the store open: the test process would never exit.
     await sim.close();

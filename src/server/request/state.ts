@@ -30,6 +30,7 @@ export interface RequestState {
   code?: string;
   verdictRef?: RequestEvent['ref'];
   labels?: Record<string, number>;
+  failedOpen?: string[];
   promptHash?: string;
   promptSketch?: string;
   promptShape?: string;
@@ -112,6 +113,7 @@ export function toEvent(state: RequestState): RequestEvent {
   if (state.verdictRef) ev.ref = state.verdictRef;
   if (state.skipped) ev.skipped = state.skipped;
   if (state.labels) ev.labels = state.labels;
+  if (state.failedOpen) ev.failedOpen = state.failedOpen;
   if (state.promptHash) ev.promptHash = state.promptHash;
   if (state.promptSketch) ev.promptSketch = state.promptSketch;
   if (state.promptShape) ev.promptShape = state.promptShape;
@@ -122,8 +124,10 @@ export function toEvent(state: RequestState): RequestEvent {
   return ev;
 }
 
-/** Classifier scores a gate left in the memo, for the event. */
+/** Classifier scores (and stages that failed open) a gate left in the memo, for the event. */
 export function collectLabels(state: RequestState): void {
   const labels = state.memo?.get('labels');
   if (labels && typeof labels === 'object') state.labels = labels as Record<string, number>;
+  const failedOpen = state.memo?.get('classifier.failedOpen');
+  if (Array.isArray(failedOpen) && failedOpen.length > 0) state.failedOpen = failedOpen as string[];
 }
