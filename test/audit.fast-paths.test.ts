@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJsonWith, canonicalRequestJson } from '../src/audit/canonical-json.ts';
+import { canonicalJsonWith, canonicalRequestJson, REQUEST_RECORD_MEMBERS } from '../src/audit/canonical-json.ts';
 import { sealRequestWith, sealWith } from '../src/audit/chain.ts';
 import { AuditLog } from '../src/audit/log.ts';
 import { auditRecordFromEvent, keyedTextHasher, type RequestAuditRecord } from '../src/audit/record.ts';
@@ -68,6 +68,7 @@ function randomEvent(r: () => number): RequestEvent {
     if (v !== undefined) ev[k] = v;
   }
   if (r() < 0.5) ev.reasoningRequested = r() < 0.5;
+  if (r() < 0.2) ev.failedOpen = r() < 0.5 ? ['cascade: timeout'] : ['model: unavailable', 'cascade: \u00e9rror "x"'];
   return ev;
 }
 
@@ -88,10 +89,11 @@ test('a request record serialised by its fixed shape is byte for byte the generi
 
 test('every member of a request record is written by the fixed-shape serialiser', () => {
   const ev = randomEvent(rng(1));
-  const full: RequestEvent = { ...ev, code: 'c', labels: { b: 1, a: 2 }, ref: { rule: 'r' }, skipped: [], promptHash: 'h', promptSketch: 's', promptShape: 'p', reasoningRequested: true, netPrefix: 'n', userAgent: 'u', traceId: 't', modelServed: 'm' };
+  const full: RequestEvent = { ...ev, code: 'c', labels: { b: 1, a: 2 }, failedOpen: ['cascade: timeout'], ref: { rule: 'r' }, skipped: [], promptHash: 'h', promptSketch: 's', promptShape: 'p', reasoningRequested: true, netPrefix: 'n', userAgent: 'u', traceId: 't', modelServed: 'm' };
   const record = auditRecordFromEvent(full, { responseHash: 'x' });
   const written = Object.keys(JSON.parse(canonicalRequestJson(record, { seq: 1, prevHash: 'p', time: 2 })) as object);
   assert.deepEqual(written, [...Object.keys(record), 'prevHash', 'seq', 'time'].sort());
+  assert.deepEqual(Object.keys(record), [...REQUEST_RECORD_MEMBERS], 'the builder sets exactly the listed members');
 });
 
 test('a non-finite number in a request record is refused, as the generic canonical JSON refuses it', () => {
@@ -99,7 +101,8 @@ test('a non-finite number in a request record is refused, as the generic canonic
   const chain = { seq: 1, prevHash: '0'.repeat(64), time: 1 };
   assert.throws(() => canonicalJsonWith(record, chain), /non-finite/);
   assert.throws(() => canonicalRequestJson(record, chain), /non-finite/);
-  const nested = auditRecordFromEvent({ ...randomEvent(rng(3)), labels: { cyber: Infinity } });
+  const nested = auditRecordFromEvent({ ...randomEvent(rng(3)), skipped: [{ model: 'm', code: 'c', score: Infinity }] as never });
+  assert.throws(() => canonicalJsonWith(nested, chain), /non-finite/);
   assert.throws(() => canonicalRequestJson(nested, chain), /non-finite/);
 });
 

@@ -87,6 +87,21 @@ export function canonicalJsonWith(record: object, extras: Record<string, unknown
 
 const CHAIN_KEYS = ['prevHash', 'seq', 'time'];
 
+/**
+ * The members of a request record, as `canonicalRequestJson` writes them. Listed so that the type check fails when
+ * `RequestAuditRecord` gains a member: a member this serialiser did not write would be missing from the log.
+ * (`test/audit.fast-paths.test.ts` checks the serialiser writes every member the record builder sets.)
+ */
+export const REQUEST_RECORD_MEMBERS = [
+  'action', 'code', 'costUsd', 'failedOpen', 'inputTokens', 'kind', 'labels', 'latencyMs', 'modelRequested', 'modelServed', 'netPrefix',
+  'outcome', 'outputTokens', 'principal', 'promptHash', 'promptShape', 'promptSketch', 'protocol', 'reasoningRequested', 'ref', 'requestId',
+  'requestTime', 'responseHash', 'skipped', 'status', 'stream', 'traceId', 'usageEstimated', 'userAgent',
+] as const satisfies readonly (keyof RequestAuditRecord)[];
+type Unlisted = Exclude<keyof RequestAuditRecord, (typeof REQUEST_RECORD_MEMBERS)[number]>;
+/** Fails to compile (`true` is not `never`) when a member of RequestAuditRecord is not listed above. */
+const everyMemberListed: [Unlisted] extends [never] ? true : never = true;
+void everyMemberListed;
+
 function finite(n: number): void {
   if (!Number.isFinite(n)) throw new TypeError(`canonicalJson: non-finite number ${n}`);
 }
@@ -95,8 +110,8 @@ function finite(n: number): void {
  * Canonical JSON of a request record (the fixed shape `auditRecordFromEvent` builds) with the chain fields merged
  * in: the same bytes as `canonicalJsonWith(record, chain)`, but the top level is one object literal whose keys are
  * written in sorted order here, so neither a merged copy nor a sort nor a walk of its 31 members is needed; only the
- * nested values (principal, labels, ref, skipped) go through the generic sorted copy. Only the members of
- * `RequestAuditRecord` are written.
+ * nested values (principal, labels, ref, skipped, failedOpen) go through the generic sorted copy. Only the members of
+ * `RequestAuditRecord` (`REQUEST_RECORD_MEMBERS`) are written.
  */
 export function canonicalRequestJson(r: RequestAuditRecord, chain: { seq: number; prevHash: string; time: number }): string {
   try {
@@ -112,6 +127,7 @@ export function canonicalRequestJson(r: RequestAuditRecord, chain: { seq: number
       action: r.action,
       code: r.code,
       costUsd: r.costUsd,
+      failedOpen: sortedCopy(r.failedOpen),
       inputTokens: r.inputTokens,
       kind: r.kind,
       labels: sortedCopy(r.labels),
