@@ -10,13 +10,13 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { DEFAULT_MODEL_PATH, loadClassifier } from '../src/classify/classifier.ts';
+import { DEFAULT_MODEL_PATH, loadClassifier, type Assessment } from '../src/classify/classifier.ts';
 import { parseClassifyConfig } from '../src/classify/config.ts';
 import { buildExamples, EVERYDAY_SOURCES, readLabelled, splitOfExample, type Example } from '../src/classify/dataset.ts';
 import { decideAction } from '../src/classify/decide.ts';
 import { HARM_LABELS, type Scores } from '../src/classify/labels.ts';
 import { wilson } from '../src/classify/metrics.ts';
-import { HELDOUT_FIX_PATH } from '../src/classify/cli.ts';
+import { docsDirOf, HELDOUT_FIX_PATH } from '../src/classify/cli.ts';
 
 const { values } = parseArgs({ options: { split: { type: 'string', default: 'test' }, model: { type: 'string' }, data: { type: 'string' } } });
 const dataDir = values.data ?? ['/work/shared/data/normalized', '../shared/data/normalized'].find((d) => existsSync(d))!;
@@ -27,14 +27,21 @@ const config = parseClassifyConfig({});
 const KEYWORDS =
   /\b(exploit|malware|ransomware|keylogger|payload|shellcode|botnet|phishing|sarin|anthrax|ricin|nerve agent|bioweapon|pathogen|ignore (all )?previous instructions|jailbreak|DAN|bomb|explosive|weapon|gun|hack|steal|credential|backdoor|rootkit|trojan|ddos|brute force|kill|murder|suicide|self-harm|drugs?|meth|porn|sex|child|racist|hate|harass|bully|stalk|dox|address|election|vote|fraud|scam|launder|counterfeit|poison)\b/i;
 
-const all = buildExamples({ dataDir }).filter((e) => splitOfExample(e) === values.split);
+const all = buildExamples({ dataDir, docsDir: docsDirOf(undefined) }).filter((e) => splitOfExample(e) === values.split);
 const heldoutFix = readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
 const SYNTHETIC = new Set(['template', 'seed', 'obfuscated', 'longdoc']);
-const acted = (s: Scores) => decideAction(s, 'general', config).action === 'refuse';
+// The harm mass of the last assessment (per view) goes with its scores, as in the gateway.
+const massOf = new WeakMap<Scores, Assessment['harmMass']>();
+const assess = (text: string): Scores => {
+  const a = c.assessText(text);
+  massOf.set(a.scores, a.harmMass);
+  return a.scores;
+};
+const acted = (s: Scores) => decideAction(s, 'general', config, massOf.get(s)).action === 'refuse';
 const scored = new Map<Example, Scores>();
 const score = (e: Example) => {
   let s = scored.get(e);
-  if (!s) scored.set(e, (s = c.classifyText(e.text)));
+  if (!s) scored.set(e, (s = assess(e.text)));
   return s;
 };
 const pct = (k: number, n: number) => (n === 0 ? '—' : `${((100 * k) / n).toFixed(1)}% [${(100 * wilson(k, n)[0]).toFixed(1)}, ${(100 * wilson(k, n)[1]).toFixed(1)}]`);
@@ -81,6 +88,7 @@ const everyday = all.filter((e) => (EVERYDAY_SOURCES as readonly string[]).inclu
 lines.push(row('everyday prompts (CLINC150, HWU64, SNIPS, Banking77, GSM8K, MT-Bench, Vicuna, Arena-Hard, PersonalityChat, self-instruct)', everyday, acted, (e) => KEYWORDS.test(e.text)));
 const sensitive = all.filter((e) => (e.source === 'medquad' || (e.source === 'coconot' && e.topic === 'benign') || (e.source === 'forbidden_science' && e.topic === 'benign') || (e.source === 'figstep_safebench' && e.topic === 'specialized-advice')));
 lines.push(row('sensitive-but-benign (MedQuAD, CoCoNot contrast, Forbidden Science benign, SafeBench advice)', sensitive, acted, (e) => KEYWORDS.test(e.text)));
+lines.push(row('technical documentation (2–8 K character parts of the READMEs of installed npm packages, this split)', all.filter((e) => e.source === 'techdocs'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('long harmless documents (2–8 K characters of everyday and sensitive-but-benign rows of this split, joined)', all.filter((e) => e.source === 'longdoc'), acted, (e) => KEYWORDS.test(e.text)));
 const benignBoundary = all.filter((e) => e.topic === 'benign' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('benign boundary templates/seeds (education side of each category)', benignBoundary, acted, (e) => KEYWORDS.test(e.text)));
@@ -104,7 +112,7 @@ lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source ===
     let pad = '';
     for (let j = (k * 397) % prose.length; pad.length < 40_000; j++) pad += prose[j % prose.length] + '\n\n';
     tried++;
-    if (!acted(c.classifyText(pad))) pads.push(pad);
+    if (!acted(assess(pad))) pads.push(pad);
   }
   let alone = 0;
   let both = 0;
@@ -116,7 +124,7 @@ lines.push(row('jailbreak prompts (in-the-wild)', all.filter((e) => e.source ===
     if (!acted(score(e))) continue;
     alone++;
     const half = pad.length >> 1;
-    if (acted(c.classifyText(pad.slice(0, half) + '\n\n' + e.text + '\n\n' + pad.slice(half)))) both++;
+    if (acted(assess(pad.slice(0, half) + '\n\n' + e.text + '\n\n' + pad.slice(half)))) both++;
   }
   lines.push('', '| dilution: public harmful rows in the middle of ~40 KB of harmless real prompts | n | caught alone | of those, still caught padded |', '|---|---|---|---|');
   lines.push(`| all harm categories (${pads.length} pads; ${tried - pads.length} of ${tried} candidate pads were refused on their own) | ${n} | ${alone} | ${pct(both, alone)} |`);

@@ -70,6 +70,21 @@ test('harm mass: a request split between categories is still acted on, by its to
   assert.equal(decideAction(S({ 'specialized-advice': 0.6, benign: 0.4 }), 'general', config).action, 'allow');
 });
 
+test('harm mass per view: per-label maxima from different views of a long input do not add up to a refusal', () => {
+  // One paragraph leans hate (0.25), another privacy (0.22): summed as maxima they would pass 0.4.
+  const scores = S({ hate: 0.25, privacy: 0.22, benign: 0.9 });
+  assert.equal(decideAction(scores, 'general', config).action, 'refuse', 'without per-view mass the maxima are summed');
+  const spread = { hate: 0.27, privacy: 0.24 };
+  assert.equal(decideAction(scores, 'general', config, spread).action, 'allow');
+  // A view whose own mass passes the threshold triggers its top label's action.
+  const v = decideAction(scores, 'general', config, { hate: 0.45, privacy: 0.24 });
+  assert.equal(v.action === 'refuse' && v.code, 'classifier_hate');
+  assert.ok(v.reasons?.some((r) => r.includes('in one view')), JSON.stringify(v.reasons));
+  // The top label's own score must still reach harmMassMinTop, and an allowed label triggers nothing.
+  assert.equal(decideAction(S({ hate: 0.1 }), 'general', config, { hate: 0.6 }).action, 'allow');
+  assert.equal(decideAction(S({ 'specialized-advice': 0.6 }), 'general', config, { 'specialized-advice': 0.6 }).action, 'allow');
+});
+
 test('route and severity order: refuse beats route', () => {
   const cfg = parseClassifyConfig({ tiers: { general: { 'security-defensive': { action: 'route:legacy-model', threshold: 0.5 }, 'bio-chem': { action: 'refuse', threshold: 0.5 } } } });
   const r = decideAction(S({ 'security-defensive': 0.9 }), 'general', cfg);

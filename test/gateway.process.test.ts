@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { KeyRepository } from '../src/identity/keys.ts';
-import { startSimulatorServer, type RunningSimulator } from '../src/providers/simulator-server.ts';
+import { startSimulatorServer, type RunningSimulator } from '../src/providers/simulator/server.ts';
 import { ALL_MIGRATIONS } from '../src/server/migrations.ts';
 import { openTestDb, type TestDb } from '../src/store/testing.ts';
 import { standardConfig, tempDir } from './support/config.ts';

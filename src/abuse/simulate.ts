@@ -12,6 +12,7 @@
 import type { AbuseEvent, AccountMeta } from './types.ts';
 import { asksForReasoning, sketchPrompt } from './sketch.ts';
 import { mulberry32 } from '../core/random.ts';
+import { grown, LabelledTraffic } from './traffic-table.ts';
 
 export type Label = 'benign' | 'ring' | 'power-user' | 'automation' | 'corporate-nat' | 'classroom';
 export const HARD_NEGATIVE_LABELS: readonly Label[] = ['power-user', 'automation', 'corporate-nat', 'classroom'];
@@ -149,20 +150,14 @@ class EventStore {
   prefix = new Int32Array(1024);
   flags = new Uint8Array(1024);
   private grow(): void {
-    const cap = this.time.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as { new (n: number): T })(cap);
-      b.set(a);
-      return b;
-    };
-    this.time = g(this.time);
-    this.account = g(this.account);
-    this.inTok = g(this.inTok);
-    this.outTok = g(this.outTok);
-    this.sketchHi = g(this.sketchHi);
-    this.sketchLo = g(this.sketchLo);
-    this.prefix = g(this.prefix);
-    this.flags = g(this.flags);
+    this.time = grown(this.time);
+    this.account = grown(this.account);
+    this.inTok = grown(this.inTok);
+    this.outTok = grown(this.outTok);
+    this.sketchHi = grown(this.sketchHi);
+    this.sketchLo = grown(this.sketchLo);
+    this.prefix = grown(this.prefix);
+    this.flags = grown(this.flags);
   }
   push(time: number, account: number, inTok: number, outTok: number, text: string, prefix: number): void {
     if (this.n === this.time.length) this.grow();
@@ -186,45 +181,19 @@ interface SimAccount {
   ua: string;
 }
 
-export class Simulation {
-  readonly accounts: SimAccount[] = [];
-  readonly prefixes: string[] = [];
-  private readonly prefixIndex = new Map<string, number>();
+export class Simulation extends LabelledTraffic<Label, SimAccount> {
   readonly store = new EventStore();
-  private order: Uint32Array | null = null;
 
-  constructor(readonly opts: SimOptions) {}
-
-  prefixId(p: string): number {
-    let i = this.prefixIndex.get(p);
-    if (i === undefined) {
-      i = this.prefixes.length;
-      this.prefixes.push(p);
-      this.prefixIndex.set(p, i);
-    }
-    return i;
-  }
-
-  get eventCount(): number {
-    return this.store.n;
-  }
-
-  labels(): Map<string, Label> {
-    return new Map(this.accounts.map((a) => [a.meta.accountId, a.label]));
+  constructor(readonly opts: SimOptions) {
+    super();
   }
 
   sortByTime(): void {
-    const st = this.store;
-    const idx = new Uint32Array(st.n);
-    for (let i = 0; i < st.n; i++) idx[i] = i;
-    idx.sort((a, b) => st.time[a] - st.time[b] || a - b);
-    this.order = idx;
+    this.sortEvents();
   }
 
-  /** Materialises event i of the time order. */
-  event(k: number): AbuseEvent {
+  protected materialise(i: number): AbuseEvent {
     const st = this.store;
-    const i = this.order ? this.order[k] : k;
     const acc = this.accounts[st.account[i]];
     const hex = (v: number) => v.toString(16).padStart(8, '0');
     return {
@@ -249,16 +218,6 @@ export class Simulation {
       userAgent: acc.ua,
       reasoningRequested: st.flags[i] === 1,
     };
-  }
-
-  *events(): Generator<AbuseEvent> {
-    for (let k = 0; k < this.store.n; k++) yield this.event(k);
-  }
-
-  /** Account records first, then request events in time order, as the detector reads a stream. */
-  *records(): Generator<Record<string, unknown>> {
-    for (const a of this.accounts) yield { kind: 'account', ...a.meta };
-    for (const e of this.events()) yield { kind: 'request', ...e };
   }
 }
 

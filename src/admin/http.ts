@@ -27,6 +27,16 @@ export interface AdminStatusError extends Error {
   readonly adminStatus: 404 | 409;
 }
 
+/** Base of a capability's "no such thing" error: the admin API answers it 404 `not_found`. */
+export class AdminNotFoundError extends Error implements AdminStatusError {
+  readonly adminStatus = 404 as const;
+}
+
+/** Base of a capability's "not from this state" error: the admin API answers it 409 `conflict`. */
+export class AdminConflictError extends Error implements AdminStatusError {
+  readonly adminStatus = 409 as const;
+}
+
 function adminStatusOf(err: unknown): 404 | 409 | undefined {
   const s = (err as Partial<AdminStatusError> | null)?.adminStatus;
   return s === 404 || s === 409 ? s : undefined;

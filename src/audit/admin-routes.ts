@@ -85,3 +85,20 @@ export function registerAuditAdminRoutes(app: FastifyInstance, deps: AuditAdminD
     return { requestId, ...text };
   });
 }
+
+/**
+ * Every successful admin mutation (any method but GET, answered below 400) becomes an audit record
+ * `admin.<method>`: who (`actorOf`: the signed-in operator, or admin-api for the shared token), which path, the
+ * status and the credential used (`credentialOf`).
+ */
+export function auditAdminMutations(
+  app: FastifyInstance,
+  recordAdmin: NonNullable<AuditAdminDeps['recordAdmin']>,
+  actorOf: NonNullable<AuditAdminDeps['actorOf']>,
+  credentialOf: (request: FastifyRequest) => string | undefined,
+): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method === 'GET' || reply.statusCode >= 400) return;
+    recordAdmin(`admin.${request.method.toLowerCase()}`, actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: credentialOf(request) });
+  });
+}

@@ -3,44 +3,21 @@
  * (HMAC-SHA256) so a known text can be matched later without the log disclosing it.
  */
 import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
-import type { DecisionRef, Outcome, RequestEvent, SkippedModel } from '../core/types.ts';
+import type { RequestEvent } from '../core/types.ts';
 
-export interface RequestAuditRecord {
+/**
+ * A request's audit record: its `RequestEvent` (every field as it is, so the record follows the event when a field
+ * is added), with the arrival `time` as `requestTime`, the principal's ids under `principal`, the decision as one
+ * word (`action`) and the keyed hash of the reply.
+ */
+export interface RequestAuditRecord extends Omit<RequestEvent, 'time' | 'keyId' | 'accountId' | 'orgId'> {
   kind: 'request';
-  requestId: string;
   /** When the request arrived (epoch ms); the log adds its own `time` when the record is appended. */
   requestTime: number;
   principal: { keyId: string | null; accountId: string | null; orgId: string | null };
-  protocol: 'openai' | 'anthropic';
-  stream: boolean;
-  modelRequested: string;
-  modelServed: string | null;
   /** allow | route | refuse | error — what the gateway decided and did. */
   action: string;
-  outcome: Outcome;
-  status: number;
-  code?: string;
-  ref?: DecisionRef;
-  labels?: Record<string, number>;
-  /** Safeguard stages that failed while the request went on without them (fail open). */
-  failedOpen?: string[];
-  inputTokens: number;
-  outputTokens: number;
-  usageEstimated: boolean;
-  costUsd: number;
-  latencyMs: number;
-  promptHash?: string;
   responseHash?: string;
-  /** Fallback models decided against for this principal and skipped (never tried). */
-  skipped?: SkippedModel[];
-  /** Non-secret abuse signals (similarity sketch, shape, network prefix, user agent): replaying the log reproduces detection. */
-  promptSketch?: string;
-  promptShape?: string;
-  reasoningRequested?: boolean;
-  netPrefix?: string;
-  userAgent?: string;
-  /** The request's W3C trace id, when tracing is on. */
-  traceId?: string;
 }
 
 export type AdminAction =
@@ -64,6 +41,9 @@ export interface AdminAuditRecord {
   /** Short machine-readable details (never secrets). */
   details?: Record<string, unknown>;
 }
+
+/** A record as given to the log; the log adds seq, prevHash, time and hash. */
+export type AuditInput = { readonly kind: string; readonly [k: string]: unknown } | RequestAuditRecord | AdminAuditRecord;
 
 /** The decision an event stands for, as one word used in queries (`--action refuse`). */
 export function actionOf(event: RequestEvent): string {

@@ -51,3 +51,16 @@ export type AuditAdmin = (action: AdminAction | string, actor: string, target?: 
 export function adminAuditor(log: AuditLog): AuditAdmin {
   return (action, actor, target, details) => log.append(adminRecord(action, actor, target, details));
 }
+
+/**
+ * Fire-and-forget admin records for the gateway's own paths (reloads, abuse actions, retention purges): the caller
+ * does not wait; a failed append is handed to `onError`. Without a log (`audit:` off) it records nothing.
+ */
+export type AdminRecorder = (action: AdminAction | string, actor: string, target?: string, details?: Record<string, unknown>) => void;
+
+export function adminRecorder(log: AuditLog | null, onError: (err: Error, action: string) => void): AdminRecorder {
+  return (action, actor, target, details) => {
+    if (!log) return;
+    log.append(adminRecord(action, actor, target, details)).catch((err: Error) => onError(err, action));
+  };
+}

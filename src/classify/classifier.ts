@@ -6,9 +6,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher } from './features.ts';
-import { JAILBREAK, maxHarm, TOPIC_LABELS, type Scores } from './labels.ts';
+import { JAILBREAK, maxHarm, TOPIC_LABELS, type Label, type Scores } from './labels.ts';
 import { KT, LinearModel } from './model.ts';
 import { emptyInfo, featurizeTraining, singleTurn, ViewScorer, type PipelineInfo } from './pipeline.ts';
+
+/** What the gate decides on: label scores (maxima over views) and, per harm label, the largest harm mass of a view it tops. */
+export interface Assessment {
+  scores: Scores;
+  harmMass: Partial<Record<Label, number>>;
+}
 
 export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/classifier/default.bin', import.meta.url));
 
@@ -38,6 +44,16 @@ export class Classifier {
 
   classifyText(text: string): Scores {
     return this.classify(singleTurn(text));
+  }
+
+  /** Scores and the per-view harm mass the decision needs (decideAction's `viewMass`). */
+  assess(conv: ConversationText): Assessment {
+    const scores = this.classify(conv);
+    return { scores, harmMass: this.lastInfo.harmMass };
+  }
+
+  assessText(text: string): Assessment {
+    return this.assess(singleTurn(text));
   }
 
   /** Exposed for training: the sparse training vectors of one text (see pipeline.ts featurizeTraining). */

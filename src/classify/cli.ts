@@ -40,6 +40,20 @@ function modelFor(config: ClassifyConfig, override?: string): Classifier {
   return loadClassifier(p);
 }
 
+/** The project's own node_modules: its permissively licensed READMEs are harmless technical documentation (dataset.ts). */
+export const DEFAULT_DOCS_DIR = fileURLToPath(new URL('../../node_modules', import.meta.url));
+
+/** `--docs DIR|none` → the folder to read, or undefined; the default is DEFAULT_DOCS_DIR when it exists. */
+export function docsDirOf(flag: string | undefined): string | undefined {
+  if (flag === 'none') return undefined;
+  const dir = flag ?? DEFAULT_DOCS_DIR;
+  if (!existsSync(dir)) {
+    if (flag !== undefined) throw new Error(`--docs: ${dir} does not exist`);
+    return undefined;
+  }
+  return dir;
+}
+
 function heldoutFix(): Example[] {
   return readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
 }
@@ -55,10 +69,12 @@ async function cmdTrain(argv: string[]): Promise<number> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       'include-share-alike': { type: 'boolean', default: false },
+      docs: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
   const dataDir = values.data ?? defaultDataDir();
+  const docsDir = docsDirOf(values.docs);
   const out = values.out ?? DEFAULT_MODEL_PATH;
   const num = (v: string | undefined, d: number, name: string) => {
     if (v === undefined) return d;
@@ -67,7 +83,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     return n;
   };
   const opts = { bits: num(values.bits, DEFAULT_TRAIN.bits, 'bits'), epochs: num(values.epochs, DEFAULT_TRAIN.epochs, 'epochs'), learningRate: num(values.lr, DEFAULT_TRAIN.learningRate, 'lr'), seed: num(values.seed, DEFAULT_TRAIN.seed, 'seed') };
-  const all = buildExamples({ dataDir, includeShareAlike: values['include-share-alike'] });
+  const all = buildExamples({ dataDir, docsDir, includeShareAlike: values['include-share-alike'] });
   const bySplit = { train: [] as Example[], dev: [] as Example[], test: [] as Example[] };
   for (const e of all) {
     const sp = splitOfExample(e);
@@ -78,7 +94,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const t0 = Date.now();
   const model = train(bySplit.train, { ...opts, onEpoch: (ep) => log(`epoch ${ep}/${opts.epochs} ${((Date.now() - t0) / 1000).toFixed(1)}s`) });
   const sources = [...new Set(all.map((e) => e.source))].sort();
-  model.meta = { ...opts, sources, shareAlike: values['include-share-alike'], examples: { train: bySplit.train.length, dev: bySplit.dev.length, test: bySplit.test.length } };
+  model.meta = { ...opts, sources, docs: docsDir ? 'READMEs of the permissively licensed packages in node_modules' : null, shareAlike: values['include-share-alike'], examples: { train: bySplit.train.length, dev: bySplit.dev.length, test: bySplit.test.length } };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, model.serialize());
   log(`wrote ${out} (${(model.serialize().length / 1e6).toFixed(1)} MB)`);
@@ -101,7 +117,7 @@ async function cmdCalibrate(argv: string[]): Promise<number> {
   const targets = parseTargets(values['target-fpr']);
   const yamlText = existsSync(values.config) ? readFileSync(values.config, 'utf8') : '';
   const config = loadConfig(existsSync(values.config) ? values.config : undefined);
-  const dev = values.dev === 'default' ? buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOfExample(e) === 'dev') : readLabelled(values.dev);
+  const dev = values.dev === 'default' ? buildExamples({ dataDir: values.data ?? defaultDataDir(), docsDir: docsDirOf(undefined) }).filter((e) => splitOfExample(e) === 'dev') : readLabelled(values.dev);
   const c = modelFor(config, values.model);
   const cals = calibrate(dev, scoreAll(c, dev), targets);
   for (const k of cals)
@@ -160,8 +176,8 @@ async function cmdClassify(argv: string[]): Promise<number> {
       rec = JSON.parse(line) as Record<string, unknown>;
       if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new Error('expected a JSON object');
       id = rec.id ?? id;
-      const scores = c.classify(toConversation(rec));
-      const v = decideAction(scores, values.tier, config);
+      const { scores, harmMass } = c.assess(toConversation(rec));
+      const v = decideAction(scores, values.tier, config, harmMass);
       const rounded = Object.fromEntries(Object.entries(scores).map(([k, s]) => [k, Math.round(s * 1e4) / 1e4]));
       const out: Record<string, unknown> = { id, label: topLabel(scores), scores: rounded, action: v.action };
       if (v.action !== 'allow') out.code = v.code;
@@ -179,7 +195,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { in: { type: 'string', default: 'default-test' }, tier: { type: 'string', default: 'general' }, config: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, html: { type: 'string' } } });
   const config = loadConfig(values.config);
   const c = modelFor(config, values.model);
-  const examples = values.in === 'default-test' ? [...buildExamples({ dataDir: values.data ?? defaultDataDir() }).filter((e) => splitOfExample(e) === 'test'), ...heldoutFix()] : readLabelled(values.in);
+  const examples = values.in === 'default-test' ? [...buildExamples({ dataDir: values.data ?? defaultDataDir(), docsDir: docsDirOf(undefined) }).filter((e) => splitOfExample(e) === 'test'), ...heldoutFix()] : readLabelled(values.in);
   const text = formatReport(evaluate(c, examples, config, values.tier));
   process.stdout.write(text + '\n');
   if (values.html) {
@@ -192,9 +208,11 @@ async function cmdEval(argv: string[]): Promise<number> {
 }
 
 const HELP: Record<string, string> = {
-  train: `usage: gatehouse train [--data DIR] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
-  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA), trains deterministically, writes
-  the artefact (default: the embedded models/classifier/default.bin) and prints dev/test metrics.
+  train: `usage: gatehouse train [--data DIR] [--docs DIR|none] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
+  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA) and the READMEs of the permissively
+  licensed packages in --docs (default: this checkout's node_modules; \`none\` to leave them out), trains
+  deterministically, writes the artefact (default: the embedded models/classifier/default.bin) and prints dev/test
+  metrics.
 `,
   calibrate: `usage: gatehouse calibrate --config FILE --target-fpr label=rate,… [--dev FILE|default] [--tier T]… [--model FILE] [--data DIR] [--dry-run]
   Chooses per-label thresholds reaching the target false-positive rates on the dev set and writes them into the

@@ -8,7 +8,7 @@
  * under CC BY-SA. hh-rlhf harmless-base is unlabeled and not used.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TopicLabel } from './labels.ts';
@@ -346,6 +346,8 @@ export function keepForTraining(e: Example): boolean {
 
 export interface BuildOptions {
   dataDir: string;
+  /** A node_modules folder whose permissively licensed READMEs become harmless technical documents (technicalDocuments). */
+  docsDir?: string;
   seedPath?: string;
   includeShareAlike?: boolean;
   seed?: number;
@@ -410,8 +412,77 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...hardBoundaryExamples(r));
   ex.push(...readSeeds(opts.seedPath ?? SEED_PATH));
   ex.push(...longDocuments(ex, r));
+  if (opts.docsDir) ex.push(...technicalDocuments(opts.docsDir));
   ex.push(...obfuscatedVariants(ex, r));
   return ex;
+}
+
+/** Licences whose packages' READMEs are read as harmless technical documentation (permissive only). */
+const PERMISSIVE_LICENCE = /^(MIT|ISC|Apache-2\.0|BSD-2-Clause|BSD-3-Clause|0BSD|BlueOak-1\.0\.0|CC0-1\.0|Unlicense)$/;
+
+/** Markdown files of a package that are not documentation prose (release notes, licence texts). */
+const NOT_DOCS = /^(changelog|history|changes|license|licence|notice|authors|contributors)([.-].*)?\.md$/i;
+
+/** The Markdown documentation files of one package folder (nested node_modules skipped), sorted. */
+function markdownFiles(dir: string, depth = 0): string[] {
+  const out: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && !e.name.startsWith('.') && depth < 4) out.push(...markdownFiles(join(dir, e.name), depth + 1));
+    } else if (e.isFile() && /\.md$/i.test(e.name) && !NOT_DOCS.test(e.name)) out.push(join(dir, e.name));
+  }
+  return out;
+}
+
+/**
+ * Harmless technical documentation: the Markdown documentation (READMEs and docs folders; not changelogs or licence
+ * texts) of the permissively licensed npm packages in `dir` (a node_modules folder; pinned by the lockfile, so the
+ * set is reproducible), cut at paragraph boundaries into documents of 2–8 K characters. System prompts, pasted
+ * manuals and retrieved context look like this — tables, option lists, API signatures, the words "must", "never",
+ * "ignore", "attack" — and the everyday sources hold nothing like it, so without it long documentation read as a
+ * jailbreak or a harm. Grouped by package, so each package lands in one split.
+ */
+export function technicalDocuments(dir: string): Example[] {
+  const out: Example[] = [];
+  const packages: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    if (name.startsWith('@')) for (const sub of readdirSync(join(dir, name)).sort()) packages.push(`${name}/${sub}`);
+    else packages.push(name);
+  }
+  for (const pkg of packages) {
+    let licence: unknown;
+    try {
+      licence = (JSON.parse(readFileSync(join(dir, pkg, 'package.json'), 'utf8')) as { license?: unknown }).license;
+    } catch {
+      continue;
+    }
+    if (typeof licence !== 'string' || !PERMISSIVE_LICENCE.test(licence)) continue;
+    let n = 0;
+    for (const file of markdownFiles(join(dir, pkg))) {
+      const paragraphs = readFileSync(file, 'utf8').replace(/\r\n/g, '\n').split(/\n{2,}/).filter((p) => p.trim().length > 0);
+      let doc: string[] = [];
+      let len = 0;
+      const flush = () => {
+        if (len >= 400) out.push({ id: `techdoc:${pkg}:${n++}`, text: doc.join('\n\n'), topic: 'benign', jailbreak: 0, source: 'techdocs', group: `techdoc:${pkg}` });
+        doc = [];
+        len = 0;
+      };
+      for (const para of paragraphs) {
+        if (len + para.length > 8000 && len >= 2000) flush();
+        doc.push(para.length > 8000 ? para.slice(0, 8000) : para);
+        len += para.length + 2;
+      }
+      flush();
+    }
+  }
+  return out;
 }
 
 /** Hand-written examples: {"id","text","topic"?: label|null, "jailbreak"?: 0|1}. */

@@ -23,8 +23,11 @@ function failModeOf(rule: Rule): 'open' | 'closed' {
   return rule.action === 'refuse' || rule.action.startsWith('require:') ? 'closed' : 'open';
 }
 
-export function decideAction(scores: Partial<Record<Label, number>>, tier: string, config: ClassifyConfig): Verdict {
-  return decideWithRules(scores, rulesFor(tier, config), config.harmMassThreshold, config.harmMassMinTop);
+/** Per harm label, the largest harm mass of one view it tops (the classifier's PipelineInfo.harmMass). */
+export type ViewHarmMass = Partial<Record<Label, number>>;
+
+export function decideAction(scores: Partial<Record<Label, number>>, tier: string, config: ClassifyConfig, viewMass?: ViewHarmMass): Verdict {
+  return decideWithRules(scores, rulesFor(tier, config), config.harmMassThreshold, config.harmMassMinTop, viewMass);
 }
 
 /**
@@ -34,11 +37,25 @@ export function decideAction(scores: Partial<Record<Label, number>>, tier: strin
  * action, provided that label itself scores at least `harmMassMinTop` (an uncertain model spreads probability over all
  * seventeen labels, and the thirteen harm labels would otherwise add up on gibberish). Omit (or 1+) to judge each
  * label alone.
+ * `viewMass`: when the classifier reports the harm mass per view (PipelineInfo.harmMass), the rule reads it instead of
+ * summing per-label scores, which are maxima over views: in a long document one paragraph's hate score and another's
+ * privacy score are no evidence that either paragraph is harmful. Without it (a cascade stage replaced scores, or
+ * replayed records) the per-label scores are summed.
  */
-export function decideWithRules(scores: Partial<Record<Label, number>>, rules: TierRules, harmMassThreshold?: number, harmMassMinTop = 0): Verdict {
+export function decideWithRules(scores: Partial<Record<Label, number>>, rules: TierRules, harmMassThreshold?: number, harmMassMinTop = 0, viewMass?: ViewHarmMass): Verdict {
   let best: { sev: number; margin: number; label: string; rule: Rule } | null = null;
   const reasons: string[] = [];
-  if (harmMassThreshold !== undefined && harmMassThreshold <= 1) {
+  if (harmMassThreshold !== undefined && harmMassThreshold <= 1 && viewMass) {
+    for (const [label, m] of Object.entries(viewMass) as [Label, number][]) {
+      const rule = rules[label];
+      const s = scores[label];
+      if (!rule || rule.action === 'allow' || typeof s !== 'number' || !Number.isFinite(s) || s < harmMassMinTop || m < harmMassThreshold) continue;
+      const kind = rule.action.split(':')[0] as 'route' | 'complete' | 'require' | 'refuse';
+      if (best && (SEVERITY[kind] < best.sev || (SEVERITY[kind] === best.sev && m - harmMassThreshold <= best.margin))) continue;
+      best = { sev: SEVERITY[kind], margin: m - harmMassThreshold, label, rule };
+    }
+    if (best) reasons.push(`harm mass ${(best.margin + harmMassThreshold).toFixed(3)} >= ${harmMassThreshold} in one view (top ${best.label}) → ${best.rule.action}`);
+  } else if (harmMassThreshold !== undefined && harmMassThreshold <= 1) {
     let mass = 0;
     let top: Label | null = null;
     for (const [label, rule] of Object.entries(rules) as [Label, Rule][]) {

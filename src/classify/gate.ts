@@ -88,11 +88,12 @@ export async function createClassifyGate(section: unknown, env: NodeJS.ProcessEn
     shadow,
     async checkInput(conv, tier) {
       // Very large conversations are classified on a worker thread (offload.ts) so the event loop keeps serving.
-      const first = conversationChars(conv) >= OFFLOAD_MIN_CHARS ? await offloader.classify(conv) : classifier.classify(conv);
-      if (!config.enabled) return { scores: first, verdict: { action: 'allow' }, escalated: [], errors: [] };
-      const base = () => first;
-      const r = steps.length > 0 ? await runCascade(conv, base, steps) : { scores: first, escalated: [], errors: [] };
-      const verdict = decideAction(r.scores, tier, config);
+      const first = conversationChars(conv) >= OFFLOAD_MIN_CHARS ? await offloader.assess(conv) : classifier.assess(conv);
+      if (!config.enabled) return { scores: first.scores, verdict: { action: 'allow' }, escalated: [], errors: [] };
+      const base = () => first.scores;
+      const r = steps.length > 0 ? await runCascade(conv, base, steps) : { scores: first.scores, escalated: [], errors: [] };
+      // A stage that replaced scores makes the embedded model's per-view harm mass stale: the rule then sums scores.
+      const verdict = decideAction(r.scores, tier, config, r.escalated.length === 0 ? first.harmMass : undefined);
       const check: InputCheck = { ...r, verdict };
       if (shadow) check.shadow = shadow.compare(r.scores, tier);
       return check;

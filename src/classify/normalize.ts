@@ -20,12 +20,13 @@ const HOMOGLYPHS: Record<string, string> = {
 };
 const HOMOGLYPH_CHARS = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`);
 const HOMOGLYPH_CODES: ReadonlySet<number> = new Set(Object.keys(HOMOGLYPHS).map((k) => k.charCodeAt(0)));
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '|': 'l' };
+/** Substitutes and the letter each stands for. `1` reads as i or l (foldLeetWord decides by its neighbours); `+` as t, except in "C++" and a grade like "A+". */
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '6': 'g', '7': 't', '8': 'b', '9': 'g', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' };
 
 /** A "word" here is a run of non-space characters: homoglyph and leet folding decide per word. */
 const LATIN = /[A-Za-z]/;
-const LEET_CANDIDATE = /^[A-Za-z0-9@$!|]*[A-Za-z][A-Za-z0-9@$!|]*$/;
-const LEET_CHAR = /[013457@$!|]/;
+const LEET_CANDIDATE = /^[A-Za-z0-9@$!|+'-]*[A-Za-z][A-Za-z0-9@$!|+'-]*$/;
+const LEET_CHAR = /[013456789@$!|+]/;
 
 export function stripInvisible(text: string): string {
   return text.replace(INVISIBLE, '').replace(CONTROL, ' ');
@@ -64,12 +65,23 @@ export function foldHomoglyphs(text: string): string {
 }
 
 /** Fold leetspeak inside words that mix letters with digit/symbol substitutes ("h4ck", "p@ssw0rd"); numbers stay. */
-const LEET_HINT = /[A-Za-z][013457@$!|]|[013457@$!|][A-Za-z]/;
+const LEET_HINT = /[A-Za-z][013456789@$!|+]|[013456789@$!|+][A-Za-z]/;
+const VOWEL = /[aeiou]/;
 
 function foldLeetWord(w: string): string {
   const core = w.replace(/^[("'[]+|[)"'\].,;:?]+$/g, '');
-  if (core.length < 3 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core)) return w;
-  return w.replace(core, core.replace(/[013457@$!|]/g, (c) => LEET[c] ?? c));
+  if (core.length < 2 || !LEET_CHAR.test(core) || !LEET_CANDIDATE.test(core) || core.includes('++')) return w;
+  // Substitute first, then settle each `1`: i between two consonants ("w1ndow", "k1ll"), l next to a vowel
+  // ("vu1n", "ema!1", "app1ication").
+  const chars = [...core].map((c, i) => (c === '1' || (c === '+' && i === core.length - 1 && core.length <= 2) ? c : (LEET[c] ?? c)));
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] !== '1') continue;
+    const before = (chars[i - 1] ?? '').toLowerCase();
+    const after = (chars[i + 1] ?? '').toLowerCase();
+    const consonant = (ch: string) => /[a-z]/.test(ch) && !VOWEL.test(ch);
+    chars[i] = consonant(before) && consonant(after) ? 'i' : VOWEL.test(before) || VOWEL.test(after) ? 'l' : 'i';
+  }
+  return w.replace(core, chars.join(''));
 }
 
 /** JavaScript's `\s` as char codes. */
@@ -78,7 +90,7 @@ function isSpace(c: number): boolean {
 }
 
 const LEET_CODES = new Uint8Array(128);
-for (const ch of '013457@$!|') LEET_CODES[ch.charCodeAt(0)] = 1;
+for (const ch of '013456789@$!|+') LEET_CODES[ch.charCodeAt(0)] = 1;
 
 export function foldLeet(text: string): string {
   if (!LEET_HINT.test(text)) return text; // no word mixes letters with substitutes: nothing to fold (the common case)
@@ -86,6 +98,8 @@ export function foldLeet(text: string): string {
   // so only those are sliced and examined; long texts of numbers and prose cost one scan.
   let out = '';
   let last = 0;
+  let words = 0;
+  let folded = 0;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -101,17 +115,28 @@ export function foldLeet(text: string): string {
       else if (c < 128 && LEET_CODES[c] === 1) leet = true;
       i++;
     }
+    if (i > start) words++;
     if (letter && leet) {
       const w = text.slice(start, i);
       const f = foldLeetWord(w);
       if (f !== w) {
         out += text.slice(last, start) + f;
         last = i;
+        folded++;
       }
     }
   }
-  return last === 0 ? text : out + text.slice(last);
+  const result = last === 0 ? text : out + text.slice(last);
+  // A text written in leetspeak throughout also writes its short words as substitutes alone ("do ! need 70 take",
+  // "4 recipe", "+0 hide"): once enough of its words were folded, those are read as letters too.
+  return folded >= LEET_TEXT_MIN_WORDS && folded >= LEET_TEXT_SHARE * words ? result.replace(LEET_ALONE, (m, pre: string, tok: string) => pre + [...tok].map((c) => LEET[c] ?? c).join('')) : result;
 }
+
+/** foldLeet's whole-text mode: at least this many folded words, making up at least this share of the words. */
+const LEET_TEXT_MIN_WORDS = 3;
+const LEET_TEXT_SHARE = 0.15;
+/** A token of one to three substitutes standing alone (between spaces or at the ends, before punctuation). */
+const LEET_ALONE = /(^|\s)([013456789@$!|+]{1,3})(?=[\s.,;:?]|$)/g;
 
 /** Full normalisation of instruction text. Code segments get only NFKC + invisible stripping (see segment.ts). */
 export function normalizeText(text: string): string {

@@ -6,7 +6,7 @@ import type { ConversationText } from '../core/canonical.ts';
 const c = loadClassifier((workerData as { modelPath: string }).modelPath);
 parentPort!.on('message', (m: { id: number; conv: ConversationText }) => {
   try {
-    parentPort!.postMessage({ id: m.id, scores: c.classify(m.conv) });
+    parentPort!.postMessage({ id: m.id, assessment: c.assess(m.conv) });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });
   }

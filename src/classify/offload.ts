@@ -11,8 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ConversationText } from '../core/canonical.ts';
-import type { Classifier } from './classifier.ts';
-import type { Scores } from './labels.ts';
+import type { Assessment, Classifier } from './classifier.ts';
 
 export const OFFLOAD_MIN_CHARS = 256 * 1024;
 
@@ -23,12 +22,12 @@ export function conversationChars(conv: ConversationText): number {
 }
 
 interface Pending {
-  resolve: (s: Scores) => void;
+  resolve: (a: Assessment) => void;
   conv: ConversationText;
 }
 
 export interface Offloader {
-  classify(conv: ConversationText): Promise<Scores>;
+  assess(conv: ConversationText): Promise<Assessment>;
   /** Stops the worker (tests, shutdown). Later calls classify inline. */
   close(): Promise<void>;
 }
@@ -43,7 +42,7 @@ export function createOffloader(modelPath: string, inline: Classifier): Offloade
     // Whatever was in flight is classified inline: same verdict, the loop just waits.
     for (const [id, p] of pending) {
       pending.delete(id);
-      p.resolve(inline.classify(p.conv));
+      p.resolve(inline.assess(p.conv));
     }
   };
 
@@ -53,12 +52,12 @@ export function createOffloader(modelPath: string, inline: Classifier): Offloade
       const here = import.meta.url;
       const file = new URL(here.endsWith('.ts') ? './offload-worker.ts' : './offload-worker.js', here);
       const w = new Worker(file, { workerData: { modelPath } });
-      w.on('message', (m: { id: number; scores?: Scores; error?: string }) => {
+      w.on('message', (m: { id: number; assessment?: Assessment; error?: string }) => {
         const p = pending.get(m.id);
         if (!p) return;
         pending.delete(m.id);
         if (pending.size === 0) w.unref();
-        p.resolve(m.scores ?? inline.classify(p.conv));
+        p.resolve(m.assessment ?? inline.assess(p.conv));
       });
       w.on('error', () => {
         broken = true;
@@ -80,11 +79,11 @@ export function createOffloader(modelPath: string, inline: Classifier): Offloade
   };
 
   return {
-    classify(conv) {
+    assess(conv) {
       const w = start();
-      if (!w) return Promise.resolve(inline.classify(conv));
+      if (!w) return Promise.resolve(inline.assess(conv));
       const id = nextId++;
-      return new Promise<Scores>((resolve) => {
+      return new Promise<Assessment>((resolve) => {
         if (pending.size === 0) w.ref();
         pending.set(id, { resolve, conv });
         w.postMessage({ id, conv });

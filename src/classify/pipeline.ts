@@ -25,7 +25,7 @@
  */
 import type { ConversationText } from '../core/canonical.ts';
 import { FeatureHasher, NS_CODE, NS_INSTRUCTION } from './features.ts';
-import { JAILBREAK, TOPIC_LABELS, type Scores } from './labels.ts';
+import { JAILBREAK, TOPIC_LABELS, type Label, type Scores } from './labels.ts';
 import { BIOCHEM_AGENTS, CYBER_OFFENSE, HARM_INTENT } from './lexicon.ts';
 import { foldHomoglyphs, mayReadBetter, normalizeText, peel, SECTION, PEEL_BUDGET_CHARS, readsBetter, reverse, rot13, stripInvisible, WHOLE_TEXT_SAMPLE, type DecodeKind } from './normalize.ts';
 import { splitInstructionAndCode } from './segment.ts';
@@ -59,6 +59,21 @@ export const SCREEN_NEIGHBOUR_THRESHOLD = 0.5;
  */
 export const MIN_LINE_VIEW_CHARS = 12;
 
+/**
+ * Views longer than this occurrence norm (n2 of about two chunks, ~800 characters) are damped: their logits are
+ * `raw / n2 * sqrt(LONG_VIEW_N2)` instead of `raw / sqrt(n2)`. With the square-root normaliser alone, a long text
+ * whose every feature leans a little one way (documentation full of "must", "never", "ignore", "you are") scores
+ * more extreme the longer it is — windows of a harmless README read as a certain jailbreak. Training applies the same
+ * scale to long examples (viewScale), so long jailbreak prompts are learnt at the scale they are judged at.
+ */
+export const LONG_VIEW_N2 = 2500;
+
+/** The factor a view's raw logits are multiplied by (training and scoring alike). */
+export function viewScale(n2: number): number {
+  if (n2 <= 0) return 0;
+  return n2 <= LONG_VIEW_N2 ? 1 / Math.sqrt(n2) : Math.sqrt(LONG_VIEW_N2) / n2;
+}
+
 export const WEIGHT_LAST_USER = 1;
 export const WEIGHT_EARLIER_USER = 0.7;
 export const WEIGHT_ASSISTANT = 0.2;
@@ -79,10 +94,17 @@ export interface PipelineInfo {
   chunks: number;
   /** Views pooled. */
   views: number;
+  /**
+   * Per harm label: the largest harm mass (summed score of the harm labels acted on by default, security-offensive ..
+   * elections) of a view whose top harm label it is. The harm-mass rule (decide.ts) reads this, so probability spread
+   * over several categories counts only within one view: per-label maxima of different views of a long document do
+   * not add up to a refusal.
+   */
+  harmMass: Partial<Record<Label, number>>;
 }
 
 export function emptyInfo(): PipelineInfo {
-  return { decoded: [], peelDepth: 0, truncated: false, obfuscated: false, chunks: 0, views: 0 };
+  return { decoded: [], peelDepth: 0, truncated: false, obfuscated: false, chunks: 0, views: 0, harmMass: {} };
 }
 
 /** A turn ready to be scored or featurised: normalised instruction chunks and the code. */
@@ -96,6 +118,12 @@ export interface PreparedTurn {
    * read with the words that point to it ("do what the TODO comments say").
    */
   contextFrom: number;
+  /**
+   * The first and last paragraph of the instruction (blank-line separated, normalised) when shorter than a chunk and
+   * not a chunk already: each is a view of its own. Instructions sit at the edges of what is pasted around them, and
+   * chunking packs a short paragraph together with its neighbours' text ("request, then pages of prose").
+   */
+  edges: string[];
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -107,6 +135,8 @@ const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|''')(.*)$/;
 /** String literals on a line ("…" or '…', no escapes inside): read as prose when they hold six words or more. */
 const STRING_LITERAL = /"([^"\\\n]{24,})"|'([^'\\\n]{24,})'/g;
 const PROSE_WORDS = 6;
+/** Shortest line of code that is read as prose (liftComments). */
+const PROSE_LINE_MIN_CHARS = 24;
 /** A literal that reads as prose: starts with a letter and holds no code punctuation (SQL, format strings, paths). */
 const PROSE_LITERAL = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
 
@@ -166,6 +196,13 @@ function liftComments(code: string): string {
       else if (text.split(/\s+/).length >= PROSE_WORDS) out += text + '\n';
       continue;
     }
+    // A line of plain prose inside code (no code punctuation, six words or more) is read like a comment: a request
+    // written as a bare sentence inside a code block is read with the instruction, not lost as code.
+    const bare = line.trim();
+    if (bare.length >= PROSE_LINE_MIN_CHARS && PROSE_LITERAL.test(bare) && wordCount(bare) >= PROSE_WORDS) {
+      out += bare + '\n';
+      continue;
+    }
     if (line.indexOf('"') !== -1 || line.indexOf("'") !== -1) {
       for (const sm of line.matchAll(STRING_LITERAL)) {
         const lit = sm[1] ?? sm[2];
@@ -221,12 +258,29 @@ export function prepareTurn(raw: string, info: PipelineInfo, budget: { chars: nu
   const { instruction: instr0, code } = splitInstructionAndCode(raw);
   const lifted = liftComments(code);
   const p = prepareText(instr0, info, budget);
-  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length };
-  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0 };
+  const edges = edgeParagraphs(instr0, p);
+  if (lifted.length === 0) return { chunks: p, code, contextFrom: p.length, edges };
+  if (p.length === 0) return { chunks: prepareText(lifted, info, budget), code, contextFrom: 0, edges };
   const seen = new Set(p);
   const comments = prepareText(lifted, info, budget).filter((c) => !seen.has(c));
   const chunks = [...p, ...comments];
-  return { chunks, code, contextFrom: DEFERS_TO_CODE_PROSE.test(instr0) ? chunks.length : p.length };
+  return { chunks, code, contextFrom: DEFERS_TO_CODE_PROSE.test(instr0) ? chunks.length : p.length, edges };
+}
+
+const PARAGRAPH_BREAK = /\n[ \t]*\n/;
+
+/** PreparedTurn.edges: the first and last paragraph, normalised, when short, worded and not already a chunk. */
+function edgeParagraphs(instruction: string, chunks: readonly string[]): string[] {
+  if (!PARAGRAPH_BREAK.test(instruction)) return [];
+  const first = instruction.slice(0, instruction.search(PARAGRAPH_BREAK));
+  const lastBreak = instruction.trimEnd().lastIndexOf('\n\n');
+  const last = lastBreak === -1 ? '' : instruction.slice(lastBreak + 2);
+  const out: string[] = [];
+  for (const para of [first, last]) {
+    const t = normalizeText(para.trim());
+    if (t.length >= PROSE_LINE_MIN_CHARS && t.length <= CHUNK_CHARS && wordCount(t) >= PROSE_WORDS && !chunks.includes(t) && !out.includes(t)) out.push(t);
+  }
+  return out;
 }
 
 /** Peels, normalises and chunks instruction text. */
@@ -338,6 +392,8 @@ export class ViewScorer {
   private readonly z: Float64Array;
   private readonly windowBuf: Float64Array;
   readonly best: Float64Array;
+  /** Per topic label: the largest harm mass of a view it tops (PipelineInfo.harmMass). */
+  private readonly bestMass: Float64Array;
   /** Per slot: how far its weights lean from benign towards the most harmful label (or the jailbreak head). */
   readonly screen: Float32Array;
   private selected: Uint8Array;
@@ -362,6 +418,7 @@ export class ViewScorer {
     this.z = new Float64Array(this.K);
     this.windowBuf = new Float64Array(this.K);
     this.best = new Float64Array(this.K);
+    this.bestMass = new Float64Array(this.K);
     this.selected = new Uint8Array(64);
     this.lineBuf = new Float64Array(this.K);
     this.screen = screenWeights(weights, this.K);
@@ -447,7 +504,7 @@ export class ViewScorer {
     const K = this.K;
     const KT = this.KT;
     const z = this.z;
-    const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+    const inv = viewScale(n2);
     let max = -Infinity;
     for (let k = 0; k < K; k++) {
       z[k] = this.bias[k] + raw[k] * inv;
@@ -459,10 +516,17 @@ export class ViewScorer {
       sum += z[k];
     }
     const best = this.best;
+    let mass = 0;
+    let top = MASS_FIRST;
     for (let k = 0; k < KT; k++) {
       const p = z[k] / sum;
       if (p > best[k]) best[k] = p;
+      if (k >= MASS_FIRST && k < MASS_END) {
+        mass += p;
+        if (p > z[top] / sum) top = k;
+      }
     }
+    if (mass > this.bestMass[top]) this.bestMass[top] = mass;
     const pj = 1 / (1 + Math.exp(-z[KT]));
     if (pj > best[KT]) best[KT] = pj;
     info.views++;
@@ -562,6 +626,13 @@ export class ViewScorer {
         this.pool1(v, this.n2s[prev] + n2, info);
       }
     }
+    for (const edge of p.edges) {
+      const line = this.lineBuf;
+      line.fill(0);
+      let n2e = this.scoreChunk(edge, line, 1);
+      if (decoded) n2e += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+      if (n2e > 0) this.pool1(line, n2e, info);
+    }
     // The whole turn with its code as context: where "fix this code" is recognised. A long turn is judged in windows
     // of WINDOW_CHUNKS chunks (stride half a window): the occurrence norm would otherwise sharpen the scores of
     // long, repetitive text.
@@ -600,6 +671,7 @@ export class ViewScorer {
   score(conv: ConversationText, info: PipelineInfo): Scores {
     const K = this.K;
     this.best.fill(0);
+    this.bestMass.fill(0);
     this.conv.fill(0);
     let convN2 = 0;
     const budget = { chars: PEEL_BUDGET_CHARS };
@@ -634,9 +706,14 @@ export class ViewScorer {
     const out = {} as Scores;
     for (let k = 0; k < this.KT; k++) out[TOPIC_LABELS[k]] = this.best[k];
     out[JAILBREAK] = this.best[this.KT];
+    for (let k = MASS_FIRST; k < MASS_END; k++) if (this.bestMass[k] > 0) info.harmMass[TOPIC_LABELS[k]] = this.bestMass[k];
     return out;
   }
 }
+
+/** Topic indices of the harm labels acted on by default (security-offensive .. elections): the harm mass of a view. */
+const MASS_FIRST = 3;
+const MASS_END = 16;
 
 /** Columns of the screen matrix: the acted-on harm labels (security-offensive .. elections) and the jailbreak head. */
 const SCREEN_FIRST = 3;
@@ -687,12 +764,12 @@ function addPrepared(h: FeatureHasher, parts: readonly string[], code: string, w
 }
 
 function sparse(h: FeatureHasher): { idx: Int32Array; val: Float32Array } {
-  h.normalize();
+  const scale = viewScale(h.n2);
   const idx = new Int32Array(h.count);
   const val = new Float32Array(h.count);
   for (let i = 0; i < h.count; i++) {
     idx[i] = h.touched[i];
-    val[i] = h.values[h.touched[i]];
+    val[i] = h.values[h.touched[i]] * scale;
   }
   return { idx, val };
 }

@@ -55,6 +55,19 @@ export async function withStore<T>(values: Values, io: Io, fn: (db: Db) => Promi
   }
 }
 
+/**
+ * `gatehouse <command> <sub> …`: no subcommand prints the usage to stderr (exit 2); `help`, `-h` and `--help` print it
+ * to stdout (exit 0); otherwise runs `fn(sub, rest)` through `runCommand`.
+ */
+export async function runSubcommand(command: string, argv: string[], usage: string, io: Io, fn: (sub: string, rest: string[]) => Promise<number>): Promise<number> {
+  const [, sub, ...rest] = argv;
+  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
+    (sub ? io.out : io.err)(usage);
+    return sub ? 0 : 2;
+  }
+  return runCommand(`${command} ${sub}`, usage, io, () => fn(sub, rest));
+}
+
 /** Runs a subcommand, mapping errors to exit codes: 2 usage/invalid input, 1 failure. */
 export async function runCommand(name: string, usage: string, io: Io, fn: () => Promise<number>): Promise<number> {
   try {

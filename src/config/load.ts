@@ -8,9 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
-import { formatPath } from '../protocol/validate.ts';
+import { LineCounter, parseDocument } from 'yaml';
+import { issueMessage, jsonPath, valueAt, YamlSource, type IssueWording } from '../core/validation.ts';
 import { resolveAbusePaths } from '../abuse/config.ts';
 import { resolveAuditPaths } from '../audit/config.ts';
 import { resolveClassifyPaths } from '../classify/config.ts';
@@ -85,21 +84,31 @@ function parseConfigText(text: string, file: string): LoadedConfig {
   }
   if (problems.length) throw new ConfigError(problems);
   const raw: unknown = doc.toJS();
-  const locate = (path: readonly PropertyKey[]) => position(doc, lineCounter, path);
+  const source = YamlSource.of(file, doc, lineCounter);
+  // The deepest node of the path that exists (1:1 for an empty document).
+  const locate = (path: readonly PropertyKey[]) => {
+    const p = source.locate(path);
+    return p ? { line: p.line, column: p.col } : { line: 1, column: 1 };
+  };
+  // A problem with a map entry is shown at its key.
+  const locateKey = (path: readonly PropertyKey[]) => {
+    const p = source.locateKey(path);
+    return p ? { line: p.line, column: p.col } : undefined;
+  };
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     for (const issue of result.error.issues) {
       // An unknown key is best shown at the key itself, not at the map that holds it.
       const at = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]!] : issue.path;
-      const { line, column } = keyPosition(doc, lineCounter, at) ?? locate(issue.path);
-      problems.push({ file, line, column, path: formatPath(issue.path), message: describeIssue(issue, raw) });
+      const { line, column } = locateKey(at) ?? locate(issue.path);
+      problems.push({ file, line, column, path: jsonPath(issue.path), message: issueMessage(issue, valueAt(raw, issue.path), CONFIG_WORDING) });
     }
     throw new ConfigError(problems);
   }
   const config = result.data;
   crossCheck(config, (path, message) => {
     const { line, column } = locate(path);
-    problems.push({ file, line, column, path: formatPath(path), message });
+    problems.push({ file, line, column, path: jsonPath(path), message });
   });
   return { config, file, locate, problems };
 }
@@ -157,53 +166,13 @@ function crossCheck(config: GatewayConfig, report: (path: (string | number)[], m
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const found = valueAt(raw, issue.path);
-  const foundText = found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80) ?? String(found);
-  switch (issue.code) {
-    case 'invalid_type':
-      return found === undefined ? `expected ${issue.expected}, found nothing (required)` : `expected ${issue.expected}, found ${foundText}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${foundText}`;
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    case 'invalid_union':
-      return `expected a valid value (${issue.message}), found ${foundText}`;
-    default:
-      return `${issue.message}, found ${foundText}`;
-  }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = input;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
-function keyPosition(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
-  const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
-  if (!isMap(parent)) return undefined;
-  const last = String(path[path.length - 1]);
-  for (const pair of parent.items) {
-    if (isScalar(pair.key) && String(pair.key.value) === last && pair.key.range) {
-      const p = lc.linePos(pair.key.range[0]);
-      return { line: p.line, column: p.col };
-    }
-  }
-  return undefined;
-}
-
-/** Finds the closest YAML node for a path (unrecognized keys point at their parent) and returns its position. */
-function position(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): { line: number; column: number } {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) {
-      const p = lc.linePos(node.range[0]);
-      return { line: p.line, column: p.col };
-    }
-  }
-  return { line: 1, column: 1 };
-}
+/** How a config problem reads: `expected …, found …`, the value found shown as JSON (cut at 80 characters). */
+const foundText = (found: unknown) => (found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80) ?? String(found));
+const CONFIG_WORDING: IssueWording = {
+  required: (f) => `expected ${f.expected}, found nothing (required)`,
+  wrongType: (f) => `expected ${f.expected}, found ${foundText(f.found)}`,
+  notOneOf: (f) => `expected one of ${f.values.map((v) => JSON.stringify(v)).join(', ')}, found ${foundText(f.found)}`,
+  unknownKeys: (f) => `unknown key${f.keys.length > 1 ? 's' : ''} ${f.keys.map((k) => `'${k}'`).join(', ')}`,
+  union: (f) => `expected a valid value (${f.message}), found ${foundText(f.found)}`,
+  other: (f) => `${f.message}, found ${foundText(f.found)}`,
+};

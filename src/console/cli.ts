@@ -5,7 +5,7 @@
  * inbox, as `cli:<user>@<host>`). Exit: 0 ok, 1 failure (exists, not found), 2 invalid input.
  */
 import { cliActor, recordAdminAction } from '../audit/inbox.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { CommandError, COMMON_OPTIONS, defaultIo, type Io, iso, parseFlags, runSubcommand, UsageError, withStore } from '../cli/common.ts';
 import { parseTime } from '../audit/query.ts';
 import { OperatorError, OperatorRepository, ROLES } from './operators.ts';
 
@@ -33,12 +33,7 @@ async function readStdinLine(): Promise<string> {
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`operators ${sub}`, USAGE, io, async () => {
+  return runSubcommand('operators', argv, USAGE, io, async (sub, rest) => {
     const { values, positionals } = parseFlags(rest, OPTIONS);
     if (values.help) {
       io.out(USAGE);

@@ -28,11 +28,90 @@ export class PolicyValidationError extends Error {
   }
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+/** A JSON path as text, e.g. `rules[3].when`; the empty string for the root. */
+export function jsonPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(root)';
+  return out;
 }
+
+/** A JSON path as text, `(root)` for the root. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return jsonPath(path) || '(root)';
+}
+
+/** The value at a JSON path of an input, or undefined where the path leads nowhere. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+/** What a zod issue says, for a wording to put into words: where, the value found there (undefined: none), zod's message. */
+export interface IssueFacts {
+  readonly path: readonly PropertyKey[];
+  readonly found: unknown;
+  readonly message: string;
+}
+
+/**
+ * How one surface words zod issues (a config file, an API request body, an admin input). `required` and
+ * `wrongType` split `invalid_type` on whether a value was found; a kind without its own wording, and every other
+ * issue, goes to `other` (default: zod's message).
+ */
+export interface IssueWording {
+  required(f: IssueFacts & { expected: string }): string;
+  wrongType(f: IssueFacts & { expected: string }): string;
+  notOneOf?(f: IssueFacts & { values: readonly unknown[] }): string;
+  unknownKeys?(f: IssueFacts & { keys: readonly string[] }): string;
+  union?(f: IssueFacts): string;
+  other?(f: IssueFacts): string;
+}
+
+/** The message for one zod issue in a surface's wording; `found` is the value at the issue's path (undefined: none). */
+export function issueMessage(issue: z.core.$ZodIssue, found: unknown, wording: IssueWording): string {
+  const facts: IssueFacts = { path: issue.path, found, message: issue.message };
+  switch (issue.code) {
+    case 'invalid_type':
+      return found === undefined ? wording.required({ ...facts, expected: issue.expected }) : wording.wrongType({ ...facts, expected: issue.expected });
+    case 'invalid_value':
+      if (wording.notOneOf) return wording.notOneOf({ ...facts, values: issue.values });
+      break;
+    case 'unrecognized_keys':
+      if (wording.unknownKeys) return wording.unknownKeys({ ...facts, keys: issue.keys });
+      break;
+    case 'invalid_union':
+      if (wording.union) return wording.union(facts);
+      break;
+  }
+  return wording.other ? wording.other(facts) : issue.message;
+}
+
+/** Nouns for a list and a mapping: YAML's (`a list`, `a mapping`) or JSON's (`an array`, `an object`). */
+export const YAML_NOUNS = { list: 'a list', map: 'a mapping' } as const;
+export const JSON_NOUNS = { list: 'an array', map: 'an object' } as const;
+
+/** A found value for a message: its type, and for scalars the value (strings cut at 40 characters). */
+export function describeValue(value: unknown, nouns: { readonly list: string; readonly map: string } = YAML_NOUNS): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return nouns.list;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return typeof value === 'object' ? nouns.map : typeof value;
+}
+
+/** The wording of located issues (policy, directives, keys): `is required`, `expected string, got number 5`. */
+export function plainWording(nouns: { readonly list: string; readonly map: string } = YAML_NOUNS): IssueWording {
+  return {
+    required: () => 'is required',
+    wrongType: (f) => `expected ${f.expected}, got ${describeValue(f.found, nouns)}`,
+  };
+}
+
+const PLAIN_YAML = plainWording(YAML_NOUNS);
 
 /** A parsed YAML source that can point at any JSON path inside it. */
 export class YamlSource {
@@ -55,6 +134,27 @@ export class YamlSource {
       );
     }
     return { source: new YamlSource(file, doc, lines), value: doc.toJS({ maxAliasCount: 100 }) };
+  }
+
+  /** A document already parsed with `lines` as its line counter. */
+  static of(file: string, doc: Document, lines: LineCounter): YamlSource {
+    return new YamlSource(file, doc, lines);
+  }
+
+  /** Line/col of the map key that ends `path`; undefined unless every step before it exists and ends in a map with that key. */
+  locateKey(path: readonly PropertyKey[]): { line: number; col: number } | undefined {
+    if (path.length === 0) return undefined;
+    let node: unknown = this.doc.contents;
+    for (const seg of path.slice(0, -1)) {
+      const next = child(node, seg);
+      if (next === undefined) return undefined;
+      node = next.value;
+    }
+    if (!isMap(node)) return undefined;
+    const last = String(path[path.length - 1]);
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+    const offset = pair ? rangeStart(pair.key) : undefined;
+    return offset === undefined ? undefined : this.lines.linePos(offset);
   }
 
   /** Line/col of the deepest node on `path` that exists; `key` points at a map key instead of its value. */
@@ -129,19 +229,7 @@ export function zodIssues(error: z.ZodError, sink: IssueSink): Issue[] {
         continue;
       }
     }
-    let message = issue.message;
-    if (issue.code === 'invalid_type') {
-      message = issue.input === undefined ? 'is required' : `expected ${issue.expected}, got ${describe(issue.input)}`;
-    }
-    out.push(sink.issue(issue.path, message));
+    out.push(sink.issue(issue.path, issueMessage(issue, issue.input, PLAIN_YAML)));
   }
   return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value === 'object' ? 'a mapping' : typeof value;
 }

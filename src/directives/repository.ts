@@ -4,6 +4,7 @@
  * same transaction, so either all of it happens or none, and every replica's DirectiveSync reloads.
  */
 import { randomBytes } from 'node:crypto';
+import { AdminConflictError, AdminNotFoundError } from '../admin/http.ts';
 import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
@@ -11,17 +12,15 @@ import { amendSchema, issueSchema, liftSchema, parseOrThrow, type DirectiveRecor
 
 export const DIRECTIVES_TOPIC = 'directives';
 
-export class DirectiveNotFoundError extends Error {
-  /** Answered 404 not_found by the admin API (admin/http.ts). */
-  readonly adminStatus = 404 as const;
+/** Answered 404 not_found by the admin API. */
+export class DirectiveNotFoundError extends AdminNotFoundError {
   constructor(readonly id: string) {
     super(`no directive with id '${id}'`);
     this.name = 'DirectiveNotFoundError';
   }
 }
-export class DirectiveStateError extends Error {
-  /** Answered 409 conflict by the admin API (admin/http.ts). */
-  readonly adminStatus = 409 as const;
+/** Answered 409 conflict by the admin API. */
+export class DirectiveStateError extends AdminConflictError {
   constructor(message: string) {
     super(message);
     this.name = 'DirectiveStateError';

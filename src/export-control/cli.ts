@@ -4,7 +4,7 @@
  * the licence ledger and the key store (read only). Exit: 0 ok, 1 failure, 2 bad flags.
  */
 import { parseTime } from '../audit/query.ts';
-import { defaultIo, iso, parseFlags, runCommand, UsageError, type Io } from '../cli/common.ts';
+import { defaultIo, type Io, iso, parseFlags, runSubcommand, UsageError } from '../cli/common.ts';
 import { loadBaseline, openStoreReadOnly } from '../replay/baseline.ts';
 import { principalIndex, principalsFromJsonl } from '../replay/principals.ts';
 import { auditLogFiles } from '../replay/reader.ts';
@@ -23,12 +23,7 @@ lack of a licence (by model and by the directive or rule that required it). The 
 `;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`export-control ${sub}`, USAGE, io, async () => {
+  return runSubcommand('export-control', argv, USAGE, io, async (sub, rest) => {
     if (sub !== 'report') throw new UsageError(`unknown subcommand '${sub}'`);
     const { values, positionals } = parseFlags(rest, {
       config: { type: 'string' },

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { KYC_LEVELS, type KycLevel } from '../core/types.ts';
 import { countryCodeProblem } from '../population/countries.ts';
-import { formatPath } from '../core/validation.ts';
+import { formatPath, issueMessage, JSON_NOUNS, plainWording, type IssueWording } from '../core/validation.ts';
 
 /** Everything about a key except its secret and lifecycle timestamps. */
 export interface KeyAttributes {
@@ -130,23 +130,14 @@ export interface ValidationIssue {
 
 export { formatPath };
 
-export function toIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    else if (issue.code === 'invalid_type') {
-      message = issue.input === undefined ? 'is required' : `expected ${issue.expected}, got ${describeType(issue.input)}`;
-    }
-    return { path: formatPath(issue.path), message };
-  });
-}
+/** Key attributes arrive as JSON (admin API, CLI flags): JSON's nouns, and all unknown fields in one issue. */
+const KEY_WORDING: IssueWording = {
+  ...plainWording(JSON_NOUNS),
+  unknownKeys: ({ keys }) => `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`,
+};
 
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
+export function toIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue, issue.input, KEY_WORDING) }));
 }
 
 export function describeIssues(issues: readonly ValidationIssue[]): string {

@@ -2,6 +2,7 @@
  * KeyRepository: the only code that reads or writes identity_keys. Every mutation bumps the 'identity'
  * revision in the same transaction, so every replica's KeyRegistry reloads (see store/changes.ts).
  */
+import { AdminConflictError, AdminNotFoundError } from '../admin/http.ts';
 import type { Db } from '../store/db.ts';
 import { bumpRevision } from '../store/changes.ts';
 import { recordAdminAction } from '../core/admin-actions.ts';
@@ -36,14 +37,16 @@ export interface KeyChanges {
   rev: number;
 }
 
-export class KeyNotFoundError extends Error {
+/** Answered 404 not_found by the admin API. */
+export class KeyNotFoundError extends AdminNotFoundError {
   constructor(readonly keyId: string) {
     super(`no key with id '${keyId}'`);
     this.name = 'KeyNotFoundError';
   }
 }
 
-export class KeyStateError extends Error {
+/** Answered 409 conflict by the admin API. */
+export class KeyStateError extends AdminConflictError {
   constructor(message: string) {
     super(message);
     this.name = 'KeyStateError';

@@ -17,7 +17,7 @@ import { HttpError, installErrorHandler, prefixFor, requireBody } from '../admin
 import { PolicyValidationError } from '../core/validation.ts';
 import { STATES, type IncidentState } from './model.ts';
 import { deadlinesFor, renderReport, type RegimeSet } from './regimes.ts';
-import { IncidentConflictError, IncidentNotFoundError, type IncidentRepository } from './repository.ts';
+import { IncidentNotFoundError, type IncidentRepository } from './repository.ts';
 import { exportIncidentBundle, type BundleTextAccess } from './bundle.ts';
 import type { Db } from '../store/db.ts';
 
@@ -49,15 +49,6 @@ export interface IncidentAdminDeps {
 export function registerIncidentAdminRoutes(app: FastifyInstance, deps: IncidentAdminDeps): FastifyInstance {
   const prefix = prefixFor(app, deps.prefix);
   const now = deps.now ?? Date.now;
-  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof IncidentNotFoundError) throw new HttpError(404, 'not_found', err.message);
-      if (err instanceof IncidentConflictError) throw new HttpError(409, 'conflict', err.message);
-      throw err;
-    }
-  };
   return app.register(
     async (scope) => {
       installErrorHandler(scope, 'incident');
@@ -78,56 +69,48 @@ export function registerIncidentAdminRoutes(app: FastifyInstance, deps: Incident
         return reply.code(201).send({ incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } });
       });
 
-      scope.get<{ Params: { id: string } }>('/incidents/:id', async (request) =>
-        wrap(async () => {
-          const inc = await deps.repo.get(request.params.id);
-          if (!inc) throw new IncidentNotFoundError(request.params.id);
-          return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) }, timeline: await deps.repo.timelineOf(inc.id) };
-        }),
-      );
+      scope.get<{ Params: { id: string } }>('/incidents/:id', async (request) => {
+        const inc = await deps.repo.get(request.params.id);
+        if (!inc) throw new IncidentNotFoundError(request.params.id);
+        return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) }, timeline: await deps.repo.timelineOf(inc.id) };
+      });
 
-      scope.post<{ Params: { id: string } }>('/incidents/:id/transition', async (request) =>
-        wrap(async () => {
-          const inc = await deps.repo.transition(request.params.id, requireBody(request.body, '{to, by, why}'));
-          return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } };
-        }),
-      );
+      scope.post<{ Params: { id: string } }>('/incidents/:id/transition', async (request) => {
+        const inc = await deps.repo.transition(request.params.id, requireBody(request.body, '{to, by, why}'));
+        return { incident: { ...inc, deadlines: deadlinesFor(inc, deps.regimes, now()) } };
+      });
 
-      scope.get<{ Params: { id: string; regime: string } }>('/incidents/:id/report/:regime', async (request, reply) =>
-        wrap(async () => {
-          const inc = await deps.repo.get(request.params.id);
-          if (!inc) throw new IncidentNotFoundError(request.params.id);
-          const g = deps.regimes.byId.get(request.params.regime);
-          if (!g) throw new HttpError(404, 'not_found', `no regime '${request.params.regime}' (known: ${[...deps.regimes.byId.keys()].join(', ')})`);
-          const d = deadlinesFor(inc, deps.regimes, now()).find((x) => x.regime === g.id);
-          return reply.type('text/plain; charset=utf-8').send(renderReport(inc, g, d));
-        }),
-      );
+      scope.get<{ Params: { id: string; regime: string } }>('/incidents/:id/report/:regime', async (request, reply) => {
+        const inc = await deps.repo.get(request.params.id);
+        if (!inc) throw new IncidentNotFoundError(request.params.id);
+        const g = deps.regimes.byId.get(request.params.regime);
+        if (!g) throw new HttpError(404, 'not_found', `no regime '${request.params.regime}' (known: ${[...deps.regimes.byId.keys()].join(', ')})`);
+        const d = deadlinesFor(inc, deps.regimes, now()).find((x) => x.regime === g.id);
+        return reply.type('text/plain; charset=utf-8').send(renderReport(inc, g, d));
+      });
 
       const b = deps.bundle;
       if (b)
-        scope.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>('/incidents/:id/bundle', async (request, reply) =>
-          wrap(async () => {
-            const { text, ...unknown } = request.query;
-            const extra = Object.keys(unknown);
-            if (extra.length) throw new PolicyValidationError(extra.map((k) => ({ path: `query.${k}`, message: 'unknown query parameter (expected text)' })));
-            if (text !== undefined && !['true', 'false', '1', '0'].includes(text)) throw new PolicyValidationError([{ path: 'query.text', message: `expected true or false, got '${text}'` }]);
-            const withText = text === 'true' || text === '1';
-            if (!b.auditPath) throw new HttpError(404, 'not_found', 'the audit log is off (no audit: section): there are no records to bundle');
-            const access = b.textAccessOf(request);
-            if (withText && !access.allowed) {
-              b.recordAdmin?.('retention.denied', b.actorOf(request), request.params.id, { role: access.role, purpose: 'incident.exported' });
-              throw new HttpError(403, 'forbidden', `the ${access.role} role may not read retained prompt text; export without text=true, or ask an operator whose role may`);
-            }
-            const opts = { auditPath: b.auditPath, signingKey: b.signingKey, by: b.actorOf(request), auditActor: 'admin-api', now };
-            const { bundle } = await exportIncidentBundle(
-              b.db,
-              request.params.id,
-              withText && b.vault ? { ...opts, text: { read: (id, t) => b.vault!.read(id, t), role: access.role } } : { ...opts, textNote: withText ? 'not included: text retention is off (audit.retention.enabled: false)' : 'not included' },
-            );
-            return reply.header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.bundle.json"`).send(bundle);
-          }),
-        );
+        scope.get<{ Params: { id: string }; Querystring: Record<string, string | undefined> }>('/incidents/:id/bundle', async (request, reply) => {
+          const { text, ...unknown } = request.query;
+          const extra = Object.keys(unknown);
+          if (extra.length) throw new PolicyValidationError(extra.map((k) => ({ path: `query.${k}`, message: 'unknown query parameter (expected text)' })));
+          if (text !== undefined && !['true', 'false', '1', '0'].includes(text)) throw new PolicyValidationError([{ path: 'query.text', message: `expected true or false, got '${text}'` }]);
+          const withText = text === 'true' || text === '1';
+          if (!b.auditPath) throw new HttpError(404, 'not_found', 'the audit log is off (no audit: section): there are no records to bundle');
+          const access = b.textAccessOf(request);
+          if (withText && !access.allowed) {
+            b.recordAdmin?.('retention.denied', b.actorOf(request), request.params.id, { role: access.role, purpose: 'incident.exported' });
+            throw new HttpError(403, 'forbidden', `the ${access.role} role may not read retained prompt text; export without text=true, or ask an operator whose role may`);
+          }
+          const opts = { auditPath: b.auditPath, signingKey: b.signingKey, by: b.actorOf(request), auditActor: 'admin-api', now };
+          const { bundle } = await exportIncidentBundle(
+            b.db,
+            request.params.id,
+            withText && b.vault ? { ...opts, text: { read: (id, t) => b.vault!.read(id, t), role: access.role } } : { ...opts, textNote: withText ? 'not included: text retention is off (audit.retention.enabled: false)' : 'not included' },
+          );
+          return reply.header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.bundle.json"`).send(bundle);
+        });
     },
     { prefix },
   );

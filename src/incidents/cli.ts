@@ -10,7 +10,7 @@ import { cliActor } from '../core/admin-actions.ts';
 import { configSchema as auditConfigSchema, resolveAuditPaths, type AuditConfig } from '../audit/config.ts';
 import { TextVault } from '../audit/retention.ts';
 import { exportIncidentBundle } from './bundle.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, parseFlags, runCommand, UsageError, withStore, type Io, type Values } from '../cli/common.ts';
+import { CommandError, COMMON_OPTIONS, defaultIo, type Io, iso, parseFlags, runSubcommand, UsageError, type Values, withStore } from '../cli/common.ts';
 import type { Incident } from './model.ts';
 import { checkRegimeIds, deadlinesFor, formatTimeLeft, loadRegimes, renderReport, DEFAULT_REGIMES_FILE, type RegimeSet } from './regimes.ts';
 import { IncidentConflictError, IncidentNotFoundError, IncidentRepository } from './repository.ts';
@@ -62,12 +62,7 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`incidents ${sub}`, USAGE, io, async () => {
+  return runSubcommand('incidents', argv, USAGE, io, async (sub, rest) => {
     const { values, positionals } = parseFlags(rest, OPTIONS);
     if (values.help) {
       io.out(USAGE);

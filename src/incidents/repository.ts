@@ -5,6 +5,7 @@
  * and its audit record commit together. A lost race is an IncidentConflictError, never a silent overwrite.
  */
 import { randomBytes } from 'node:crypto';
+import { AdminConflictError, AdminNotFoundError } from '../admin/http.ts';
 import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
@@ -13,15 +14,16 @@ import { MAX_LINKED, openSchema, STATES, transitionProblem, transitionSchema, ty
 
 export const INCIDENTS_TOPIC = 'incidents';
 
-export class IncidentNotFoundError extends Error {
+/** Answered 404 not_found by the admin API. */
+export class IncidentNotFoundError extends AdminNotFoundError {
   constructor(readonly id: string) {
     super(`no incident with id '${id}'`);
     this.name = 'IncidentNotFoundError';
   }
 }
 
-/** The change was made from a version that is no longer current, or is not allowed from the current state. */
-export class IncidentConflictError extends Error {
+/** The change was made from a version that is no longer current, or is not allowed from the current state (409 conflict). */
+export class IncidentConflictError extends AdminConflictError {
   constructor(message: string) {
     super(message);
     this.name = 'IncidentConflictError';

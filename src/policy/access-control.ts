@@ -130,6 +130,11 @@ export class AccessControl {
     return this.snap;
   }
 
+  /** True for a governed model: one a directive governs, or one `directives.governedModels` names. */
+  isGoverned(model: string): boolean {
+    return this.snap.isDirectiveGoverned(model) || this.governedByConfig.matches(model);
+  }
+
   decide(p: Principal, model: string, now: number = this.now()): Verdict {
     const snap = this.snap;
     if (this.sync && this.config.directives.failClosedWhenStale && !this.sync.isFresh(now) && (snap.isDirectiveGoverned(model) || this.governedByConfig.matches(model))) {

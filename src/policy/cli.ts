@@ -7,7 +7,7 @@
 import { KeyRepository, type KeyRecord } from '../identity/keys.ts';
 import type { Principal } from '../core/types.ts';
 import { AccessControl, type PlanDecision } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { CommandError, COMMON_OPTIONS, defaultIo, type Io, parseFlags, runSubcommand, UsageError, withStore } from '../cli/common.ts';
 import { readCapabilityConfig } from './cli-config.ts';
 import { loadPolicyFile } from './compile.ts';
 import { describeVerdict, runExpectationsFile } from './expectations.ts';
@@ -26,12 +26,7 @@ common options: --store URL, --config FILE (policy file, country groups and mode
 `;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`policy ${sub}`, USAGE, io, async () => {
+  return runSubcommand('policy', argv, USAGE, io, async (sub, rest) => {
     const { values, positionals } = parseFlags(rest, { ...COMMON_OPTIONS, key: { type: 'string' }, account: { type: 'string' }, model: { type: 'string' }, at: { type: 'string' }, policy: { type: 'string' } });
     if (values.help) {
       io.out(USAGE);

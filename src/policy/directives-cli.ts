@@ -4,7 +4,7 @@
  */
 import { cliActor } from '../core/admin-actions.ts';
 import { AccessControl } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, parseStructured, runCommand, UsageError, withStore, type Io, type Values } from '../cli/common.ts';
+import { CommandError, COMMON_OPTIONS, defaultIo, type Io, iso, list, parseFlags, parseStructured, runSubcommand, UsageError, type Values, withStore } from '../cli/common.ts';
 import { readCapabilityConfig } from './cli-config.ts';
 import { parseTimeFlag } from '../population/time.ts';
 import { directiveState, type DirectiveRecord } from '../directives/model.ts';
@@ -40,12 +40,7 @@ const CHANGE = {
 } as const;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`directives ${sub}`, USAGE, io, async () => {
+  return runSubcommand('directives', argv, USAGE, io, async (sub, rest) => {
     const { values, positionals } = parseFlags(rest, sub === 'list' || sub === 'show' ? { ...COMMON_OPTIONS, status: { type: 'string' } } : CHANGE);
     if (values.help) {
       io.out(USAGE);

@@ -3,6 +3,7 @@
  * transaction so every replica's snapshot picks them up. Rows are never deleted.
  */
 import { randomBytes } from 'node:crypto';
+import { AdminConflictError, AdminNotFoundError } from '../admin/http.ts';
 import { recordAdminAction } from '../core/admin-actions.ts';
 import { bumpRevision } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
@@ -13,17 +14,15 @@ import { PolicyValidationError } from '../core/validation.ts';
 
 export const LICENCES_TOPIC = 'licences';
 
-export class LicenceNotFoundError extends Error {
-  /** Answered 404 not_found by the admin API (admin/http.ts). */
-  readonly adminStatus = 404 as const;
+/** Answered 404 not_found by the admin API. */
+export class LicenceNotFoundError extends AdminNotFoundError {
   constructor(readonly id: string) {
     super(`no licence with id '${id}'`);
     this.name = 'LicenceNotFoundError';
   }
 }
-export class ExportNotFoundError extends Error {
-  /** Answered 404 not_found by the admin API (admin/http.ts). */
-  readonly adminStatus = 404 as const;
+/** Answered 404 not_found by the admin API. */
+export class ExportNotFoundError extends AdminNotFoundError {
   constructor(
     readonly licenceId: string,
     readonly id: string,
@@ -32,9 +31,8 @@ export class ExportNotFoundError extends Error {
     this.name = 'ExportNotFoundError';
   }
 }
-export class LicenceStateError extends Error {
-  /** Answered 409 conflict by the admin API (admin/http.ts). */
-  readonly adminStatus = 409 as const;
+/** Answered 409 conflict by the admin API. */
+export class LicenceStateError extends AdminConflictError {
   constructor(message: string) {
     super(message);
     this.name = 'LicenceStateError';

@@ -4,7 +4,7 @@
  */
 import { cliActor } from '../core/admin-actions.ts';
 import { AccessControl } from './access-control.ts';
-import { COMMON_OPTIONS, CommandError, defaultIo, iso, list, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { CommandError, COMMON_OPTIONS, defaultIo, type Io, iso, list, parseFlags, runSubcommand, UsageError, withStore } from '../cli/common.ts';
 import { readCapabilityConfig } from './cli-config.ts';
 import { ExportNotFoundError, LicenceNotFoundError, LicenceStateError } from './licence-repository.ts';
 import type { LicenceRecord } from './licences.ts';
@@ -26,12 +26,7 @@ common options: --store URL, --config FILE, --json
 `;
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`licences ${sub}`, USAGE, io, async () => {
+  return runSubcommand('licences', argv, USAGE, io, async (sub, rest) => {
     const { values, positionals } = parseFlags(rest, {
       ...COMMON_OPTIONS,
       org: { type: 'string' },

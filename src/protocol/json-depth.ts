@@ -7,7 +7,7 @@
  * The check walks containers only (strings, numbers and the bytes inside them cost nothing), with an explicit
  * stack, so its own depth is bounded by the heap, not the call stack.
  */
-import { formatPath } from './validate.ts';
+import { jsonPath } from '../core/validation.ts';
 
 /** The default bound on nesting: the request root is level 1, so tool arguments keep ~57 levels of their own. */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -19,7 +19,7 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 export function excessiveDepthPath(value: unknown, max: number): string | null {
   if (value === null || typeof value !== 'object') return null;
   if (!exceeds(value, max)) return null;
-  return formatPath(pathToDepth(value, max + 1));
+  return jsonPath(pathToDepth(value, max + 1));
 }
 
 /** Allocation-light pass: is any container nested deeper than `max`? Values and depths share one stack. */
@@ -67,7 +67,7 @@ function pathToDepth(root: object, depth: number): PropertyKey[] {
   return [];
 }
 
-/** Joins a JSON path prefix (as formatted by formatPath) with a relative one. */
+/** Joins a JSON path prefix (as formatted by jsonPath) with a relative one. */
 export function joinPath(prefix: string, rel: string): string {
   if (!rel) return prefix;
   if (!prefix) return rel;

@@ -1,40 +1,25 @@
 import type { z } from 'zod';
 import { truncateEcho } from '../core/echo.ts';
+import { issueMessage, jsonPath, valueAt, type IssueWording } from '../core/validation.ts';
 import { invalid, type GatewayError } from './errors.ts';
+
+/** A JSON path as the API's errors show it: bounded, since paths and keys come from the client. */
+const shown = (path: readonly PropertyKey[]) => truncateEcho(jsonPath(path));
+
+/** The wording of request-body errors, in the OpenAI API's style. */
+const REQUEST_WORDING: IssueWording = {
+  required: (f) => `Missing required parameter: '${shown(f.path)}'.`,
+  wrongType: (f) => `Invalid type for '${shown(f.path)}': expected ${f.expected}, but got ${describe(f.found)}.`,
+  notOneOf: (f) => `Invalid value for '${shown(f.path)}': expected one of ${f.values.map((v) => JSON.stringify(v)).join(', ')}, but got ${echoValue(f.found)}.`,
+  unknownKeys: (f) => `Unrecognized parameter${f.keys.length > 1 ? 's' : ''} at '${shown(f.path) || '(root)'}': ${truncateEcho(f.keys.join(', '))}.`,
+  other: (f) => `Invalid value for '${shown(f.path) || '(root)'}': ${f.message}.`,
+};
 
 /** Turns the first zod issue into a precise 400: JSON path, what was expected, what was found. */
 export function zodToError(error: z.ZodError, input: unknown): GatewayError {
   const issue = error.issues[0]!;
-  // Paths, keys and values come from the client: each echo is bounded.
-  const path = truncateEcho(formatPath(issue.path));
-  const found = describe(valueAt(input, issue.path));
-  let message: string;
-  switch (issue.code) {
-    case 'invalid_type':
-      message =
-        found === 'undefined'
-          ? `Missing required parameter: '${path}'.`
-          : `Invalid type for '${path}': expected ${issue.expected}, but got ${found}.`;
-      break;
-    case 'invalid_value':
-      message = `Invalid value for '${path}': expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, but got ${echoValue(valueAt(input, issue.path))}.`;
-      break;
-    case 'unrecognized_keys':
-      message = `Unrecognized parameter${issue.keys.length > 1 ? 's' : ''} at '${path || '(root)'}': ${truncateEcho(issue.keys.join(', '))}.`;
-      break;
-    default:
-      message = `Invalid value for '${path || '(root)'}': ${issue.message}.`;
-  }
-  return invalid(message, path || null);
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
+  const path = shown(issue.path);
+  return invalid(issueMessage(issue, valueAt(input, issue.path), REQUEST_WORDING), path || null);
 }
 
 function echoValue(v: unknown): string {
@@ -44,15 +29,6 @@ function echoValue(v: unknown): string {
   } catch {
     return typeof v; // too deeply nested to print
   }
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = input;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
 }
 
 function describe(v: unknown): string {

@@ -1,12 +1,12 @@
 /**
  * The provider registry: every provider type the gateway can build, one line each. The config schema's `providers:`
- * entries and the catalogue's factory are both derived from this list, so adding a provider type is its module
- * (schema, dialect, factory: see README.md) plus one line here.
+ * entries and the catalogue's factory are both derived from this list, so adding a provider type is its folder
+ * (`<type>/config.ts`, `dialect.ts`, `provider.ts`: see README.md) plus one line here.
  */
 import { z } from 'zod';
-import { anthropicProviderType } from './anthropic.ts';
-import { openaiProviderType } from './openai-compatible.ts';
-import { simulatorProviderType } from './simulator.ts';
+import { anthropicProviderType } from './anthropic/provider.ts';
+import { openaiProviderType } from './openai/provider.ts';
+import { simulatorProviderType } from './simulator/provider.ts';
 import type { Provider } from './types.ts';
 
 export const PROVIDER_TYPES = [

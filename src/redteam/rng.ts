@@ -1,16 +1,11 @@
 /** Seeded PRNG (mulberry32) and the per-(run seed, transform, seed id) stream, so that one row never depends on another. */
 import { createHash } from 'node:crypto';
+import { mulberry32 as seededUniform } from '../core/random.ts';
 import type { Rng } from './types.ts';
 
+/** The red-team `Rng` (next, int, pick) over core's seeded mulberry32 generator. */
 export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededUniform(seed);
   return {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),

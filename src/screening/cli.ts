@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { cliActor } from '../core/admin-actions.ts';
-import { CommandError, defaultIo, parseFlags, runCommand, UsageError, withStore, type Io } from '../cli/common.ts';
+import { CommandError, defaultIo, type Io, parseFlags, runSubcommand, UsageError, withStore } from '../cli/common.ts';
 import { ScreeningConflictError, ScreeningRepository, type ReviewStatus } from './repository.ts';
 import { runScreening } from './run.ts';
 import { ListFormatError, loadList, countryCode, type ScreeningEntry } from './lists.ts';
@@ -70,12 +70,7 @@ export function describeMatch(m: Match): string {
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
-  const [, sub, ...rest] = argv;
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
-    (sub ? io.out : io.err)(USAGE);
-    return sub ? 0 : 2;
-  }
-  return runCommand(`screening ${sub}`, USAGE, io, async () => {
+  return runSubcommand('screening', argv, USAGE, io, async (sub, rest) => {
     if (!['check', 'explain', 'run', 'results', 'review'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}'`);
     const { values, positionals } = parseFlags(rest, {
       store: { type: 'string' },

@@ -3,8 +3,8 @@
  * capability from its config section, and hands them to the Gateway as gates, sinks, the durable audit sink,
  * readiness checks and admin routes. `gatehouse serve` and the end-to-end tests both start through here.
  *
- * Gate order on the request path: abuse actions (cheapest, account-level) → access (directives, then policy) →
- * classifier (needs the final model's tier rules) → limits (charged last, so refused requests cost nothing).
+ * The gate order on the request path is data: `GATE_ORDER` in gate-order.ts (abuse → screening → access →
+ * classifier → limits, each with its reason); this file fills one slot per gate.
  */
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -15,12 +15,12 @@ import { AbuseService } from '../abuse/service.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
-import { adminRecord, hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
-import { auditDurableSink, auditReadiness } from '../audit/sink.ts';
+import { hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
 import { registerAuditMetrics } from '../audit/metrics.ts';
+import { adminRecorder, auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
-import { registerAuditAdminRoutes } from '../audit/admin-routes.ts';
+import { auditAdminMutations, registerAuditAdminRoutes } from '../audit/admin-routes.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { conversationText, promptText, type CanonicalRequest } from '../core/canonical.ts';
 import type { DurableSink, EventSink, ReadinessCheck, RequestGate } from '../core/gates.ts';
@@ -52,15 +52,16 @@ import { ScreeningGate } from '../screening/gate.ts';
 import { ScreeningRepository } from '../screening/repository.ts';
 import { registerScreeningAdminRoutes } from '../screening/admin-routes.ts';
 import { registerExportControlAdminRoutes } from '../export-control/admin-routes.ts';
-import { compileModelMatcher } from '../population/models.ts';
 import { registerReplayAdminRoutes, replayBaseline } from '../replay/admin-routes.ts';
 import { ALL_MIGRATIONS } from './migrations.ts';
 import { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { openDb, redactUrl } from '../store/open.ts';
+import { startStoreProbe } from '../store/probe.ts';
 import { attemptedFallbacks } from './catalogue.ts';
 import { classifierCapability } from './classifier-capability.ts';
+import { orderGates } from './gate-order.ts';
 import { Gateway } from './gateway.ts';
 import { validateConfigFile } from './validate.ts';
 import { approvalEvent, overdueEvent, ringEvent, startNotifications } from './notifications.ts';
@@ -87,6 +88,60 @@ function publicModels(config: GatewayConfig): string[] {
   return config.models.map((m) => m.name);
 }
 
+type Closers = (() => Promise<void> | void)[];
+
+/**
+ * The audit log (with `audit:` configured), its retained-text vault, the durable sink the request path waits on, the
+ * key of prompt hashes, the admin recorder every capability records through, the retention purge job and the inbox
+ * drain that brings admin actions taken through the CLI into the log.
+ */
+async function startAudit(config: GatewayConfig, db: Db, watcher: ChangeWatcher, logger: Logger, onProblem: (message: string) => void, closers: Closers) {
+  let audit: AuditLog | null = null;
+  let vault: TextVault | null = null;
+  let durable: DurableSink | null = null;
+  let promptKey: Buffer | null = null;
+  if (config.audit) {
+    const log = await AuditLog.open(config.audit, {
+      onProblem: (message) => {
+        logger.error({ problem: message }, 'audit log problem');
+        onProblem(message);
+      },
+    });
+    audit = log;
+    closers.push(() => log.close());
+    if (config.audit.retention.enabled) {
+      const v = new TextVault(config.audit.retention, Date.now, config.audit.retryIntervalMs);
+      vault = v;
+      closers.push(() => v.close());
+    }
+    durable = auditDurableSink(log, vault);
+    if (config.audit.textHashKey) promptKey = hmacKeyFrom(config.audit.textHashKey);
+  }
+  const recordAdmin = adminRecorder(audit, (err, action) => logger.error({ err: err.message, action }, 'audit append failed'));
+  // Deleting retained text is itself an audited act: the log says which days were purged and when.
+  vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
+
+  // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
+  if (audit) {
+    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId: `${hostname()}:${process.pid}`, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
+    drain.start();
+    closers.push(() => drain.stop());
+  }
+  return { audit, vault, durable, promptKey, recordAdmin };
+}
+
+/** What the request path records of a prompt without keeping it: abuse signals (abuse on) and the keyed prompt hash. */
+function requestFingerprint(abuseOn: boolean, promptKey: Buffer | null) {
+  const hashPrompt = promptKey ? keyedTextHasher(promptKey) : null;
+  return (req: CanonicalRequest) => {
+    const text = promptText(conversationText(req));
+    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
+    if (abuseOn) Object.assign(out, promptSignals(text));
+    if (hashPrompt) out.promptHash = hashPrompt(text);
+    return out;
+  };
+}
+
 export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const env = opts.env ?? process.env;
   // Everything `gatehouse config check` checks, reported all at once (ConfigError) before anything starts.
@@ -98,7 +153,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const db = await openDb(storeUrl);
   await migrate(db, ALL_MIGRATIONS);
   logger.info({ store: redactUrl(storeUrl), dialect: db.dialect }, 'store ready');
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: Closers = [];
   const replicaId = `${hostname()}:${process.pid}`;
   const metrics = new GatewayMetrics();
 
@@ -130,45 +185,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   closers.push(() => incidentTriggers.flush());
 
   // Audit first: every other capability records its admin actions through it.
-  let audit: AuditLog | null = null;
-  let vault: TextVault | null = null;
-  let durable: DurableSink | null = null;
-  let promptHasher: ((text: string) => string) | null = null;
-  if (initial.audit) {
-    audit = await AuditLog.open(initial.audit, {
-      onProblem: (message) => {
-        logger.error({ problem: message }, 'audit log problem');
-        incidentTriggers.auditProblem(message);
-        // At most one announcement per replica every five minutes, however many writes fail.
-        notify({ type: 'audit.failure', time: Date.now(), severity: 'critical', summary: `Audit log problem on ${replicaId}: ${message.slice(0, 300)}`, details: { replica: replicaId, problem: message.slice(0, 2000) }, dedupeKey: `audit:${replicaId}:${Math.floor(Date.now() / 300_000)}` });
-      },
-    });
-    closers.push(() => audit!.close());
-    if (initial.audit.retention.enabled) {
-      vault = new TextVault(initial.audit.retention, Date.now, initial.audit.retryIntervalMs);
-      closers.push(() => vault!.close());
-    }
-    durable = auditDurableSink(audit, vault);
-    if (initial.audit.textHashKey) promptHasher = keyedTextHasher(hmacKeyFrom(initial.audit.textHashKey));
-  }
-  const recordAdmin = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
-    if (!audit) return;
-    audit.append(adminRecord(action, actor, target, details)).catch((err: Error) => logger.error({ err: err.message, action }, 'audit append failed'));
-  };
+  const { audit, vault, durable, promptKey, recordAdmin } = await startAudit(initial, db, watcher, logger, (message) => {
+    incidentTriggers.auditProblem(message);
+    // At most one announcement per replica every five minutes, however many writes fail.
+    notify({ type: 'audit.failure', time: Date.now(), severity: 'critical', summary: `Audit log problem on ${replicaId}: ${message.slice(0, 300)}`, details: { replica: replicaId, problem: message.slice(0, 2000) }, dedupeKey: `audit:${replicaId}:${Math.floor(Date.now() / 300_000)}` });
+  }, closers);
+  if (audit) registerAuditMetrics(metrics.registry, audit);
   // Two-person control: a change held for a second operator is announced as it is requested.
   const recordAdminAndNotify = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
     recordAdmin(action, actor, target, details);
     if (action === 'approval.requested' && target) notify(approvalEvent(target, actor, details, Date.now()));
   };
-  // Deleting retained text is itself an audited act: the log says which days were purged and when.
-  vault?.startPurgeJob((files) => recordAdmin('retention.purged', 'retention-job', vault!.config.dir, { files, days: vault!.config.days }));
-
-  // Admin actions taken through the CLI (or another tool on the store) arrive through the audit inbox.
-  if (audit) {
-    const drain = new AuditInboxDrain(db, audit, watcher, { replicaId, onError: (err) => logger.warn({ err: err.message }, 'audit inbox drain failed') });
-    drain.start();
-    closers.push(() => drain.stop());
-  }
 
   // With an audit log, key, directive and licence changes made through the admin API are recorded as what they are
   // (key.revoked, directive.issued…) through the inbox, besides the admin API call itself (admin.post…).
@@ -213,7 +240,6 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   await watcher.start();
   closers.push(() => watcher.stop());
 
-  if (audit) registerAuditMetrics(metrics.registry, audit);
   const overdue = new OverdueWatch(incidents, regimes, {
     registry: metrics.registry,
     notify: (inc, d, stage) => {
@@ -257,28 +283,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const abuseGate: RequestGate | null = abuse ? accountAwareAbuseGate(abuse, (meta) => recordAdmin('abuse.account', 'gateway', meta.accountId, meta as unknown as Record<string, unknown>)) : null;
 
   // Denied-party screening: hits not cleared block the governed models (directive-governed or directives.governedModels).
-  // Compiled once per config (not per request).
-  let governedByConfig = compileModelMatcher(initial.directives.governedModels);
-  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.snapshot.isDirectiveGoverned(model) || governedByConfig.matches(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
+  const screening = new ScreeningGate(new ScreeningRepository(db), (model) => access.isGoverned(model), (err) => logger.warn({ err: err.message }, 'screening reload failed'));
   await screening.start(watcher);
   closers.push(() => screening.stop());
 
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
-  let storeOk = true;
-  const storeReadiness: ReadinessCheck = { name: 'store', check: () => ({ ok: storeOk, detail: db.dialect }) };
-  const storeProbe = setInterval(() => {
-    db.query('SELECT 1').then(
-      () => (storeOk = true),
-      (err: Error) => {
-        // Announced when the store becomes unreachable (not on every failed probe while it stays so).
-        if (storeOk) notify({ type: 'store.failure', time: Date.now(), severity: 'critical', summary: `Store unreachable from ${replicaId} (${db.dialect}): ${err.message.slice(0, 300)}`, details: { replica: replicaId, dialect: db.dialect, error: err.message.slice(0, 2000) } });
-        storeOk = false;
-      },
-    );
-  }, 2000);
-  storeProbe.unref();
+  // Announced when the store becomes unreachable (not on every failed probe while it stays so).
+  const storeProbe = startStoreProbe(db, 2000, (err) =>
+    notify({ type: 'store.failure', time: Date.now(), severity: 'critical', summary: `Store unreachable from ${replicaId} (${db.dialect}): ${err.message.slice(0, 300)}`, details: { replica: replicaId, dialect: db.dialect, error: err.message.slice(0, 2000) } }),
+  );
 
   const sinkList: EventSink[] = initial.meter.enabled ? [meterSink(meter)] : [];
   sinkList.push(refusalMetricsSink(metrics));
@@ -286,21 +301,15 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   if (limits) sinkList.push(limits.sink);
   if (abuse) sinkList.push({ name: 'abuse', onEvent: (ev) => abuse.submit(ev) });
   const sinks = Object.freeze(sinkList);
-  const readinessList: ReadinessCheck[] = [storeReadiness, identity.readiness, access.readiness];
+  const readinessList: ReadinessCheck[] = [storeProbe.readiness, identity.readiness, access.readiness];
   if (audit) readinessList.push(auditReadiness(audit, vault));
   if (limits) readinessList.push(limits.readiness);
   const readiness = Object.freeze(readinessList);
   const buildGates = (): readonly RequestGate[] =>
-    Object.freeze([abuseGate, screening.gate, access.gate, classifier?.gate ?? null, limits?.gate ?? null].filter((g): g is RequestGate => g !== null));
+    orderGates({ abuse: abuseGate, screening: screening.gate, access: access.gate, classifier: classifier?.gate ?? null, limits: limits?.gate ?? null });
   let gates = buildGates();
 
-  const fingerprint = (req: CanonicalRequest) => {
-    const text = promptText(conversationText(req));
-    const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
-    if (abuse) Object.assign(out, promptSignals(text));
-    if (promptHasher) out.promptHash = promptHasher(text);
-    return out;
-  };
+  const fingerprint = requestFingerprint(abuse !== null, promptKey);
 
   let first = true;
   const gateway = await Gateway.start(
@@ -332,7 +341,6 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         classifier = nextClassifier;
         gates = buildGates();
         current = config;
-        governedByConfig = compileModelMatcher(config.directives.governedModels);
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       adminAuth: consoleCap.adminAuth,
@@ -371,11 +379,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
-        // Every successful admin mutation is an audit record: who (the signed-in operator, or admin-api for the token), what, which target.
-        app.addHook('onResponse', async (request, reply) => {
-          if (request.method === 'GET' || reply.statusCode >= 400) return;
-          recordAdmin(`admin.${request.method.toLowerCase()}`, consoleCap.actorOf(request), request.url.split('?')[0]!, { status: reply.statusCode, credential: consoleCap.credentialOf(request) });
-        });
+        auditAdminMutations(app, recordAdmin, consoleCap.actorOf, consoleCap.credentialOf);
       },
       adminAbsolute: async (app: FastifyInstance) => {
         registerUsageAdminRoutes(app, { db, meter });
@@ -391,7 +395,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
       },
       close: async () => {
-        clearInterval(storeProbe);
+        storeProbe.stop();
         for (const c of closers.reverse()) {
           try {
             await c();

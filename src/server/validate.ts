@@ -24,7 +24,7 @@ import { configKeyEntries } from '../identity/bootstrap.ts';
 import { loadRegimes } from '../incidents/regimes.ts';
 import { AccessControl } from '../policy/access-control.ts';
 import { PolicyValidationError } from '../core/validation.ts';
-import { formatPath } from '../protocol/validate.ts';
+import { jsonPath } from '../core/validation.ts';
 
 /** Loads and fully validates a config file; throws ConfigError listing every problem. */
 export async function validateConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfig> {
@@ -39,7 +39,7 @@ async function capabilityProblems(loaded: LoadedConfig, env: NodeJS.ProcessEnv):
   const problems: ConfigProblem[] = [];
   const at = (path: (string | number)[], message: string) => {
     const { line, column } = locate(path);
-    problems.push({ file, line, column, path: formatPath(path), message });
+    problems.push({ file, line, column, path: jsonPath(path), message });
   };
   const models = config.models.map((m) => m.name);
 

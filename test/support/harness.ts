@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { AbuseService } from '../../src/abuse/service.ts';
 import { KeyRepository } from '../../src/identity/keys.ts';
-import { startSimulatorServer, type RunningSimulator } from '../../src/providers/simulator-server.ts';
+import { startSimulatorServer, type RunningSimulator } from '../../src/providers/simulator/server.ts';
 import { composeGateway } from '../../src/server/compose.ts';
 import type { Gateway } from '../../src/server/gateway.ts';
 import { ALL_MIGRATIONS } from '../../src/server/migrations.ts';

@@ -19,6 +19,7 @@
  * in typed arrays and are materialised in time order.
  */
 import { promptSignals } from '../sketch.ts';
+import { grown, LabelledTraffic } from '../traffic-table.ts';
 import type { AbuseEvent, AccountMeta } from '../types.ts';
 import { Rand } from './rand.ts';
 import * as T from './text.ts';
@@ -81,19 +82,14 @@ class Store {
   prefix = new Int32Array(1 << 16);
   reason = new Uint8Array(1 << 16);
   private grow(): void {
-    const g = <A extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: A): A => {
-      const b = new (a.constructor as { new (n: number): A })(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.time = g(this.time);
-    this.account = g(this.account);
-    this.inTok = g(this.inTok);
-    this.outTok = g(this.outTok);
-    this.sk = g(this.sk);
-    this.sh = g(this.sh);
-    this.prefix = g(this.prefix);
-    this.reason = g(this.reason);
+    this.time = grown(this.time);
+    this.account = grown(this.account);
+    this.inTok = grown(this.inTok);
+    this.outTok = grown(this.outTok);
+    this.sk = grown(this.sk);
+    this.sh = grown(this.sh);
+    this.prefix = grown(this.prefix);
+    this.reason = grown(this.reason);
   }
   push(time: number, account: number, inTok: number, outTok: number, text: string, prefix: number): void {
     if (this.n === this.time.length) this.grow();
@@ -120,44 +116,20 @@ export interface PopAccount {
   ua: string;
 }
 
-export class Population {
-  readonly accounts: PopAccount[] = [];
-  readonly prefixes: string[] = [];
-  private readonly prefixIds = new Map<string, number>();
+export class Population extends LabelledTraffic<PopLabel, PopAccount> {
   readonly store = new Store();
-  private order: Uint32Array = new Uint32Array(0);
 
-  constructor(readonly opts: PopulationOptions) {}
-
-  prefixId(p: string): number {
-    let i = this.prefixIds.get(p);
-    if (i === undefined) {
-      i = this.prefixes.length;
-      this.prefixes.push(p);
-      this.prefixIds.set(p, i);
-    }
-    return i;
+  constructor(readonly opts: PopulationOptions) {
+    super();
   }
 
-  get eventCount(): number {
-    return this.store.n;
-  }
-
-  labels(): Map<string, PopLabel> {
-    return new Map(this.accounts.map((a) => [a.meta.accountId, a.label]));
-  }
-
+  /** Puts the generated events in time order. */
   finish(): void {
-    const st = this.store;
-    const idx = new Uint32Array(st.n);
-    for (let i = 0; i < st.n; i++) idx[i] = i;
-    idx.sort((a, b) => st.time[a] - st.time[b] || a - b);
-    this.order = idx;
+    this.sortEvents();
   }
 
-  event(k: number): AbuseEvent {
+  protected materialise(i: number): AbuseEvent {
     const st = this.store;
-    const i = this.order[k];
     const acc = this.accounts[st.account[i]];
     const hex = (v: number) => v.toString(16).padStart(8, '0');
     return {
@@ -183,16 +155,6 @@ export class Population {
       userAgent: acc.ua,
       reasoningRequested: st.reason[i] === 1,
     };
-  }
-
-  *events(): Generator<AbuseEvent> {
-    for (let k = 0; k < this.store.n; k++) yield this.event(k);
-  }
-
-  /** Account records first, then request events in time order (the order a detector reads a stream in). */
-  *records(): Generator<Record<string, unknown>> {
-    for (const a of this.accounts) yield { kind: 'account', ...a.meta };
-    for (const e of this.events()) yield { kind: 'request', ...e };
   }
 }
 

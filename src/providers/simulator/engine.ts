@@ -2,11 +2,13 @@
  * SIMULATOR — a built-in fake upstream for demos and tests, never a real model. Replies are deterministic
  * functions of the request; latency, token rate and faults (error statuses, slow first byte, streams that
  * break mid-way, connection resets) are configurable so fallbacks and error paths can be exercised.
+ *
+ * This module is the simulator's engine (the reply plan, pacing and faults), shared by the in-process provider
+ * (provider.ts) and the HTTP simulator (server.ts).
  */
 import { createHash } from 'node:crypto';
-import type { CanonicalRequest, CanonicalResponse, ContentBlock, StreamEvent } from '../core/canonical.ts';
-import { z } from 'zod';
-import { UpstreamFailure, type AttemptOptions, type Provider, type ProviderType } from './types.ts';
+import type { CanonicalRequest, CanonicalResponse, ContentBlock, StreamEvent } from '../../core/canonical.ts';
+import { UpstreamFailure } from '../types.ts';
 
 export interface SimulatorBehaviour {
   /** Delay before a non-streaming reply or the first streamed event. */
@@ -132,84 +134,3 @@ export async function simulateComplete(req: CanonicalRequest, upstreamModel: str
     usage: { inputTokens: plan.inputTokens, outputTokens: plan.words.length + (plan.tool ? 8 : 0) },
   };
 }
-
-/** The in-process simulator provider: no sockets, so the demo needs no network at all. */
-export class SimulatorProvider implements Provider {
-  constructor(
-    readonly name: string,
-    private readonly behaviour: SimulatorBehaviour,
-  ) {}
-
-  async complete(req: CanonicalRequest, opts: AttemptOptions): Promise<CanonicalResponse> {
-    return withTimeout(opts, (signal) => simulateComplete(req, opts.upstreamModel, this.behaviour, signal));
-  }
-
-  async stream(req: CanonicalRequest, opts: AttemptOptions, onEvent: (ev: StreamEvent) => void): Promise<void> {
-    let first = false;
-    return withTimeout(
-      opts,
-      (signal) =>
-        simulateStream(req, opts.upstreamModel, this.behaviour, signal, (ev) => {
-          first = true;
-          onEvent(ev);
-        }),
-      () => first,
-    );
-  }
-
-  async close(): Promise<void> {}
-}
-
-/** Applies the per-attempt timeout (to the whole call, or until the first event when `started` says so). */
-async function withTimeout<T>(opts: AttemptOptions, run: (signal: AbortSignal) => Promise<T>, started?: () => boolean): Promise<T> {
-  const ctrl = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    if (started?.()) return;
-    timedOut = true;
-    ctrl.abort();
-  }, opts.timeoutMs);
-  const onCallerAbort = () => ctrl.abort();
-  opts.signal.addEventListener('abort', onCallerAbort, { once: true });
-  try {
-    return await run(ctrl.signal);
-  } catch (err) {
-    if (timedOut) throw new UpstreamFailure('timeout', 'The upstream did not answer in time.');
-    if (opts.signal.aborted) throw new UpstreamFailure('aborted', 'The request was cancelled.');
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    opts.signal.removeEventListener('abort', onCallerAbort);
-  }
-}
-
-export const simulatorConfigSchema = z
-  .object({
-    type: z.literal('simulator'),
-    latencyMs: z.number().int().min(0).default(0),
-    tokensPerSecond: z.number().min(0).default(0),
-    replyTokens: z.number().int().min(1).max(100_000).default(24),
-    replyText: z.string().min(1).optional(),
-    failStatus: z.number().int().min(400).max(599).optional(),
-    breakAfterChunks: z.number().int().min(0).optional(),
-    resetConnection: z.boolean().optional(),
-  })
-  .strict();
-
-/** `type: simulator` in config (demos and tests). */
-export const simulatorProviderType = {
-  type: 'simulator',
-  dialect: null,
-  configSchema: simulatorConfigSchema,
-  create: (name, p) =>
-    new SimulatorProvider(name, {
-      ...DEFAULT_BEHAVIOUR,
-      latencyMs: p.latencyMs,
-      tokensPerSecond: p.tokensPerSecond,
-      replyTokens: p.replyTokens,
-      ...(p.replyText !== undefined ? { replyText: p.replyText } : {}),
-      ...(p.failStatus !== undefined ? { failStatus: p.failStatus } : {}),
-      ...(p.breakAfterChunks !== undefined ? { breakAfterChunks: p.breakAfterChunks } : {}),
-      ...(p.resetConnection !== undefined ? { resetConnection: p.resetConnection } : {}),
-    }),
-} as const satisfies ProviderType<z.infer<typeof simulatorConfigSchema>>;

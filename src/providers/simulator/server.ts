@@ -5,12 +5,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StreamEvent } from '../core/canonical.ts';
-import * as anthropic from '../protocol/anthropic.ts';
-import { GatewayError } from '../protocol/errors.ts';
-import * as openai from '../protocol/openai.ts';
-import { DEFAULT_BEHAVIOUR, simulateComplete, simulateStream, type SimulatorBehaviour } from './simulator.ts';
-import { UpstreamFailure } from './types.ts';
+import type { StreamEvent } from '../../core/canonical.ts';
+import * as anthropic from '../../protocol/anthropic.ts';
+import { GatewayError } from '../../protocol/errors.ts';
+import * as openai from '../../protocol/openai.ts';
+import { DEFAULT_BEHAVIOUR, simulateComplete, simulateStream, type SimulatorBehaviour } from './engine.ts';
+import { UpstreamFailure } from '../types.ts';
 
 export interface SimulatorServerOptions {
   port?: number;
