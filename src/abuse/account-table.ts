@@ -1,8 +1,10 @@
 /**
- * Fixed-capacity per-account state as a struct of typed arrays with an LRU list: the memory bound of the
- * detector. When full, the least recently active account is evicted (its partial evidence is lost, which
- * favours recall on active rings over idle history). Every per-event update is O(1) and allocation-free
- * apart from first sight of an account.
+ * Bounded per-account state as a struct of typed arrays with an LRU list: the memory bound of the detector.
+ * When full, the least recently active account is evicted (its partial evidence is lost, which favours recall
+ * on active rings over idle history). Every per-event update is O(1) and allocation-free apart from first sight
+ * of an account. The arrays start small and double as accounts arrive (up to 32,768 slots, then straight to
+ * `capacity`): a gateway that has seen a few hundred accounts does not hold (and fill) the tables for the
+ * configured maximum. Growth copies every array (amortised O(1) per account); slots keep their numbers.
  */
 import { fmix32 } from '../core/random.ts';
 
@@ -19,6 +21,14 @@ export const ITEM_K = 8;
 /** 32-bit words of each linear-counting bitmap (distinct prefixes, distinct items). */
 export const BITMAP_WORDS = 4;
 const EMPTY = 0xffffffff;
+/** Slots allocated at first; the table doubles from here as accounts arrive. */
+const INITIAL_SLOTS = 1024;
+/**
+ * Past this many slots the next growth goes straight to the capacity: every growth copies the whole table on the
+ * event loop, so large tables grow once (one pause, tens of milliseconds for 250,000 accounts) rather than at every
+ * doubling.
+ */
+const LAST_DOUBLING = 32_768;
 
 /** FNV-1a + murmur finaliser of a string, as an unsigned 32-bit value (no allocation). */
 export function strHash(v: string): number {
@@ -42,82 +52,103 @@ export function bytesPerAccount(maxIdLength: number): number {
 
 export class AccountTable {
   readonly index = new Map<string, number>();
-  readonly ids: (string | undefined)[];
-  readonly req: Uint32Array;
-  readonly reasoning: Uint32Array;
-  readonly inTok: Float64Array;
-  readonly outTok: Float64Array;
-  readonly first: Float64Array;
-  readonly last: Float64Array;
-  readonly gapN: Uint32Array;
-  readonly gapMean: Float64Array;
-  readonly gapM2: Float64Array;
-  readonly createdAt: Float64Array;
-  readonly hours: Uint32Array;
-  readonly tKey: Int32Array;
-  readonly tCnt: Uint32Array;
-  readonly pfx: (string | undefined)[];
-  readonly pfxCnt: Uint32Array;
-  readonly org: (string | undefined)[];
-  readonly payment: (string | undefined)[];
-  readonly client: (string | undefined)[];
-  readonly signupPrefix: (string | undefined)[];
-  readonly kyc: (string | undefined)[];
-  readonly exFirst: (string | undefined)[];
-  readonly exReason: (string | undefined)[];
-  readonly shKey: Int32Array;
-  readonly shCnt: Uint32Array;
+  ids!: (string | undefined)[];
+  req!: Uint32Array;
+  reasoning!: Uint32Array;
+  inTok!: Float64Array;
+  outTok!: Float64Array;
+  first!: Float64Array;
+  last!: Float64Array;
+  gapN!: Uint32Array;
+  gapMean!: Float64Array;
+  gapM2!: Float64Array;
+  createdAt!: Float64Array;
+  hours!: Uint32Array;
+  tKey!: Int32Array;
+  tCnt!: Uint32Array;
+  pfx!: (string | undefined)[];
+  pfxCnt!: Uint32Array;
+  org!: (string | undefined)[];
+  payment!: (string | undefined)[];
+  client!: (string | undefined)[];
+  signupPrefix!: (string | undefined)[];
+  kyc!: (string | undefined)[];
+  exFirst!: (string | undefined)[];
+  exReason!: (string | undefined)[];
+  shKey!: Int32Array;
+  shCnt!: Uint32Array;
   /** Bottom-k of distinct prefix hashes / item hashes, ascending, EMPTY-padded. */
-  readonly pfxBot: Uint32Array;
-  readonly itemBot: Uint32Array;
-  readonly pfxBits: Uint32Array;
-  readonly itemBits: Uint32Array;
+  pfxBot!: Uint32Array;
+  itemBot!: Uint32Array;
+  pfxBits!: Uint32Array;
+  itemBits!: Uint32Array;
   /** Hash of the user agent (last seen). */
-  readonly ua: Uint32Array;
+  ua!: Uint32Array;
   /** Responses of at least `longFormTokens` output tokens. */
-  readonly longOut: Uint32Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
+  longOut!: Uint32Array;
+  private prev!: Int32Array;
+  private next!: Int32Array;
+  /** Slots the arrays have room for now (grows by doubling up to `capacity`). */
+  allocated = 0;
   private head = -1;
   private tail = -1;
   used = 0;
   evicted = 0;
 
   constructor(readonly capacity: number) {
-    const A = capacity;
-    this.ids = new Array(A);
-    this.req = new Uint32Array(A);
-    this.reasoning = new Uint32Array(A);
-    this.inTok = new Float64Array(A);
-    this.outTok = new Float64Array(A);
-    this.first = new Float64Array(A);
-    this.last = new Float64Array(A);
-    this.gapN = new Uint32Array(A);
-    this.gapMean = new Float64Array(A);
-    this.gapM2 = new Float64Array(A);
-    this.createdAt = new Float64Array(A).fill(NaN);
-    this.hours = new Uint32Array(A * HOURS);
-    this.tKey = new Int32Array(A * TEMPLATE_SLOTS).fill(-1);
-    this.tCnt = new Uint32Array(A * TEMPLATE_SLOTS);
-    this.pfx = new Array(A * PREFIX_SLOTS);
-    this.pfxCnt = new Uint32Array(A * PREFIX_SLOTS);
-    this.org = new Array(A);
-    this.payment = new Array(A);
-    this.client = new Array(A);
-    this.signupPrefix = new Array(A);
-    this.kyc = new Array(A);
-    this.exFirst = new Array(A);
-    this.exReason = new Array(A);
-    this.shKey = new Int32Array(A * SHAPE_SLOTS).fill(-1);
-    this.shCnt = new Uint32Array(A * SHAPE_SLOTS);
-    this.pfxBot = new Uint32Array(A * PFX_K).fill(EMPTY);
-    this.itemBot = new Uint32Array(A * ITEM_K).fill(EMPTY);
-    this.pfxBits = new Uint32Array(A * BITMAP_WORDS);
-    this.itemBits = new Uint32Array(A * BITMAP_WORDS);
-    this.ua = new Uint32Array(A);
-    this.longOut = new Uint32Array(A);
-    this.prev = new Int32Array(A).fill(-1);
-    this.next = new Int32Array(A).fill(-1);
+    this.allocate(Math.min(capacity, INITIAL_SLOTS));
+  }
+
+  /** (Re)allocates every array for `n` slots, keeping the contents of the slots in use. */
+  private allocate(n: number): void {
+    const grow = <T extends Uint32Array | Int32Array | Float64Array>(old: T | undefined, make: (len: number) => T, width: number, fill?: number): T => {
+      const a = make(n * width);
+      if (fill !== undefined) a.fill(fill);
+      if (old) a.set(old.subarray(0, this.used * width));
+      return a;
+    };
+    const growArray = <T>(old: T[] | undefined, width = 1): T[] => {
+      const a = new Array<T>(n * width);
+      if (old) for (let i = 0; i < this.used * width; i++) a[i] = old[i]!;
+      return a;
+    };
+    const u32 = (len: number) => new Uint32Array(len);
+    const i32 = (len: number) => new Int32Array(len);
+    const f64 = (len: number) => new Float64Array(len);
+    this.ids = growArray(this.ids);
+    this.req = grow(this.req, u32, 1);
+    this.reasoning = grow(this.reasoning, u32, 1);
+    this.inTok = grow(this.inTok, f64, 1);
+    this.outTok = grow(this.outTok, f64, 1);
+    this.first = grow(this.first, f64, 1);
+    this.last = grow(this.last, f64, 1);
+    this.gapN = grow(this.gapN, u32, 1);
+    this.gapMean = grow(this.gapMean, f64, 1);
+    this.gapM2 = grow(this.gapM2, f64, 1);
+    this.createdAt = grow(this.createdAt, f64, 1, NaN);
+    this.hours = grow(this.hours, u32, HOURS);
+    this.tKey = grow(this.tKey, i32, TEMPLATE_SLOTS, -1);
+    this.tCnt = grow(this.tCnt, u32, TEMPLATE_SLOTS);
+    this.pfx = growArray(this.pfx, PREFIX_SLOTS);
+    this.pfxCnt = grow(this.pfxCnt, u32, PREFIX_SLOTS);
+    this.org = growArray(this.org);
+    this.payment = growArray(this.payment);
+    this.client = growArray(this.client);
+    this.signupPrefix = growArray(this.signupPrefix);
+    this.kyc = growArray(this.kyc);
+    this.exFirst = growArray(this.exFirst);
+    this.exReason = growArray(this.exReason);
+    this.shKey = grow(this.shKey, i32, SHAPE_SLOTS, -1);
+    this.shCnt = grow(this.shCnt, u32, SHAPE_SLOTS);
+    this.pfxBot = grow(this.pfxBot, u32, PFX_K, EMPTY);
+    this.itemBot = grow(this.itemBot, u32, ITEM_K, EMPTY);
+    this.pfxBits = grow(this.pfxBits, u32, BITMAP_WORDS);
+    this.itemBits = grow(this.itemBits, u32, BITMAP_WORDS);
+    this.ua = grow(this.ua, u32, 1);
+    this.longOut = grow(this.longOut, u32, 1);
+    this.prev = grow(this.prev, i32, 1, -1);
+    this.next = grow(this.next, i32, 1, -1);
+    this.allocated = n;
   }
 
   /** Slot of `id`, allocated (evicting the LRU account if full) when new; moves it to the LRU head. */
@@ -130,8 +161,10 @@ export class AccountTable {
       }
       return s;
     }
-    if (this.used < this.capacity) s = this.used++;
-    else {
+    if (this.used < this.capacity) {
+      if (this.used === this.allocated) this.allocate(this.allocated >= LAST_DOUBLING ? this.capacity : Math.min(this.capacity, this.allocated * 2));
+      s = this.used++;
+    } else {
       s = this.tail;
       this.unlink(s);
       this.index.delete(this.ids[s]!);

@@ -8,6 +8,8 @@
  * (~6x faster than concatenating by hand). Engines put integer-like keys ("7", "42") first in numeric order
  * whatever the insertion order, so objects with such keys take the slow, explicit path.
  */
+import type { RequestAuditRecord } from './record.ts';
+
 const INTEGER_LIKE = /^(0|[1-9]\d*)$/;
 
 class NeedsSlowPath extends Error {}
@@ -81,6 +83,84 @@ export function canonicalJsonWith(record: object, extras: Record<string, unknown
   }
   while (j < n) merged[extraKeysSorted[j]] = extras[extraKeysSorted[j++]];
   return canonicalJson(merged);
+}
+
+const CHAIN_KEYS = ['prevHash', 'seq', 'time'];
+
+/**
+ * The members of a request record, as `canonicalRequestJson` writes them. Listed so that the type check fails when
+ * `RequestAuditRecord` gains a member: a member this serialiser did not write would be missing from the log.
+ * (`test/audit.fast-paths.test.ts` checks the serialiser writes every member the record builder sets.)
+ */
+export const REQUEST_RECORD_MEMBERS = [
+  'action', 'code', 'costUsd', 'failedOpen', 'inputTokens', 'kind', 'labels', 'latencyMs', 'modelRequested', 'modelServed', 'netPrefix',
+  'outcome', 'outputTokens', 'principal', 'promptHash', 'promptShape', 'promptSketch', 'protocol', 'reasoningRequested', 'ref', 'requestId',
+  'requestTime', 'responseHash', 'skipped', 'status', 'stream', 'traceId', 'usageEstimated', 'userAgent',
+] as const satisfies readonly (keyof RequestAuditRecord)[];
+type Unlisted = Exclude<keyof RequestAuditRecord, (typeof REQUEST_RECORD_MEMBERS)[number]>;
+/** Fails to compile (`true` is not `never`) when a member of RequestAuditRecord is not listed above. */
+const everyMemberListed: [Unlisted] extends [never] ? true : never = true;
+void everyMemberListed;
+
+function finite(n: number): void {
+  if (!Number.isFinite(n)) throw new TypeError(`canonicalJson: non-finite number ${n}`);
+}
+
+/**
+ * Canonical JSON of a request record (the fixed shape `auditRecordFromEvent` builds) with the chain fields merged
+ * in: the same bytes as `canonicalJsonWith(record, chain)`, but the top level is one object literal whose keys are
+ * written in sorted order here, so neither a merged copy nor a sort nor a walk of its 31 members is needed; only the
+ * nested values (principal, labels, ref, skipped, failedOpen) go through the generic sorted copy. Only the members of
+ * `RequestAuditRecord` (`REQUEST_RECORD_MEMBERS`) are written.
+ */
+export function canonicalRequestJson(r: RequestAuditRecord, chain: { seq: number; prevHash: string; time: number }): string {
+  try {
+    finite(r.costUsd);
+    finite(r.inputTokens);
+    finite(r.latencyMs);
+    finite(r.outputTokens);
+    finite(r.requestTime);
+    finite(r.status);
+    finite(chain.seq);
+    finite(chain.time);
+    return JSON.stringify({
+      action: r.action,
+      code: r.code,
+      costUsd: r.costUsd,
+      failedOpen: sortedCopy(r.failedOpen),
+      inputTokens: r.inputTokens,
+      kind: r.kind,
+      labels: sortedCopy(r.labels),
+      latencyMs: r.latencyMs,
+      modelRequested: r.modelRequested,
+      modelServed: r.modelServed,
+      netPrefix: r.netPrefix,
+      outcome: r.outcome,
+      outputTokens: r.outputTokens,
+      prevHash: chain.prevHash,
+      principal: sortedCopy(r.principal),
+      promptHash: r.promptHash,
+      promptShape: r.promptShape,
+      promptSketch: r.promptSketch,
+      protocol: r.protocol,
+      reasoningRequested: r.reasoningRequested,
+      ref: sortedCopy(r.ref),
+      requestId: r.requestId,
+      requestTime: r.requestTime,
+      responseHash: r.responseHash,
+      seq: chain.seq,
+      skipped: sortedCopy(r.skipped),
+      status: r.status,
+      stream: r.stream,
+      time: chain.time,
+      traceId: r.traceId,
+      usageEstimated: r.usageEstimated,
+      userAgent: r.userAgent,
+    });
+  } catch (e) {
+    if (e instanceof NeedsSlowPath) return canonicalJsonWith(r, chain, CHAIN_KEYS);
+    throw e;
+  }
 }
 
 export function canonicalJson(value: unknown): string {

@@ -5,7 +5,8 @@
  * without its `hash` member; the line is that canonical JSON with `"hash"` appended as the last member. Order is by `seq` only: `time` is informative and may step backwards.
  */
 import { createHash, hash as oneShotHash } from 'node:crypto';
-import { canonicalJson, canonicalJsonWith } from './canonical-json.ts';
+import { canonicalJson, canonicalJsonWith, canonicalRequestJson } from './canonical-json.ts';
+import type { RequestAuditRecord } from './record.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -48,6 +49,13 @@ const CHAIN_KEYS = ['prevHash', 'seq', 'time'];
 
 export function sealWith(record: object, chain: { seq: number; prevHash: string; time: number }): { line: string; hash: string } {
   const json = canonicalJsonWith(record, chain, CHAIN_KEYS);
+  const hash = sha256Hex(json);
+  return { line: withHash(json, hash) + '\n', hash };
+}
+
+/** `sealWith` for a request record built by `auditRecordFromEvent`: the same line, serialised by its fixed shape. */
+export function sealRequestWith(record: RequestAuditRecord, chain: { seq: number; prevHash: string; time: number }): { line: string; hash: string } {
+  const json = canonicalRequestJson(record, chain);
   const hash = sha256Hex(json);
   return { line: withHash(json, hash) + '\n', hash };
 }

@@ -34,9 +34,9 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { configSchema, type AuditConfig, type AuditConfigInput } from './config.ts';
-import { GENESIS_HASH, sealWith, type BadRecord, type ChainHead } from './chain.ts';
+import { GENESIS_HASH, sealRequestWith, sealWith, type BadRecord, type ChainHead } from './chain.ts';
 import { fsyncDir, openActiveFile } from './durable-file.ts';
-import { hmacKeyFrom, keyedTextHash, type AuditInput } from './record.ts';
+import { hmacKeyFrom, keyedTextHasher, type AuditInput, type RequestAuditRecord } from './record.ts';
 import { AuditLogInUseError, inspectActiveFile, Outage, quarantine, recoveryRecord, WriterLock, type TailScan } from './recovery.ts';
 import { Rotation, type RotatedFile } from './rotation.ts';
 import { loadPrivateKey, signCheckpoint } from './signing.ts';
@@ -77,7 +77,7 @@ export class AuditLog {
   private readonly clock: () => number;
   private readonly onProblem: (m: string) => void;
   private readonly signingKey: KeyObject | null;
-  private readonly hmacKey: Buffer | null;
+  private readonly textHasher: ((text: string) => string) | null;
   private readonly writer: GroupCommitWriter;
   private readonly rotation: Rotation;
   private readonly outage: Outage;
@@ -95,7 +95,7 @@ export class AuditLog {
     this.clock = opts.clock ?? Date.now;
     this.onProblem = opts.onProblem ?? ((m) => process.stderr.write(`audit: ${m}\n`));
     this.signingKey = config.signingKey ? loadPrivateKey(config.signingKey) : null;
-    this.hmacKey = config.textHashKey ? hmacKeyFrom(config.textHashKey) : null;
+    this.textHasher = config.textHashKey ? keyedTextHasher(hmacKeyFrom(config.textHashKey)) : null;
     this.lock = new WriterLock(config.path);
     this.rotation = new Rotation(config.path, config.rotateBytes, this.stats);
     this.outage = new Outage({
@@ -165,12 +165,12 @@ export class AuditLog {
 
   /** True when a textHashKey is configured, so `hashText` gives keyed hashes. */
   get hashesText(): boolean {
-    return this.hmacKey !== null;
+    return this.textHasher !== null;
   }
 
   /** HMAC-SHA256 of text with the configured key (hex); null when no textHashKey is configured. */
   hashText(text: string): string | null {
-    return this.hmacKey ? keyedTextHash(this.hmacKey, text) : null;
+    return this.textHasher ? this.textHasher(text) : null;
   }
 
   /** Readiness info for /readyz. */
@@ -180,13 +180,27 @@ export class AuditLog {
 
   /** Resolves when the record is durable; rejects with AuditUnavailableError when it could not be written. */
   append(record: AuditInput): Promise<void> {
+    return this.appendRecord(record, false);
+  }
+
+  /**
+   * `append` for a request record built by `auditRecordFromEvent` (the gateway's durable sink): the same line and
+   * guarantee, serialised by the record's fixed shape (`canonicalRequestJson`) instead of the generic canonical walk.
+   */
+  appendRequest(record: RequestAuditRecord): Promise<void> {
+    return this.appendRecord(record, true);
+  }
+
+  private appendRecord(record: AuditInput, request: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
     // No open file means the chain head is not known (start-up failed): sealing now could fork the chain.
     // The retry timer re-runs the start-up checks first.
     if (!this.fh) return Promise.reject(new AuditUnavailableError(`audit log is not open: ${this.lastError ?? 'not opened'}`));
     let p: Promise<void>;
     try {
-      p = this.enqueue(record);
+      const time = this.clock();
+      this.rotateIfDue(time);
+      p = this.push(record, time, false, false, request);
     } catch (e) {
       return Promise.reject(new TypeError(`audit record cannot be encoded: ${(e as Error).message}`));
     }
@@ -241,9 +255,10 @@ export class AuditLog {
   }
 
   /** Seals `record` as the next in the chain and queues it for the writer. */
-  private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean): Promise<void> {
+  private push(record: AuditInput, time: number, recovery: boolean, rotate: boolean, request = false): Promise<void> {
     const seq = this.head.seq + 1;
-    const { line, hash } = sealWith(record, { seq, prevHash: this.head.hash, time });
+    const chain = { seq, prevHash: this.head.hash, time };
+    const { line, hash } = request ? sealRequestWith(record as RequestAuditRecord, chain) : sealWith(record, chain);
     const bytes = Buffer.byteLength(line);
     this.head = { seq, hash };
     this.assignedBytes = rotate ? bytes : this.assignedBytes + bytes;

@@ -2,7 +2,7 @@
  * Audit record shapes and builders. Prompt and response text never enter a record: only a keyed hash
  * (HMAC-SHA256) so a known text can be matched later without the log disclosing it.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
 import type { RequestEvent } from '../core/types.ts';
 
 /**
@@ -121,4 +121,35 @@ export function hmacKeyFrom(spec: string): Buffer {
 
 export function keyedTextHash(key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** Texts up to this many UTF-8 bytes are hashed in a reused buffer; longer ones get a buffer of their own. */
+const SCRATCH_LIMIT = 1 << 20;
+
+/**
+ * `keyedTextHash` with the key fixed, for the request path: the same HMAC-SHA256 (RFC 2104) computed as two one-shot
+ * SHA-256 hashes over the key's pads, which are prepared once, with the text encoded into a reused buffer. No Hmac
+ * object, key object or digest stream per call (about half the cost of `createHmac` for a short prompt).
+ */
+export function keyedTextHasher(key: Buffer): (text: string) => string {
+  if (typeof oneShotHash !== 'function') return (text) => keyedTextHash(key, text);
+  const block = Buffer.alloc(64);
+  (key.length > 64 ? createHash('sha256').update(key).digest() : key).copy(block);
+  const ipad = Buffer.from(block.map((b) => b ^ 0x36));
+  const outer = Buffer.alloc(96);
+  for (let i = 0; i < 64; i++) outer[i] = block[i]! ^ 0x5c;
+  let scratch = Buffer.alloc(64 + 4096);
+  ipad.copy(scratch);
+  return (text) => {
+    const max = 64 + text.length * 3; // UTF-8 never takes more than 3 bytes per UTF-16 unit
+    let buf = scratch;
+    if (max > buf.length) {
+      buf = Buffer.allocUnsafe(max);
+      ipad.copy(buf);
+      if (max <= SCRATCH_LIMIT) scratch = buf;
+    }
+    const n = buf.write(text, 64, 'utf8');
+    outer.write(oneShotHash('sha256', buf.subarray(0, 64 + n), 'binary'), 64, 'binary');
+    return oneShotHash('sha256', outer, 'hex');
+  };
 }

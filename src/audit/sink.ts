@@ -21,7 +21,7 @@ export function auditDurableSink(log: AuditLog, vault: TextVault | null = null):
     wantsText: log.hashesText || vault !== null,
     append(event: RequestEvent, text?: RequestText) {
       const responseHash = text && event.modelServed !== null ? log.hashText(text.response) : null;
-      const record = log.append(auditRecordFromEvent(event, responseHash ? { responseHash } : {}));
+      const record = log.appendRequest(auditRecordFromEvent(event, responseHash ? { responseHash } : {}));
       if (!vault || !text) return record;
       const conversation = conversationText(text.request);
       const retained = vault.store(event.requestId, { prompt: promptText(conversation), conversation, response: text.response }, event.time);

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Pool, errors as undiciErrors } from 'undici';
-import { UpstreamFailure, type AttemptOptions } from './types.ts';
+import { UpstreamFailure, type AttemptOptions, type CancelSignal } from './types.ts';
 
 export interface HttpUpstreamOptions {
   baseUrl: string;
@@ -47,7 +47,7 @@ export class HttpUpstream {
   }
 }
 
-export function classify(err: unknown, callerSignal: AbortSignal, timeoutSignal?: { readonly aborted: boolean }): UpstreamFailure {
+export function classify(err: unknown, callerSignal: CancelSignal, timeoutSignal?: { readonly aborted: boolean }): UpstreamFailure {
   if (err instanceof UpstreamFailure) return err;
   if (callerSignal.aborted) return new UpstreamFailure('aborted', 'The request was cancelled.');
   if (timeoutSignal?.aborted) return new UpstreamFailure('timeout', 'The upstream did not answer in time.');
@@ -93,7 +93,7 @@ export class AttemptSignal extends EventEmitter {
  * AbortSignal.any. classify() checks the caller's signal first, so an abort that came from the parent is still
  * reported as 'aborted', not 'timeout'.
  */
-export function attemptTimer(ms: number, parent?: AbortSignal): AttemptTimer {
+export function attemptTimer(ms: number, parent?: CancelSignal): AttemptTimer {
   const signal = new AttemptSignal();
   let onParentAbort: (() => void) | undefined;
   if (parent) {

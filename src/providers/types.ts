@@ -19,10 +19,44 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/**
+ * What an attempt needs of the caller's cancellation. An AbortSignal satisfies it; the gateway passes a lighter
+ * object (no EventTarget, no Event per abort), one per request.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** A CancelSignal the gateway aborts itself: listeners are called once, on the first abort. */
+export class Cancellation implements CancelSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] | null = null;
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i >= 0) this.listeners!.splice(i, 1);
+  }
+  abort(reason: unknown = new DOMException('This operation was aborted', 'AbortError')): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners) for (const l of listeners) l();
+  }
+}
+
 export interface AttemptOptions {
   upstreamModel: string;
   /** Caller disconnect or overall deadline. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Time allowed for the whole response (non-streaming) or until the first event (streaming). */
   timeoutMs: number;
   /** Streaming: longest silence between events after the first (default: no bound but the overall deadline). */

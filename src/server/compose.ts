@@ -15,7 +15,8 @@ import { AbuseService } from '../abuse/service.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
 import { AuditLog } from '../audit/log.ts';
-import { hmacKeyFrom, keyedTextHash } from '../audit/record.ts';
+import { hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
+import { registerAuditMetrics } from '../audit/metrics.ts';
 import { adminRecorder, auditDurableSink, auditReadiness } from '../audit/sink.ts';
 import { TextVault } from '../audit/retention.ts';
 import { AuditInboxDrain } from '../audit/inbox.ts';
@@ -131,11 +132,12 @@ async function startAudit(config: GatewayConfig, db: Db, watcher: ChangeWatcher,
 
 /** What the request path records of a prompt without keeping it: abuse signals (abuse on) and the keyed prompt hash. */
 function requestFingerprint(abuseOn: boolean, promptKey: Buffer | null) {
+  const hashPrompt = promptKey ? keyedTextHasher(promptKey) : null;
   return (req: CanonicalRequest) => {
     const text = promptText(conversationText(req));
     const out: { promptHash?: string; promptSketch?: string; promptShape?: string; reasoningRequested?: boolean } = {};
     if (abuseOn) Object.assign(out, promptSignals(text));
-    if (promptKey) out.promptHash = keyedTextHash(promptKey, text);
+    if (hashPrompt) out.promptHash = hashPrompt(text);
     return out;
   };
 }
@@ -188,6 +190,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     // At most one announcement per replica every five minutes, however many writes fail.
     notify({ type: 'audit.failure', time: Date.now(), severity: 'critical', summary: `Audit log problem on ${replicaId}: ${message.slice(0, 300)}`, details: { replica: replicaId, problem: message.slice(0, 2000) }, dedupeKey: `audit:${replicaId}:${Math.floor(Date.now() / 300_000)}` });
   }, closers);
+  if (audit) registerAuditMetrics(metrics.registry, audit);
   // Two-person control: a change held for a second operator is announced as it is requested.
   const recordAdminAndNotify = (action: string, actor: string, target?: string, details?: Record<string, unknown>) => {
     recordAdmin(action, actor, target, details);
@@ -252,7 +255,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const tokens = lazyTokenCounter(initial.meter.tokenizer); // loaded when an upstream first omits usage
   closers.push(() => meter.close());
 
-  const limiter = initial.limits && initial.limits.enabled !== false ? createRateLimiter(initial.limits, redisUrl) : null;
+  const limiter = initial.limits && initial.limits.enabled !== false ? await createRateLimiter(initial.limits, redisUrl) : null;
   const limits = limiter ? limitsGate(limiter) : null;
   if (limiter) closers.push(() => limiter.close());
   // Per-replica limiters start empty: carry this month's spend over from the meter so a restart does not reset budgets.

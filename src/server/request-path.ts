@@ -10,6 +10,7 @@ import type { CanonicalRequest } from '../core/canonical.ts';
 import type { GatewayError } from '../protocol/errors.ts';
 import type { CatalogueModel } from './catalogue.ts';
 import type { IngressProtocol } from './protocols.ts';
+import { Cancellation } from '../providers/types.ts';
 import { completeRequest } from './request/attempts.ts';
 import { MetricChildren, type RequestPathDeps } from './request/context.ts';
 import type { Attempting, PathParts } from './request/phases.ts';
@@ -74,7 +75,7 @@ export class RequestPath {
     const { req } = planned;
     const model = await this.decide(state, req, planned.model, res);
     if (!model) return;
-    const ctrl = new AbortController();
+    const ctrl = new Cancellation();
     const onClose = () => {
       if (!res.writableFinished) ctrl.abort();
     };
@@ -82,7 +83,7 @@ export class RequestPath {
     const deadline = setTimeout(() => ctrl.abort(), planned.catalogue.config.routing.deadlineMs);
     try {
       const moderator = this.deps.moderator?.({ requestId: state.requestId, principal: state.principal!, model: model.config.name, request: req, now: state.time, memo: state.memo! }) ?? null;
-      const a: Attempting = { state, req, model, res, signal: ctrl.signal, moderator };
+      const a: Attempting = { state, req, model, res, signal: ctrl, moderator };
       if (req.stream) await streamRequest(this.parts, a);
       else await completeRequest(this.parts, a);
     } finally {

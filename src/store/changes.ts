@@ -9,9 +9,9 @@
  *   - PostgreSQL LISTEN/NOTIFY: bumpRevision notifies on commit, watchers re-poll within milliseconds;
  *   - Redis pub/sub (when `redisUrl` is given): `publish(topic)` after commit wakes watchers on other replicas.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Db } from './db.ts';
-import { PostgresDb, type Listener } from './postgres.ts';
+import type { Listener, PostgresDb } from './postgres.ts';
 
 export const CHANGE_CHANNEL = 'gh_changes';
 
@@ -80,7 +80,8 @@ export class ChangeWatcher {
     for (const r of rows) this.seen.set(r.topic, Number(r.rev));
     // The notification paths only make changes arrive sooner; if one cannot start (a pooler that does not
     // support LISTEN, Redis down), report it and keep going on polling rather than refusing to start.
-    if (this.db instanceof PostgresDb && this.opts.listen !== false) {
+    // The PostgreSQL and Redis drivers are loaded only when used: a SQLite store without Redis never loads them.
+    if (isPostgres(this.db) && this.opts.listen !== false) {
       try {
         await this.startListen(this.db);
       } catch (err) {
@@ -111,6 +112,7 @@ export class ChangeWatcher {
    * Redis outage delays start-up briefly instead of blocking it.
    */
   private async startRedis(url: string): Promise<void> {
+    const { Redis } = await import('ioredis');
     const sub = new Redis(url, { maxRetriesPerRequest: null });
     const pub = new Redis(url, { maxRetriesPerRequest: 1 });
     this.redisSub = sub;
@@ -204,4 +206,8 @@ export class ChangeWatcher {
     this.redisPub?.disconnect();
     await this.polling?.catch(() => {});
   }
+}
+
+function isPostgres(db: Db): db is PostgresDb {
+  return db.dialect === 'postgres' && typeof (db as Partial<PostgresDb>).listen === 'function';
 }

@@ -9,8 +9,6 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveStoreUrlPath } from './config.ts';
 import type { Db } from './db.ts';
-import { SqliteDb } from './sqlite.ts';
-import { PostgresDb, checkSchemaName } from './postgres.ts';
 
 export const DEFAULT_STORE_URL = 'sqlite:data/gatehouse.db';
 
@@ -19,8 +17,10 @@ export interface OpenOptions {
   schema?: string;
 }
 
+/** Each driver is loaded when a URL needs it (a SQLite gateway never loads the PostgreSQL client, nor the reverse). */
 export async function openDb(url: string, opts: OpenOptions = {}): Promise<Db> {
   if (url.startsWith('sqlite:')) {
+    const { SqliteDb } = await import('./sqlite.ts');
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new Error(`invalid store URL '${url}': expected sqlite:PATH or sqlite::memory:`);
     if (path === ':memory:') return new SqliteDb(':memory:');
@@ -28,6 +28,7 @@ export async function openDb(url: string, opts: OpenOptions = {}): Promise<Db> {
     return new SqliteDb(path);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { PostgresDb, checkSchemaName } = await import('./postgres.ts');
     let parsed: URL;
     try {
       parsed = new URL(url);

@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { CanonicalRequest } from '../../core/canonical.ts';
 import type { CatalogueModel } from '../catalogue.ts';
+import type { CancelSignal } from '../../providers/types.ts';
 import type { MetricChildren, RequestPathDeps, StreamModerator } from './context.ts';
 import type { Decisions } from './decide.ts';
 import type { Outcomes } from './outcome.ts';
@@ -26,6 +27,6 @@ export interface Attempting {
   readonly model: CatalogueModel;
   readonly res: ServerResponse;
   /** Aborted by a client disconnect or the routing deadline. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly moderator: StreamModerator | null;
 }
