@@ -14,7 +14,8 @@
  * amended), `lift` (the id of an active directive), `hours` (1–720), `examples` (default 5). At least one of `directive`/`lift`.
  * Answers the distinct keys, accounts and organisations affected and, for `refused` (served→refused), `rerouted`
  * and `served` (refused→served), the count, its share of the requests replayed in the window and example request
- * ids. The same engine and run as `/replay`. Errors: 400 `invalid_request` (bad draft, unknown field), 409
+ * ids. Each recorded request is decided as if it were made now (the directives and licences in force now, the
+ * draft applied now). The same engine and run as `/replay`. Errors: 400 `invalid_request` (bad draft, unknown field), 409
  * `no_recorded_traffic` without an audit log (a preview is a question the caller can fix by turning audit on).
  */
 import { resolve } from 'node:path';
@@ -171,7 +172,8 @@ export function registerReplayAdminRoutes(app: FastifyInstance, deps: ReplayAdmi
         if (b.lift !== undefined) input.lift = [b.lift];
         const to = Date.now();
         const from = to - b.hours * 3_600_000;
-        const { engine, result } = await replay(deps, deps.auditPath, input, { at: 'record', examples: b.examples, onError: 'continue', limit: 1_000_000, from, to });
+        // Decided as of now: what the change would do to traffic like the last hours', were it applied now.
+        const { engine, result } = await replay(deps, deps.auditPath, input, { at: to, examples: b.examples, onError: 'continue', limit: 1_000_000, from, to });
         const r = result.report;
         const share = (n: number) => (r.records.replayed ? n / r.records.replayed : 0);
         const part = (t: Transition) => {
