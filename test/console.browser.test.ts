@@ -107,20 +107,30 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     assert.ok(reached, 'the Directives link is reachable by keyboard');
     await alice.keyboard.press('Enter');
     await alice.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
-    assert.equal(await alice.evaluate(() => document.activeElement?.tagName), 'H1');
+    // The heading takes the focus in an effect, after the page is painted.
+    await alice.waitForFunction(() => document.activeElement?.tagName === 'H1', undefined, { timeout: 5000 });
     assert.deepEqual(await unlabelled(alice), []);
 
-    await alice.getByLabel('Models (comma-separated)').fill('lite');
+    await alice.getByLabel('Models (comma-separated)').fill('no-such-model');
     await alice.getByLabel('Effect').selectOption('suspend');
     await alice.getByLabel('Authority').fill('Test authority');
     await alice.getByLabel('Reference').fill('Order 7');
     await alice.getByLabel('Why').fill('browser test');
     assert.equal(await alice.getByRole('button', { name: 'Confirm and issue' }).isDisabled(), true, 'issuing needs a preview first');
+    // A bad draft: the preview's 400 is shown, and issuing stays disabled.
+    await alice.getByRole('button', { name: 'Preview blast radius' }).click();
+    await alice.getByRole('alert').filter({ hasText: /Preview failed: invalid_request: .*no-such-model/ }).waitFor();
+    assert.equal(await alice.getByRole('button', { name: 'Confirm and issue' }).isDisabled(), true);
+    await alice.getByLabel('Models (comma-separated)').fill('lite');
     await alice.getByRole('button', { name: 'Preview blast radius' }).click();
     const radius = alice.getByTestId('blast-radius');
     await radius.waitFor();
     const text = await radius.textContent();
-    assert.match(text!, /over \d+ recorded requests: 3 would be refused/, text!);
+    // The three lite requests of the last 24 h, all from the one test key (account acct-test, organisation org-test).
+    assert.match(text!, /over the last 24 h \(3 recorded requests\): 3 would be refused \(100\.0%\)\./, text!);
+    assert.equal(await alice.getByTestId('blast-radius-affected').textContent(), 'Affected: 1 key, 1 account, 1 organisation (org-test).');
+    assert.match(text!, /Example requests: [\w-]+, [\w-]+, [\w-]+$/, text!);
+    assert.equal(await alice.getByRole('alert').count(), 0, 'the earlier error is cleared');
     await alice.screenshot({ path: join(SCREENSHOTS, '03-directives-preview.png'), fullPage: true });
     await alice.getByRole('button', { name: 'Confirm and issue' }).click();
     await alice.getByRole('status').filter({ hasText: 'Held for approval' }).waitFor();
@@ -166,9 +176,28 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const exported = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
     assert.deepEqual(exported.map((r) => [r.action, r.actor]), [['approval.approved', 'bob']]);
 
-    // Lifting from the console: the suspension ends and the model is served again.
+    // Amending from the console, after its preview: frontier too (no frontier traffic was recorded: nothing more is refused).
+    await bob.getByRole('button', { name: /^Amend / }).click();
+    assert.equal(await bob.getByLabel('Models (comma-separated)').nth(1).inputValue(), 'lite');
+    await bob.getByLabel('Models (comma-separated)').nth(1).fill('lite, frontier');
+    await bob.getByLabel('Reason for the amendment').fill('order extended');
+    assert.equal(await bob.getByRole('button', { name: 'Confirm amendment' }).isDisabled(), true, 'amending needs a preview first');
+    await bob.getByRole('button', { name: 'Preview amendment' }).click();
+    const amendText = await bob.getByTestId('amend-radius').textContent();
+    assert.match(amendText!, /: 0 would be refused \(0\.0%\)\.Affected: 0 keys, 0 accounts, 0 organisations\./, amendText!);
+    await bob.getByRole('button', { name: 'Confirm amendment' }).click();
+    await bob.getByRole('status').filter({ hasText: /amended/ }).waitFor();
+
+    // Lifting from the console, after its preview: the suspension ends and the model is served again.
     await bob.getByRole('button', { name: /^Lift / }).click();
     await bob.getByLabel(/^Reason for lifting/).fill('order rescinded');
+    assert.equal(await bob.getByRole('button', { name: 'Confirm lift' }).isDisabled(), true, 'lifting needs a preview first');
+    await bob.getByRole('button', { name: 'Preview lift' }).click();
+    const liftText = await bob.getByTestId('lift-radius').textContent();
+    // Every lite request recorded (served before the suspension, refused by it) would be served under the lift.
+    assert.match(liftText!, /: 0 would be refused \(0\.0%\), \d+ newly served \(100\.0%\)\.Affected: 1 key, 1 account, 1 organisation \(org-test\)\./, liftText!);
+    assert.deepEqual(await unlabelled(bob), []);
+    await bob.screenshot({ path: join(SCREENSHOTS, '13-directives-lift-preview.png'), fullPage: true });
     await bob.getByRole('button', { name: 'Confirm lift' }).click();
     await bob.getByRole('status').filter({ hasText: /lifted/ }).waitFor();
     const served = Date.now() + 10_000;
@@ -182,7 +211,7 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     // Sign-out ends the session: the page returns to the sign-in form.
     await alice.getByRole('button', { name: 'Sign out' }).click();
     await alice.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
-    for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
+    for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit', '13-directives-lift-preview']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
   });
   test('single sign-on through the local identity provider, and a refusal shown to the browser', { timeout: 60_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

@@ -144,22 +144,40 @@ function Field({ id, label, children }: { id: string; label: string; children: J
   );
 }
 
-function Preview({ r }: { r: Json }) {
-  const report = r.report ?? r;
-  const changes = report.changes ?? {};
-  const refused = changes['served→refused'] ?? { count: 0, byModel: {}, byOrg: {}, byAttribute: {} };
-  const rerouted = changes['rerouted'] ?? { count: 0 };
-  const replayed = report.records?.replayed ?? 0;
-  const share = replayed ? ((refused.count + rerouted.count) / replayed) * 100 : 0;
-  const orgs = Object.keys(refused.byOrg ?? {}).length;
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The blast radius of a directive change (`POST /admin/v1/replay/preview`: the replay engine over the last 24 h of
+ * recorded traffic, decided as if the change were made now).
+ */
+function Preview({ p, testid = 'blast-radius' }: { p: Json; testid?: string }) {
+  const parts: [string, Json][] = [['would be refused', p.refused], ['rerouted', p.rerouted], ['newly served', p.served]];
+  const shown = parts.filter(([, g], i) => i === 0 || g.count > 0);
+  const examples: string[] = [...p.refused.examples, ...p.rerouted.examples, ...p.served.examples].slice(0, 5);
+  const a = p.affected;
   return (
-    <div class="card" role="status" aria-label="Blast radius" data-testid="blast-radius">
-      <strong>Blast radius</strong> over {replayed} recorded requests: <b>{refused.count}</b> would be refused and {rerouted.count} rerouted ({share.toFixed(1)}% of traffic), across {orgs} organisation{orgs === 1 ? '' : 's'}.
-      {Object.keys(refused.byModel ?? {}).length ? <div>By model: {Object.entries(refused.byModel).map(([m, n]) => `${m} ${n}`).join(', ')}</div> : null}
-      {Object.keys(refused.byAttribute ?? {}).length ? <div>Population: {Object.entries(refused.byAttribute).slice(0, 12).map(([m, n]) => `${m} ${n}`).join(', ')}</div> : null}
+    <div class="card" role="status" aria-label="Blast radius" data-testid={testid}>
+      <strong>Blast radius</strong> over the last {p.window.hours} h ({plural(p.requests, 'recorded request')}):{' '}
+      {shown.map(([label, g], i) => (
+        <span key={label}>{i ? ', ' : ''}<b data-testid={`${testid}-${label.split(' ').pop()}`}>{g.count}</b> {label} ({pct(g.share)})</span>
+      ))}
+      .
+      <div data-testid={`${testid}-affected`}>Affected: {plural(a.keys, 'key')}, {plural(a.accounts, 'account')}, {plural(a.orgs, 'organisation')}{a.orgIds.length ? ` (${a.orgIds.slice(0, 8).join(', ')}${a.orgs > 8 ? ', …' : ''})` : ''}.</div>
+      {Object.keys(p.refused.byModel).length ? <div>Refused by model: {Object.entries(p.refused.byModel).map(([m, n]) => `${m} ${n}`).join(', ')}</div> : null}
+      {examples.length ? <div>Example requests: {examples.map((id, i) => <span key={id}>{i ? ', ' : ''}<code>{id}</code></span>)}</div> : null}
+      {p.truncated ? <div>Only the first million requests of the window were replayed.</div> : null}
     </div>
   );
 }
+
+/** Runs a preview; the error is the caller's to show. */
+async function blastRadius(body: Json): Promise<{ ok: Json } | { err: string }> {
+  const r = await api('POST', '/replay/preview', { ...body, examples: 5 });
+  return r.status === 200 ? { ok: r.body } : { err: `Preview failed: ${errorText(r)}` };
+}
+
+interface Amending { id: string; models: string; effect: string; population: string; why: string; original: Json }
 
 function Directives({ user }: { user: User }) {
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -169,7 +187,9 @@ function Directives({ user }: { user: User }) {
   const [list, setList] = useState<Json[]>([]);
   const [approvals, setApprovals] = useState<Json[]>([]);
   const [history, setHistory] = useState<{ id: string; entries: Json[] } | null>(null);
-  const [lifting, setLifting] = useState<{ id: string; why: string } | null>(null);
+  const [lifting, setLifting] = useState<{ id: string; why: string; preview: Json | null } | null>(null);
+  const [amending, setAmending] = useState<Amending | null>(null);
+  const [amendPreview, setAmendPreview] = useState<Json | null>(null);
   const canChange = user.role === 'operator' || user.role === 'admin';
   const reload = () => {
     void api('GET', '/directives').then((r) => r.status === 200 && setList(r.body.directives));
@@ -192,9 +212,9 @@ function Directives({ user }: { user: User }) {
     setErr(null);
     const d = build();
     if (!d) return;
-    const r = await api('POST', '/replay', { directives: [d], examples: 3 });
-    if (r.status !== 200) return setErr(errorText(r));
-    setPreview(r.body);
+    const r = await blastRadius({ directive: d });
+    if ('err' in r) return setErr(r.err);
+    setPreview(r.ok);
   };
   const issue = async () => {
     setErr(null);
@@ -215,14 +235,66 @@ function Directives({ user }: { user: User }) {
     setMessage(what === 'approve' ? `Approved ${id}: directive ${r.body.directive.id} issued.` : `Rejected ${id}.`);
     reload();
   };
+  const previewLift = async () => {
+    if (!lifting) return;
+    setErr(null);
+    const r = await blastRadius({ lift: lifting.id });
+    if ('err' in r) return setErr(r.err);
+    setLifting({ ...lifting, preview: r.ok });
+  };
   const lift = async (e: Event) => {
     e.preventDefault();
     if (!lifting) return;
+    if (!lifting.preview) return void previewLift();
     setErr(null);
     const r = await api('POST', `/directives/${encodeURIComponent(lifting.id)}/lift`, { by: user.name, why: lifting.why });
     if (r.status !== 200) return setErr(errorText(r));
     setMessage(`Directive ${lifting.id} lifted.`);
     setLifting(null);
+    reload();
+  };
+  const startAmend = (d: Json) => {
+    setLifting(null);
+    setAmendPreview(null);
+    setAmending({ id: d.id, models: d.models.join(', '), effect: d.effect, population: JSON.stringify(d.population ?? {}), why: '', original: d });
+  };
+  const setAmend = (k: 'models' | 'effect' | 'population' | 'why') => (e: Event) => {
+    if (!amending) return;
+    setAmending({ ...amending, [k]: (e.target as HTMLInputElement).value });
+    if (k !== 'why') setAmendPreview(null);
+  };
+  /** The amended fields, or null (with the error shown) when the population is not JSON. */
+  const amendedFields = (a: Amending): Json | null => {
+    try {
+      return { models: a.models.split(',').map((m) => m.trim()).filter(Boolean), effect: a.effect, population: JSON.parse(a.population || '{}') };
+    } catch (e) {
+      setErr(`Population is not valid JSON: ${(e as Error).message}`);
+      return null;
+    }
+  };
+  const previewAmend = async () => {
+    if (!amending) return;
+    setErr(null);
+    const f = amendedFields(amending);
+    if (!f) return;
+    const o = amending.original;
+    // The directive as amended, under its own id: the draft replaces the one in force.
+    const r = await blastRadius({ directive: { id: o.id, models: f.models, effect: f.effect, population: f.population, authority: o.authority, reference: o.reference, effectiveAt: o.effectiveAt, ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}), by: user.name, why: amending.why || 'amendment preview' } });
+    if ('err' in r) return setErr(r.err);
+    setAmendPreview(r.ok);
+  };
+  const amend = async (e: Event) => {
+    e.preventDefault();
+    if (!amending) return;
+    if (!amendPreview) return void previewAmend();
+    setErr(null);
+    const f = amendedFields(amending);
+    if (!f) return;
+    const r = await api('PATCH', `/directives/${encodeURIComponent(amending.id)}`, { ...f, by: user.name, why: amending.why });
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Directive ${amending.id} amended.`);
+    setAmending(null);
+    setAmendPreview(null);
     reload();
   };
   const showHistory = async (id: string) => {
@@ -255,7 +327,7 @@ function Directives({ user }: { user: User }) {
               <button type="button" onClick={issue} disabled={!preview} title={preview ? '' : 'preview the blast radius first'}>Confirm and issue</button>
             </div>
           </form>
-          {preview ? <Preview r={preview} /> : null}
+          {preview ? <Preview p={preview} /> : null}
         </section>
       ) : <p>Your role ({user.role}) may read directives but not change them.</p>}
       <section aria-labelledby="approvals-h">
@@ -292,7 +364,8 @@ function Directives({ user }: { user: User }) {
             {list.map((d) => (
               <tr key={d.id}><td><code>{d.id}</code></td><td>{d.models.join(', ')}</td><td>{d.effect}</td><td data-testid={`state-${d.id}`}>{d.state}</td><td>{d.issuedBy}</td><td>{when(d.issuedAt)}</td><td>
                 <button type="button" class="secondary" onClick={() => showHistory(d.id)} aria-label={`History of ${d.id}`}>History</button>{' '}
-                {canChange && d.state !== 'lifted' ? <button type="button" class="secondary" onClick={() => setLifting({ id: d.id, why: '' })} aria-label={`Lift ${d.id}`}>Lift</button> : null}
+                {canChange && d.state !== 'lifted' ? <><button type="button" class="secondary" onClick={() => startAmend(d)} aria-label={`Amend ${d.id}`}>Amend</button>{' '}</> : null}
+                {canChange && d.state !== 'lifted' ? <button type="button" class="secondary" onClick={() => { setAmending(null); setLifting({ id: d.id, why: '', preview: null }); }} aria-label={`Lift ${d.id}`}>Lift</button> : null}
               </td></tr>
             ))}
           </tbody>
@@ -301,8 +374,30 @@ function Directives({ user }: { user: User }) {
           <form class="card" onSubmit={lift} aria-label={`Lift ${lifting.id}`}>
             <label for="lift-why">Reason for lifting {lifting.id}</label>{' '}
             <input id="lift-why" required value={lifting.why} onInput={(e) => setLifting({ ...lifting, why: (e.target as HTMLInputElement).value })} />{' '}
-            <button type="submit">Confirm lift</button>{' '}
+            <button type="button" class="secondary" onClick={previewLift}>Preview lift</button>{' '}
+            <button type="submit" disabled={!lifting.preview} title={lifting.preview ? '' : 'preview the blast radius first'}>Confirm lift</button>{' '}
             <button type="button" class="secondary" onClick={() => setLifting(null)}>Cancel</button>
+            {lifting.preview ? <Preview p={lifting.preview} testid="lift-radius" /> : null}
+          </form>
+        ) : null}
+        {amending ? (
+          <form class="card grid" onSubmit={amend} aria-label={`Amend ${amending.id}`}>
+            <strong>Amend {amending.id}</strong><span />
+            <Field id="a-models" label="Models (comma-separated)"><input id="a-models" required value={amending.models} onInput={setAmend('models')} /></Field>
+            <Field id="a-effect" label="Effect">
+              <select id="a-effect" value={amending.effect} onChange={setAmend('effect')}>
+                {['suspend', 'require-licence', ...(['suspend', 'require-licence'].includes(amending.effect) ? [] : [amending.effect])].map((v) => <option key={v} value={v}>{v}</option>)}
+              </select>
+            </Field>
+            <Field id="a-population" label="Population (JSON)"><textarea id="a-population" value={amending.population} onInput={setAmend('population')} /></Field>
+            <Field id="a-why" label="Reason for the amendment"><input id="a-why" required value={amending.why} onInput={setAmend('why')} /></Field>
+            <span />
+            <div>
+              <button type="button" class="secondary" onClick={previewAmend}>Preview amendment</button>{' '}
+              <button type="submit" disabled={!amendPreview} title={amendPreview ? '' : 'preview the blast radius first'}>Confirm amendment</button>{' '}
+              <button type="button" class="secondary" onClick={() => setAmending(null)}>Cancel</button>
+            </div>
+            {amendPreview ? <Preview p={amendPreview} testid="amend-radius" /> : null}
           </form>
         ) : null}
         {history ? (

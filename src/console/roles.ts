@@ -35,7 +35,7 @@ const ANALYST: Rule[] = [
   r('read', /^\/export-control\//),
   r('read', /^\/ocsf$/),
   r('read', /^\/screening\//),
-  r('write', /^\/replay$/),
+  r('write', /^\/replay(\/preview)?$/),
   r('write', /^\/policy\/explain$/),
 ];
 const OPERATOR: Rule[] = [

@@ -159,6 +159,7 @@ export function formatReport(r: ReplayReport, summary: string[], warnings: strin
     lines.push(`  by reason: ${top(g.byReason)}`);
     lines.push(`  by model: ${top(g.byModel)}`);
     lines.push(`  by org: ${top(g.byOrg)}`);
+    lines.push(`  from: ${g.keys} key(s), ${g.accounts} account(s), ${g.orgs} organisation(s)`);
     lines.push(`  by population: ${top(g.byAttribute, 12)}`);
     lines.push(`  examples: ${g.examples.join(', ')}`);
   }

@@ -75,6 +75,17 @@ export interface ChangeGroup {
   byReason: Record<string, number>;
   /** Population attributes of the principals affected: `kyc:none`, `nationality:CN`, `tier:general`… */
   byAttribute: Record<string, number>;
+  /** Distinct API keys, accounts and organisations among these requests (`distinct()` lists them). */
+  keys: number;
+  accounts: number;
+  orgs: number;
+}
+
+/** Who a set of changed requests came from. */
+export interface Affected {
+  keys: Set<string>;
+  accounts: Set<string>;
+  orgs: Set<string>;
 }
 
 export interface BadRecord {
@@ -118,7 +129,7 @@ export interface EngineOptions {
 const MAX_KEYS = 500;
 
 function emptyGroup(): ChangeGroup {
-  return { count: 0, examples: [], byModel: {}, byOrg: {}, byReason: {}, byAttribute: {} };
+  return { count: 0, examples: [], byModel: {}, byOrg: {}, byReason: {}, byAttribute: {}, keys: 0, accounts: 0, orgs: 0 };
 }
 
 function bump(map: Record<string, number>, key: string): void {
@@ -210,6 +221,7 @@ export class ReplayEngine {
   private readonly examples: number;
   private readonly maxBad: number;
   private readonly fixedAt: number | null;
+  private readonly who = new Map<Transition, Affected>();
 
   constructor(private readonly opts: EngineOptions) {
     this.examples = opts.examples ?? 10;
@@ -276,7 +288,26 @@ export class ReplayEngine {
   }
 
   result(): ReplayReport {
+    for (const [t, a] of this.who) {
+      const g = this.report.changes[t];
+      g.keys = a.keys.size;
+      g.accounts = a.accounts.size;
+      g.orgs = a.orgs.size;
+    }
     return this.report;
+  }
+
+  /** The distinct keys, accounts and organisations of the requests in these transitions (organisation-less principals are not counted as an organisation). */
+  distinct(transitions: readonly Transition[]): Affected {
+    const out: Affected = { keys: new Set(), accounts: new Set(), orgs: new Set() };
+    for (const t of transitions) {
+      const a = this.who.get(t);
+      if (!a) continue;
+      for (const k of a.keys) out.keys.add(k);
+      for (const k of a.accounts) out.accounts.add(k);
+      for (const k of a.orgs) out.orgs.add(k);
+    }
+    return out;
   }
 
   private skip(why: string): null {
@@ -303,6 +334,12 @@ export class ReplayEngine {
     if (g.examples.length < this.examples) g.examples.push(r.requestId);
     bump(g.byModel, r.modelRequested);
     bump(g.byOrg, p.orgId ?? '(none)');
+    let who = this.who.get(t);
+    if (!who) this.who.set(t, (who = { keys: new Set(), accounts: new Set(), orgs: new Set() }));
+    who.keys.add(r.principal.keyId ?? p.keyId);
+    who.accounts.add(r.principal.accountId ?? p.accountId);
+    const org = p.orgId ?? r.principal.orgId;
+    if (org) who.orgs.add(org);
     bump(g.byReason, reason(t, base, draft));
     const a = g.byAttribute;
     bump(a, `kyc:${p.kyc}`);
