@@ -202,6 +202,19 @@ for (const backend of BACKENDS) describe(`console: operators, sessions, roles an
     const route = await call(h.url, 'POST', '/directives', { session: bob, body: { ...SUSPEND, effect: 'require-licence', models: ['frontier'] } });
     assert.equal(route.status, 201, JSON.stringify(route.body));
     assert.equal(route.body.directive.issuedBy, 'bob');
+    // Amending it into a suspension is held the same way, and applied only by a second operator.
+    const rid = route.body.directive.id;
+    const heldAmend = await call(h.url, 'PATCH', `/directives/${rid}`, { session: bob, body: { effect: 'suspend', why: 'the order now covers everyone' } });
+    assert.equal(heldAmend.status, 202, JSON.stringify(heldAmend.body));
+    assert.equal(heldAmend.body.approval.kind, 'directive.amend');
+    assert.equal((await call(h.url, 'GET', `/directives/${rid}`, { token: ADMIN_TOKEN })).body.directive.effect, 'require-licence', 'not amended yet');
+    const badAmend = await call(h.url, 'PATCH', `/directives/${rid}`, { session: bob, body: { effect: 'suspend' } });
+    assert.equal(badAmend.status, 400, 'why is required');
+    assert.equal((await call(h.url, 'POST', `/approvals/${heldAmend.body.approval.id}/approve`, { session: bob, body: {} })).status, 403, 'not by the requester');
+    const amended = await call(h.url, 'POST', `/approvals/${heldAmend.body.approval.id}/approve`, { session: alice, body: {} });
+    assert.equal(amended.status, 200, JSON.stringify(amended.body));
+    assert.equal(amended.body.directive.id, rid);
+    assert.equal(amended.body.directive.effect, 'suspend');
     // The bearer token keeps working, as the admin-role service identity.
     assert.equal((await call(h.url, 'GET', '/session', { token: ADMIN_TOKEN })).body.name, 'admin-api');
   });

@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyAudit } from '../audit/verify.ts';
-import { issueSchema } from '../directives/model.ts';
+import { amendSchema, issueSchema } from '../directives/model.ts';
 import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
 import { installErrorHandler } from '../admin/http.ts';
@@ -63,6 +63,12 @@ function note(body: unknown): string | null {
   return n;
 }
 
+/** A held amendment's payload without the directive id it carries. */
+function withoutId(payload: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, ...rest } = payload;
+  return rest;
+}
+
 /** The preHandler: attribution of directive changes, and holding suspensions for a second operator. */
 export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin' | 'validateDirective'>) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -72,8 +78,23 @@ export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approval
     const body = request.body;
     // A signed-in operator or a store token is named by who it is; only the shared admin token may say `by`.
     if ((caller?.via === 'session' || caller?.tokenId) && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller!.name;
-    if (!(deps.config.twoPersonControl.suspend && request.method === 'POST' && url === '/admin/v1/directives')) return;
+    if (!deps.config.twoPersonControl.suspend) return;
     if (!body || typeof body !== 'object' || Array.isArray(body) || (body as Record<string, unknown>).effect !== 'suspend') return;
+    // An amendment that turns a directive into a suspension is as high-impact as issuing one: it is held too.
+    const amendOf = request.method === 'PATCH' ? /^\/admin\/v1\/directives\/([^/]+)$/.exec(url)?.[1] : undefined;
+    if (amendOf !== undefined) {
+      const id = decodeURIComponent(amendOf);
+      const amendment: Record<string, unknown> = { ...(body as Record<string, unknown>), by: actorOf(request) };
+      const parsed = amendSchema.safeParse(amendment);
+      if (!parsed.success) {
+        const issues = zodIssues(parsed.error, jsonSink());
+        return send(reply, 400, 'invalid_request', issues.map(formatIssue).join('; '), { issues });
+      }
+      const approval = await deps.approvals.request('directive.amend', { ...amendment, id }, actorOf(request));
+      deps.recordAdmin('approval.requested', actorOf(request), approval.id, { kind: approval.kind, directive: id, models: amendment.models, effect: amendment.effect });
+      return reply.code(202).send({ approval, message: 'two-person control: this amendment to a suspension is held until a second operator approves it' }) as unknown as undefined;
+    }
+    if (!(request.method === 'POST' && url === '/admin/v1/directives')) return;
     const payload: Record<string, unknown> = { ...(body as Record<string, unknown>), by: actorOf(request) };
     const parsed = issueSchema.safeParse(payload);
     if (!parsed.success) {
@@ -183,7 +204,11 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
       }
       const payload = approval.payload;
       try {
-        const directive = await repo.issue({ ...payload, by: `${approval.requestedBy}, approved by ${who}`.slice(0, 200), why: `${String(payload.why)} (two-person approval ${approval.id})`.slice(0, 2000) });
+        const attribution = { by: `${approval.requestedBy}, approved by ${who}`.slice(0, 200), why: `${String(payload.why)} (two-person approval ${approval.id})`.slice(0, 2000) };
+        const directive =
+          approval.kind === 'directive.amend'
+            ? await repo.amend(String(payload.id), { ...withoutId(payload), ...attribution })
+            : await repo.issue({ ...payload, ...attribution });
         approval = await deps.approvals.settle(approval.id, { resultId: directive.id });
         deps.recordAdmin('approval.approved', who, approval.id, { requestedBy: approval.requestedBy, directive: directive.id });
         return { approval, directive };

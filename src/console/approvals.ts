@@ -1,7 +1,8 @@
 /**
  * Two-person control: a change that needs a second operator is stored as a pending request; a different operator
  * approves it (it is then applied, in their name and the requester's) or either rejects it. Self-approval is
- * refused. Only directives are held today (kind `directive.issue`); the payload is the directive issue body.
+ * refused. Only directives are held today: `directive.issue` (the payload is the directive issue body) and
+ * `directive.amend` (the payload is the amendment, with the directive's id under `id`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
@@ -10,7 +11,7 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'failed' | 'e
 
 export interface Approval {
   id: string;
-  kind: 'directive.issue';
+  kind: 'directive.issue' | 'directive.amend';
   payload: Record<string, unknown>;
   status: ApprovalStatus;
   requestedBy: string;
