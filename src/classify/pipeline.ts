@@ -135,7 +135,11 @@ const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|''')(.*)$/;
 /** String literals on a line ("…" or '…', no escapes inside): read as prose when they hold six words or more. */
 const STRING_LITERAL = /"([^"\\\n]{24,})"|'([^'\\\n]{24,})'/g;
 const PROSE_WORDS = 6;
-/** Shortest line of code that is read as prose (liftComments). */
+/** A sentence of prose: starts with a letter, no code punctuation (scoreProseLines). */
+const PROSE_LINE = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
+/** A prose line of an unscreened turn is pooled only when its harm mass or jailbreak score reaches this. */
+export const LINE_VIEW_EVIDENCE = 0.9;
+/** Shortest line of code that is read as prose (liftComments), and shortest prose-line view. */
 const PROSE_LINE_MIN_CHARS = 24;
 /** A literal that reads as prose: starts with a letter and holds no code punctuation (SQL, format strings, paths). */
 const PROSE_LITERAL = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
@@ -500,7 +504,7 @@ export class ViewScorer {
   }
 
   /** Pools `raw / sqrt(n2)` (+ bias) into `best`: softmax over topics, sigmoid jailbreak, per-label max. */
-  private pool1(raw: Float64Array, n2: number, info: PipelineInfo): void {
+  private pool1(raw: Float64Array, n2: number, info: PipelineInfo, minEvidence = 0): void {
     const K = this.K;
     const KT = this.KT;
     const z = this.z;
@@ -515,19 +519,22 @@ export class ViewScorer {
       z[k] = Math.exp(z[k] - max);
       sum += z[k];
     }
-    const best = this.best;
     let mass = 0;
     let top = MASS_FIRST;
+    for (let k = MASS_FIRST; k < MASS_END; k++) {
+      mass += z[k];
+      if (z[k] > z[top]) top = k;
+    }
+    mass /= sum;
+    const pj = 1 / (1 + Math.exp(-z[KT]));
+    // A view that only counts as strong evidence (minEvidence): pooled when its harm mass or jailbreak score reaches it.
+    if (minEvidence > 0 && mass < minEvidence && pj < minEvidence) return;
+    const best = this.best;
     for (let k = 0; k < KT; k++) {
       const p = z[k] / sum;
       if (p > best[k]) best[k] = p;
-      if (k >= MASS_FIRST && k < MASS_END) {
-        mass += p;
-        if (p > z[top] / sum) top = k;
-      }
     }
     if (mass > this.bestMass[top]) this.bestMass[top] = mass;
-    const pj = 1 / (1 + Math.exp(-z[KT]));
     if (pj > best[KT]) best[KT] = pj;
     info.views++;
   }
@@ -558,6 +565,34 @@ export class ViewScorer {
    * its own (screened turns). The chunk's raw logits are the sum of its lines' — n-grams across a line break are not
    * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
    */
+  /**
+   * In a turn that is not screened, each line of a multi-line chunk that reads as a sentence (PROSE_LINE_MIN_CHARS,
+   * six words, no code punctuation) is also a view, but only as strong evidence (LINE_VIEW_EVIDENCE): a request
+   * written as a line among pasted paragraphs is not diluted by the chunk it shares with them, while the many
+   * harmless lines of a long document cannot each become a borderline refusal.
+   */
+  private scoreProseLines(chunk: string, decoded: boolean, info: PipelineInfo): void {
+    const line = this.lineBuf;
+    const K = this.K;
+    let a = 0;
+    while (a < chunk.length) {
+      let b = chunk.indexOf('\n', a);
+      if (b === -1) b = chunk.length;
+      if (b - a >= PROSE_LINE_MIN_CHARS) {
+        const text = chunk.slice(a, b);
+        if (PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS) {
+          line.fill(0);
+          let n2l = this.scoreChunk(text, line, 1);
+          if (n2l > 0) {
+            if (decoded) n2l += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+            this.pool1(line, n2l, info, LINE_VIEW_EVIDENCE);
+          }
+        }
+      }
+      a = b + 1;
+    }
+  }
+
   private scoreLines(chunk: string, row: Float64Array, decoded: boolean, info: PipelineInfo): number {
     const line = this.lineBuf;
     const K = this.K;
@@ -609,8 +644,9 @@ export class ViewScorer {
       const row = pool.subarray(i * K, (i + 1) * K);
       row.fill(0);
       const alone = i < p.contextFrom || p.contextFrom === 0;
-      let n2 =
-        sel !== null && alone && p.chunks[i].indexOf('\n') !== -1 ? this.scoreLines(p.chunks[i], row, decoded, info) : this.scoreChunk(p.chunks[i], row, 1);
+      const multiLine = alone && p.chunks[i].indexOf('\n') !== -1;
+      let n2 = sel !== null && multiLine ? this.scoreLines(p.chunks[i], row, decoded, info) : this.scoreChunk(p.chunks[i], row, 1);
+      if (sel === null && multiLine) this.scoreProseLines(p.chunks[i], decoded, info);
       if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
