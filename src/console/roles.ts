@@ -3,7 +3,7 @@
  * `admin` role. Read means GET/HEAD; everything else changes state.
  *   viewer    dashboards: usage, directives and approvals (read), policy status, its own session
  *   analyst   viewer + review data (abuse, incidents, keys, licences, audit records — not retained prompt text),
- *             replay and policy explain (simulations that change nothing)
+ *             replay and policy explain (simulations that change nothing), and ring review decisions
  *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews; approves requests
  *   admin     everything, retained prompt text included
  *   auditor   read-only: audit log and its verification, directive, licence, incident and approval history,
@@ -37,6 +37,7 @@ const ANALYST: Rule[] = [
   r('read', /^\/screening\//),
   r('write', /^\/replay(\/preview)?$/),
   r('write', /^\/policy\/explain$/),
+  r('write', /^\/abuse\/rings\/[^/]+\/review$/),
 ];
 const OPERATOR: Rule[] = [
   ...ANALYST,
