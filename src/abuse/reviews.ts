@@ -72,6 +72,7 @@ function toReview(r: Record<string, unknown>): RingReview {
 export class RingReviewRepository {
   constructor(
     private readonly db: Db,
+    /** `auditActor` set: each decision is also an `abuse.ring_reviewed` audit record, its actor the deciding operator. */
     private readonly opts: { auditActor?: string; now?: () => number } = {},
   ) {}
 
@@ -102,7 +103,7 @@ export class RingReviewRepository {
       if (rows.length === 0) return false;
       if (this.opts.auditActor) {
         await recordAdminAction(tx, {
-          action: 'abuse.ring_reviewed', actor: this.opts.auditActor, target: review.ringId,
+          action: 'abuse.ring_reviewed', actor: review.decidedBy, target: review.ringId,
           details: { decision: review.decision, label: review.label, level, action: review.action, score: review.score, members: review.members, by: review.decidedBy, note: review.note },
         }, now);
       }
