@@ -8,56 +8,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
 import { applyReviews, type AccountAction } from '../src/abuse/gate.ts';
 import { reviewAction } from '../src/abuse/reviews.ts';
 import { tempDir } from './support/config.ts';
 import { ADMIN_TOKEN, addOperator, auditRecords, call, signIn } from './support/console.ts';
 import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
-
-const RING_SIZE = 4;
-
-/** Makes one ring of `harvest-*` accounts through the gateway and analyses; returns the members' secrets. */
-export async function makeRing(h: Harness): Promise<string[]> {
-  const createKey = async (body: Record<string, unknown>) => {
-    const r = await call(h.url, 'POST', '/keys', { token: ADMIN_TOKEN, body });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.secret as string;
-  };
-  const signedUp = Date.now() - 3_600_000;
-  const secrets: string[] = [];
-  for (let i = 0; i < RING_SIZE; i++) secrets.push(await createKey({ accountId: `harvest-${i}`, accountCreatedAt: signedUp + i * 60_000, paymentFingerprint: 'card-7731' }));
-  const topics = ['binary search', 'quicksort', 'Dijkstra', 'a trie', 'Bloom filters', 'Raft', 'B-trees', 'LRU caches'];
-  for (let round = 0; round < 6; round++) {
-    for (let i = 0; i < RING_SIZE; i++) {
-      const content = `Think step by step and show your full reasoning, then give the final answer. Task ${round * RING_SIZE + i}: explain ${topics[(round + i) % topics.length]} with a worked example.`;
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        try {
-          await served(h, secrets[i]!, content); // new keys reach the gateway through the store's change feed
-          break;
-        } catch (e) {
-          if (Date.now() > deadline) throw e;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
-  }
-  await new Promise((r) => setTimeout(r, 50));
-  await h.abuse!.analyseNow();
-  return secrets;
-}
-
-export const RING_CONFIG = {
-  minRequests: 4, minRingSize: 3, harvestFloorTokens: 10, longFormTokens: 5, analyseIntervalMs: 3_600_000, flushMs: 10, degradedModel: 'lite',
-  thresholds: { flag: 0.1, requireKyc: 0.15, degrade: 0.2, suspend: 0.99 },
-};
-
-async function served(h: Harness, secret: string, content: string): Promise<string> {
-  const openai = new OpenAI({ apiKey: secret, baseURL: `${h.url}/v1`, maxRetries: 0 });
-  const { response } = await openai.chat.completions.create({ model: 'frontier', messages: [{ role: 'user', content }] }).withResponse();
-  return response.headers.get('x-gatehouse-served-model')!;
-}
+import { RING_CONFIG, RING_SIZE, makeRing, served } from './support/abuse.ts';
 
 describe('abuse: review decisions (pure)', () => {
   test('approve keeps the ring level, downgrade steps below it, dismiss clears; bad combinations are refused', () => {
@@ -106,7 +62,7 @@ for (const backend of BACKENDS) describe(`abuse: ring review queue on the admin 
     const ring = list.body.rings[0];
     assert.deepEqual([...ring.members].sort(), Array.from({ length: RING_SIZE }, (_, i) => `harvest-${i}`));
     assert.equal(ring.level, 'degrade');
-    assert.equal(ring.review, null);
+    assert.equal(ring.decision, null);
     assert.ok(ring.evidence.some((e: { signal: string }) => e.signal === 'shared_payment'));
     assert.ok(Array.isArray(ring.timeline));
     assert.equal(await served(h, secrets[0]!, 'Think step by step: one more task.'), 'lite');
@@ -147,7 +103,7 @@ for (const backend of BACKENDS) describe(`abuse: ring review queue on the admin 
     assert.deepEqual([labels.body.reviews[0].ringId, labels.body.reviews[0].label, labels.body.reviews[0].note], [ring.id, 'not-ring', 'one customer load-testing']);
     assert.deepEqual(labels.body.reviews[0].signals, ring.evidence.map((e: { signal: string }) => e.signal));
     const shown = await call(h.url, 'GET', `/abuse/rings/${ring.id}`, { session: ana });
-    assert.equal(shown.body.ring.review.decision, 'dismiss');
+    assert.equal(shown.body.ring.decision.decision, 'dismiss');
 
     assert.equal(await served(h, secrets[0]!, 'Think step by step: one more task.'), 'frontier', 'dismissed: served normally');
     await h.abuse!.analyseNow();

@@ -7,7 +7,7 @@
  *   GET /admin/v1/abuse/stats                             detector counters (accepted, skipped by reason, memory bound)
  *   POST /admin/v1/abuse/rings/:id/review                 a reviewer's decision {decision: approve|downgrade|dismiss, action?, note?}
  *   GET /admin/v1/abuse/reviews                           every decision: the labels for the detector's evaluation
- * Rings listed and shown carry `level` (the ring's action by its score) and `review` (the decision, or null).
+ * Rings listed and shown carry `level` (the ring's action by its score) and `decision` (the review, or null).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DetectorStats } from './detector.ts';
@@ -62,14 +62,14 @@ export function registerAbuseAdminRoutes(app: FastifyInstance, deps: AbuseAdminD
       .rings()
       .filter((r) => r.score >= minScore)
       .slice(0, limit)
-      .map((r) => ({ ...r, ...(withMembers ? {} : { members: undefined }), size: r.members.length, level: level(r), review: reviews.get(r.id) ?? null }));
+      .map((r) => ({ ...r, ...(withMembers ? {} : { members: undefined }), size: r.members.length, level: level(r), decision: reviews.get(r.id) ?? null }));
     return { rings, count: rings.length };
   });
   app.get('/admin/v1/abuse/rings/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
     const ring = deps.rings().find((r) => r.id === id);
     if (!ring) return fail(reply, 404, 'not_found', `$.params.id: no ring '${id}' in the latest analysis`);
-    return { ring: { ...ring, size: ring.members.length, level: level(ring), review: (await deps.reviews?.repo.get(id)) ?? null } };
+    return { ring: { ...ring, size: ring.members.length, level: level(ring), decision: (await deps.reviews?.repo.get(id)) ?? null } };
   });
   app.post('/admin/v1/abuse/rings/:id/review', async (req, reply) => {
     const rv = deps.reviews;
