@@ -2,7 +2,8 @@
  * The Gatehouse operator console: a single-page app over the admin API (same origin, session cookie, CSRF header).
  * Pages: sign-in (password or single sign-on), Overview, Directives (issue with blast-radius preview, approvals,
  * history), Keys (search, create, revoke, the policy decision per model as a chain), Licences (the ledger), Abuse
- * review (suspected rings; approve, downgrade or dismiss each), Audit
+ * review (suspected rings; approve, downgrade or dismiss each), Classifier review (refusals marked right or wrong,
+ * exported as JSONL), Audit
  * (search and chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
  */
 import { render } from 'preact';
@@ -763,12 +764,80 @@ function Abuse({ user }: { user: User }) {
   );
 }
 
+function ClassifierReview({ user }: { user: User }) {
+  const [rows, setRows] = useState<Json[] | null>(null);
+  const [hours, setHours] = useState('24');
+  const [err, setErr] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const mayMark = user.role === 'operator' || user.role === 'admin';
+  const load = async (e?: Event) => {
+    e?.preventDefault();
+    setErr(null);
+    const r = await api('GET', `/console/classifier-refusals?hours=${encodeURIComponent(hours.trim())}`);
+    if (r.status !== 200) return setErr(errorText(r));
+    setRows(r.body.refusals);
+  };
+  useEffect(() => void load(), []);
+  const mark = async (requestId: string, m: 'right' | 'wrong') => {
+    setErr(null);
+    const r = await api('POST', '/console/classifier-marks', { requestId, mark: m });
+    if (r.status !== 201) return setErr(errorText(r));
+    setDone(`Request ${requestId} marked ${m}.`);
+    await load();
+  };
+  const exportMarks = async () => {
+    const r = await fetch('/admin/v1/console/classifier-marks', { credentials: 'same-origin' });
+    if (r.status !== 200) return setErr(`HTTP ${r.status}`);
+    const url = URL.createObjectURL(new Blob([await r.text()], { type: 'application/x-ndjson' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'classifier-marks.jsonl';
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  return (
+    <main id="main">
+      <Heading>Classifier review</Heading>
+      <ErrorLine text={err} />
+      {done ? <p role="status" data-testid="mark-done">{done}</p> : null}
+      <form class="row" role="search" aria-label="Classifier refusals window" onSubmit={load}>
+        <label for="c-hours">Last hours</label>
+        <input id="c-hours" inputMode="numeric" value={hours} onInput={(e) => setHours((e.target as HTMLInputElement).value)} />
+        <button type="submit">Show</button>
+        <button type="button" class="secondary" onClick={exportMarks}>Export marks (JSONL)</button>
+      </form>
+      {rows && rows.length === 0 ? <p>No classifier refusals in this window.</p> : null}
+      <table>
+        <thead><tr><th scope="col">Time</th><th scope="col">Request</th><th scope="col">Model</th><th scope="col">Label</th><th scope="col">Scores</th><th scope="col">Mark</th></tr></thead>
+        <tbody>
+          {(rows ?? []).map((r) => (
+            <tr key={r.requestId} data-testid={`refusal-${r.requestId}`}>
+              <td>{when(r.time)}</td><td><code>{r.requestId}</code></td><td>{r.model ?? '—'}</td><td>{r.label}</td>
+              <td>{Object.entries(r.scores as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}</td>
+              <td>
+                <span data-testid={`mark-${r.requestId}`}>{r.mark ? `${r.mark} (${r.markedBy})` : '—'}</span>
+                {mayMark ? (
+                  <>
+                    {' '}<button type="button" aria-label={`Mark ${r.requestId} right`} onClick={() => mark(r.requestId, 'right')}>Right</button>
+                    {' '}<button type="button" class="secondary" aria-label={`Mark ${r.requestId} wrong`} onClick={() => mark(r.requestId, 'wrong')}>Wrong</button>
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
 const PAGES = [
   { id: 'overview', title: 'Overview' },
   { id: 'directives', title: 'Directives' },
   { id: 'keys', title: 'Keys' },
   { id: 'licences', title: 'Licences' },
   { id: 'abuse', title: 'Abuse review' },
+  { id: 'classifier', title: 'Classifier review' },
   { id: 'audit', title: 'Audit' },
 ] as const;
 
@@ -803,7 +872,7 @@ function App() {
         </nav>
         <span class="who" data-testid="who">{user.name} ({user.role})<button type="button" class="secondary" onClick={signOut}>Sign out</button></span>
       </header>
-      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'abuse' ? <Abuse user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
+      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'abuse' ? <Abuse user={user} /> : page === 'classifier' ? <ClassifierReview user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
     </>
   );
 }
