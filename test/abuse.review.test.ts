@@ -111,6 +111,7 @@ for (const backend of BACKENDS) describe(`abuse: ring review queue on the admin 
     assert.equal(await served(h, secrets[1]!, 'Think step by step: another task.'), 'frontier', 'the dismissal holds over a new analysis');
     const lifted = await auditRecords(h.url, (r) => r.action === 'abuse.action' && r.details?.next === 'none', RING_SIZE);
     assert.equal(lifted.length, RING_SIZE);
+    assert.match(lifted[0].details.reasons[0], new RegExp(`ring ${ring.id} reviewed by ana: dismiss → none`));
 
     const twice = await call(h.url, 'POST', `/abuse/rings/${ring.id}/review`, { token: ADMIN_TOKEN, body: { decision: 'approve' } });
     assert.equal(twice.status, 409);

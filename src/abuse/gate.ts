@@ -122,7 +122,9 @@ export class AbuseGate {
       if (prev !== a.action) records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: a.ringId, previous: prev, next: a.action, score: a.score, reasons: a.reasons });
     }
     for (const [id, a] of this.actions) {
-      if (!next.has(id)) records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: null, previous: a.action, next: 'none', score: 0, reasons: ['no longer in a ring above the flag threshold'] });
+      if (next.has(id)) continue;
+      const dismissed = [...this.reviews].reverse().find((r) => r.action === 'none' && r.members.includes(id));
+      records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: dismissed?.ringId ?? null, previous: a.action, next: 'none', score: 0, reasons: [dismissed ? dismissed.reason : 'no longer in a ring above the flag threshold'] });
     }
     const verdicts = new Map<string, Verdict>();
     for (const [id, a] of next) {
