@@ -1,7 +1,9 @@
 /**
  * The Gatehouse operator console: a single-page app over the admin API (same origin, session cookie, CSRF header).
  * Pages: sign-in (password or single sign-on), Overview, Directives (issue with blast-radius preview, approvals,
- * history), Keys (search, create, revoke, the policy decision per model as a chain), Licences (the ledger), Audit
+ * history), Keys (search, create, revoke, the policy decision per model as a chain), Licences (the ledger), Abuse
+ * review (suspected rings; approve, downgrade or dismiss each), Classifier review (refusals marked right or wrong,
+ * exported as JSONL), Audit
  * (search and chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
  */
 import { render } from 'preact';
@@ -680,11 +682,162 @@ function Licences() {
   );
 }
 
+const ACTIONS = ['flag', 'require-kyc', 'degrade', 'suspend'];
+
+function Abuse({ user }: { user: User }) {
+  const [rings, setRings] = useState<Json[] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [notes, setNotes] = useState<Record<string, string>>({});
+  const [targets, setTargets] = useState<Record<string, string>>({});
+  const mayDecide = user.role !== 'viewer' && user.role !== 'auditor';
+  const load = async () => {
+    const r = await api('GET', '/abuse/rings?limit=200');
+    if (r.status !== 200) return setErr(errorText(r));
+    setRings(r.body.rings);
+  };
+  useEffect(() => void load(), []);
+  const decide = async (ring: Json, decision: 'approve' | 'downgrade' | 'dismiss') => {
+    setErr(null);
+    setDone(null);
+    const body: Json = { decision };
+    if (notes[ring.id]?.trim()) body.note = notes[ring.id]!.trim();
+    if (decision === 'downgrade' && targets[ring.id]) body.action = targets[ring.id];
+    const r = await api('POST', `/abuse/rings/${encodeURIComponent(ring.id)}/review`, body);
+    if (r.status !== 201) return setErr(errorText(r));
+    setDone(`Ring ${ring.id}: ${r.body.review.decision} (members now: ${r.body.review.action}), recorded as ${r.body.review.label}.`);
+    await load();
+  };
+  return (
+    <main id="main">
+      <Heading>Abuse review</Heading>
+      <ErrorLine text={err} />
+      {done ? <p role="status" data-testid="abuse-done">{done}</p> : null}
+      {rings && rings.length === 0 ? <p>No suspected rings in the latest analysis.</p> : null}
+      {(rings ?? []).map((r) => {
+        const below = ACTIONS.slice(0, Math.max(0, ACTIONS.indexOf(r.level)));
+        return (
+          <section key={r.id} class="card" aria-labelledby={`ring-${r.id}`} data-testid={`ring-${r.id}`}>
+            <h2 id={`ring-${r.id}`}>{r.id}</h2>
+            <p>
+              Score <strong>{r.score}</strong>, level <strong data-testid={`ring-level-${r.id}`}>{r.level ?? '—'}</strong>, {r.size} members, seen {when(r.firstSeen)} – {when(r.lastSeen)}
+              {r.explainedByOrg ? `, all in verified organisation ${r.explainedByOrg}` : ''}
+            </p>
+            <p>Members: {(r.members ?? []).map((m: string) => <code key={m}>{m} </code>)}</p>
+            <table>
+              <caption>Linking signals</caption>
+              <thead><tr><th scope="col">Signal</th><th scope="col">Strength</th><th scope="col">Detail</th><th scope="col">Example requests</th></tr></thead>
+              <tbody>
+                {r.evidence.map((e: Json) => <tr key={e.signal}><td>{e.signal}</td><td>{e.strength}</td><td>{e.detail}</td><td>{e.exampleRequestIds.slice(0, 3).map((id: string) => <code key={id}>{id} </code>)}</td></tr>)}
+              </tbody>
+            </table>
+            {r.timeline?.length ? (
+              <table>
+                <caption>Timeline (members per UTC day)</caption>
+                <thead><tr><th scope="col">Day</th><th scope="col">Signed up</th><th scope="col">First request</th><th scope="col">Last request</th></tr></thead>
+                <tbody>{r.timeline.map((t: Json) => <tr key={t.day}><td>{t.day}</td><td>{t.signedUp}</td><td>{t.started}</td><td>{t.lastActive}</td></tr>)}</tbody>
+              </table>
+            ) : null}
+            {r.decision ? (
+              <p data-testid={`ring-decision-${r.id}`}>Reviewed: <strong>{r.decision.decision}</strong> by {r.decision.decidedBy} at {when(r.decision.decidedAt)} (members: {r.decision.action}){r.decision.note ? ` — ${r.decision.note}` : ''}</p>
+            ) : mayDecide ? (
+              <div class="row">
+                <label for={`note-${r.id}`}>Note for {r.id}</label>
+                <input id={`note-${r.id}`} value={notes[r.id] ?? ''} onInput={(e) => setNotes({ ...notes, [r.id]: (e.target as HTMLInputElement).value })} />
+                <button type="button" onClick={() => decide(r, 'approve')}>Approve ({r.level})</button>
+                {below.length ? (
+                  <>
+                    <label for={`to-${r.id}`}>Downgrade {r.id} to</label>
+                    <select id={`to-${r.id}`} value={targets[r.id] ?? below[below.length - 1]} onChange={(e) => setTargets({ ...targets, [r.id]: (e.target as HTMLSelectElement).value })}>
+                      {below.map((a) => <option key={a} value={a}>{a}</option>)}
+                    </select>
+                    <button type="button" onClick={() => decide(r, 'downgrade')}>Downgrade</button>
+                  </>
+                ) : null}
+                <button type="button" class="secondary" onClick={() => decide(r, 'dismiss')}>Dismiss</button>
+              </div>
+            ) : <p>Not reviewed yet.</p>}
+          </section>
+        );
+      })}
+    </main>
+  );
+}
+
+function ClassifierReview({ user }: { user: User }) {
+  const [rows, setRows] = useState<Json[] | null>(null);
+  const [hours, setHours] = useState('24');
+  const [err, setErr] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const mayMark = user.role === 'operator' || user.role === 'admin';
+  const load = async (e?: Event) => {
+    e?.preventDefault();
+    setErr(null);
+    const r = await api('GET', `/console/classifier-refusals?hours=${encodeURIComponent(hours.trim())}`);
+    if (r.status !== 200) return setErr(errorText(r));
+    setRows(r.body.refusals);
+  };
+  useEffect(() => void load(), []);
+  const mark = async (requestId: string, m: 'right' | 'wrong') => {
+    setErr(null);
+    const r = await api('POST', '/console/classifier-marks', { requestId, mark: m });
+    if (r.status !== 201) return setErr(errorText(r));
+    setDone(`Request ${requestId} marked ${m}.`);
+    await load();
+  };
+  const exportMarks = async () => {
+    const r = await fetch('/admin/v1/console/classifier-marks', { credentials: 'same-origin' });
+    if (r.status !== 200) return setErr(`HTTP ${r.status}`);
+    const url = URL.createObjectURL(new Blob([await r.text()], { type: 'application/x-ndjson' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'classifier-marks.jsonl';
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  return (
+    <main id="main">
+      <Heading>Classifier review</Heading>
+      <ErrorLine text={err} />
+      {done ? <p role="status" data-testid="mark-done">{done}</p> : null}
+      <form class="row" role="search" aria-label="Classifier refusals window" onSubmit={load}>
+        <label for="c-hours">Last hours</label>
+        <input id="c-hours" inputMode="numeric" value={hours} onInput={(e) => setHours((e.target as HTMLInputElement).value)} />
+        <button type="submit">Show</button>
+        <button type="button" class="secondary" onClick={exportMarks}>Export marks (JSONL)</button>
+      </form>
+      {rows && rows.length === 0 ? <p>No classifier refusals in this window.</p> : null}
+      <table>
+        <thead><tr><th scope="col">Time</th><th scope="col">Request</th><th scope="col">Model</th><th scope="col">Label</th><th scope="col">Scores</th><th scope="col">Mark</th></tr></thead>
+        <tbody>
+          {(rows ?? []).map((r) => (
+            <tr key={r.requestId} data-testid={`refusal-${r.requestId}`}>
+              <td>{when(r.time)}</td><td><code>{r.requestId}</code></td><td>{r.model ?? '—'}</td><td>{r.label}</td>
+              <td>{Object.entries(r.scores as Record<string, number>).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}</td>
+              <td>
+                <span data-testid={`mark-${r.requestId}`}>{r.mark ? `${r.mark} (${r.markedBy})` : '—'}</span>
+                {mayMark ? (
+                  <>
+                    {' '}<button type="button" aria-label={`Mark ${r.requestId} right`} onClick={() => mark(r.requestId, 'right')}>Right</button>
+                    {' '}<button type="button" class="secondary" aria-label={`Mark ${r.requestId} wrong`} onClick={() => mark(r.requestId, 'wrong')}>Wrong</button>
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}
+
 const PAGES = [
   { id: 'overview', title: 'Overview' },
   { id: 'directives', title: 'Directives' },
   { id: 'keys', title: 'Keys' },
   { id: 'licences', title: 'Licences' },
+  { id: 'abuse', title: 'Abuse review' },
+  { id: 'classifier', title: 'Classifier review' },
   { id: 'audit', title: 'Audit' },
 ] as const;
 
@@ -719,7 +872,7 @@ function App() {
         </nav>
         <span class="who" data-testid="who">{user.name} ({user.role})<button type="button" class="secondary" onClick={signOut}>Sign out</button></span>
       </header>
-      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'audit' ? <Audit /> : <Overview />}
+      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'abuse' ? <Abuse user={user} /> : page === 'classifier' ? <ClassifierReview user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
     </>
   );
 }

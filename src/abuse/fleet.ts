@@ -50,6 +50,23 @@ CREATE TABLE abuse_rings (
   updated_at BIGINT NOT NULL
 );`,
   },
+  {
+    id: 'abuse/0002_ring_reviews',
+    sql: `
+CREATE TABLE abuse_ring_reviews (
+  ring_id TEXT PRIMARY KEY,
+  decision TEXT NOT NULL,
+  label TEXT NOT NULL,
+  level TEXT NOT NULL,
+  action TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  members TEXT NOT NULL,
+  signals TEXT NOT NULL,
+  note TEXT,
+  decided_by TEXT NOT NULL,
+  decided_at BIGINT NOT NULL
+);`,
+  },
 ];
 
 /** Producer side of the event bus. */

@@ -56,8 +56,32 @@ export function decideActions(analysis: Analysis, cfg: AbuseConfig): Map<string,
   return out;
 }
 
+/** A reviewer's decision on a ring, as the gate applies it: every member listed gets `action` ('none': served normally). */
+export interface ReviewOverride {
+  ringId: string;
+  action: AbuseActionKind;
+  members: readonly string[];
+  reason: string;
+}
+
+/** Pure: the detector's actions with reviewers' decisions in force over them (a decision holds for the members it named). */
+export function applyReviews(actions: ReadonlyMap<string, AccountAction>, reviews: readonly ReviewOverride[]): Map<string, AccountAction> {
+  const out = new Map(actions);
+  for (const r of reviews) {
+    for (const id of r.members) {
+      const score = actions.get(id)?.score ?? 0;
+      if (r.action === 'none') out.delete(id);
+      else out.set(id, { action: r.action, ringId: r.ringId, score, reasons: [r.reason] });
+    }
+  }
+  return out;
+}
+
 export class AbuseGate {
   private actions = new Map<string, AccountAction>();
+  /** The detector's (or fleet's) actions before reviews, so a new review can be applied over them again. */
+  private detected = new Map<string, AccountAction>();
+  private reviews: ReviewOverride[] = [];
   private verdicts = new Map<string, Verdict>();
 
   constructor(
@@ -88,7 +112,9 @@ export class AbuseGate {
   }
 
   /** `emit=false` re-installs state after a restart without re-announcing actions already in the audit log. */
-  install(next: Map<string, AccountAction>, emit = true): AbuseActionRecord[] {
+  install(detected: Map<string, AccountAction>, emit = true): AbuseActionRecord[] {
+    this.detected = detected;
+    const next = this.reviews.length ? applyReviews(detected, this.reviews) : detected;
     const records: AbuseActionRecord[] = [];
     const time = this.now();
     for (const [id, a] of next) {
@@ -96,7 +122,9 @@ export class AbuseGate {
       if (prev !== a.action) records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: a.ringId, previous: prev, next: a.action, score: a.score, reasons: a.reasons });
     }
     for (const [id, a] of this.actions) {
-      if (!next.has(id)) records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: null, previous: a.action, next: 'none', score: 0, reasons: ['no longer in a ring above the flag threshold'] });
+      if (next.has(id)) continue;
+      const dismissed = [...this.reviews].reverse().find((r) => r.action === 'none' && r.members.includes(id));
+      records.push({ kind: 'admin', action: 'abuse.action', time, accountId: id, ringId: dismissed?.ringId ?? null, previous: a.action, next: 'none', score: 0, reasons: [dismissed ? dismissed.reason : 'no longer in a ring above the flag threshold'] });
     }
     const verdicts = new Map<string, Verdict>();
     for (const [id, a] of next) {
@@ -108,6 +136,12 @@ export class AbuseGate {
     this.verdicts = verdicts;
     if (emit) for (const r of records) this.onAction(r);
     return records;
+  }
+
+  /** Installs reviewers' decisions (all of them, oldest first) over the detected actions; returns the changes. */
+  setReviews(reviews: ReviewOverride[], emit = true): AbuseActionRecord[] {
+    this.reviews = reviews;
+    return this.install(this.detected, emit);
   }
 
   private verdictFor(a: AccountAction): Verdict | null {

@@ -13,6 +13,7 @@ import type { Analysis } from './cluster.ts';
 import { abuseConfig, type AbuseConfig } from './config.ts';
 import { AbuseDetector } from './detector.ts';
 import { AbuseGate, actionForScore } from './gate.ts';
+import { REVIEW_TOPIC, RingReviewRepository } from './reviews.ts';
 import { ACTION_ORDER, type AbuseActionKind, type AbuseActionRecord, type AbuseEvent, type AccountMeta, type IncidentCandidate, type Ring } from './types.ts';
 
 export interface AbuseServiceDeps {
@@ -139,7 +140,30 @@ export class AbuseService {
     this.fleetRings = rings;
   }
 
+  /**
+   * Reviewers' decisions (the store's `abuse_ring_reviews`) installed over the detected actions; each change is an
+   * `abuse.action` record. Called at start, after a decision, and on every replica when the store says one was made.
+   */
+  async reloadReviews(emit = true): Promise<void> {
+    if (!this.deps.db) return;
+    const reviews = (await new RingReviewRepository(this.deps.db).list()).reverse();
+    this.gate.setReviews(reviews.map((r) => ({ ringId: r.ringId, action: r.action, members: r.members, reason: `ring ${r.ringId} reviewed by ${r.decidedBy}: ${r.decision} → ${r.action}` })), emit);
+  }
+
+  private watchReviews(): void {
+    const off = this.deps.watcher?.on((topic) => {
+      if (topic === REVIEW_TOPIC) this.reloadReviews().catch((e: Error) => this.deps.onError?.(e));
+    });
+    if (!off) return;
+    const prev = this.unwatch;
+    this.unwatch = () => {
+      prev?.();
+      off();
+    };
+  }
+
   async start(): Promise<void> {
+    await this.reloadReviews(false);
     if (this.cfg.fleet.role === 'publish') {
       if (!this.deps.db || !this.deps.redisUrl) throw new Error('abuse.fleet.role publish needs the store and a Redis URL (redis.url or REDIS_URL)');
       const { Redis } = await import('ioredis');
@@ -152,6 +176,7 @@ export class AbuseService {
       this.unwatch = this.deps.watcher?.on((topic) => {
         if (topic === ABUSE_TOPIC) this.reloadVerdicts().catch((e: Error) => this.deps.onError?.(e));
       }) ?? null;
+      this.watchReviews();
       return;
     }
     if (this.cfg.snapshotFile && existsSync(this.cfg.snapshotFile)) {
@@ -159,6 +184,7 @@ export class AbuseService {
       // Actions in force before the restart are already in the audit log: reinstall them silently.
       this.gate.apply(this.detector.analyse(), false);
     }
+    this.watchReviews();
     this.analyseTimer = setInterval(() => {
       this.analyseNow().catch((e: Error) => this.deps.onError?.(e));
     }, this.cfg.analyseIntervalMs);
@@ -172,6 +198,8 @@ export class AbuseService {
       this.publisher = null;
       return;
     }
+    this.unwatch?.();
+    this.unwatch = null;
     if (this.analyseTimer) clearInterval(this.analyseTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.analyseTimer = this.flushTimer = null;

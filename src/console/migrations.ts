@@ -88,4 +88,22 @@ CREATE TABLE admin_tokens (
 CREATE INDEX admin_tokens_by_operator ON admin_tokens (operator);
 `,
   },
+  {
+    // An operator's mark on a classifier refusal (right or wrong), one per request id; re-marking replaces it.
+    id: 'console/0004_classifier_marks',
+    sql: `
+CREATE TABLE classifier_marks (
+  request_id TEXT PRIMARY KEY,
+  mark TEXT NOT NULL,
+  label TEXT NOT NULL,
+  code TEXT,
+  scores TEXT NOT NULL,
+  model TEXT,
+  request_time BIGINT,
+  note TEXT,
+  marked_by TEXT NOT NULL,
+  marked_at BIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -3,8 +3,9 @@
  * `admin` role. Read means GET/HEAD; everything else changes state.
  *   viewer    dashboards: usage, directives and approvals (read), policy status, its own session
  *   analyst   viewer + review data (abuse, incidents, keys, licences, audit records — not retained prompt text),
- *             replay and policy explain (simulations that change nothing)
- *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews; approves requests
+ *             replay and policy explain (simulations that change nothing), and ring review decisions
+ *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews, classifier marks;
+ *             approves requests
  *   admin     everything, retained prompt text included
  *   auditor   read-only: audit log and its verification, directive, licence, incident and approval history,
  *             OCSF and export-control evidence; never keys, usage or prompt text. Time-boxed (the account expires).
@@ -32,11 +33,13 @@ const ANALYST: Rule[] = [
   r('read', /^\/audit$/),
   r('read', /^\/console\/audit-verify$/),
   r('read', /^\/console\/models$/),
+  r('read', /^\/console\/classifier-(refusals|marks)$/),
   r('read', /^\/export-control\//),
   r('read', /^\/ocsf$/),
   r('read', /^\/screening\//),
   r('write', /^\/replay(\/preview)?$/),
   r('write', /^\/policy\/explain$/),
+  r('write', /^\/abuse\/rings\/[^/]+\/review$/),
 ];
 const OPERATOR: Rule[] = [
   ...ANALYST,
@@ -46,6 +49,7 @@ const OPERATOR: Rule[] = [
   r('write', /^\/incidents(\/|$)/),
   r('write', /^\/screening\//),
   r('write', /^\/approvals\/[^/]+\/(approve|reject)$/),
+  r('write', /^\/console\/classifier-marks$/),
 ];
 const AUDITOR: Rule[] = [
   r('read', /^\/session$/),

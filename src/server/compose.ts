@@ -14,6 +14,8 @@ import { accountAwareAbuseGate } from '../abuse/account-gate.ts';
 import { AbuseService } from '../abuse/service.ts';
 import { promptSignals } from '../abuse/sketch.ts';
 import { registerAbuseAdminRoutes } from '../abuse/admin-routes.ts';
+import { actionForScore } from '../abuse/gate.ts';
+import { RingReviewRepository } from '../abuse/reviews.ts';
 import { AuditLog } from '../audit/log.ts';
 import { hmacKeyFrom, keyedTextHasher } from '../audit/record.ts';
 import { registerAuditMetrics } from '../audit/metrics.ts';
@@ -392,7 +394,15 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           exports: async () => (access.licencesRepo ? await access.licencesRepo.exportsOf() : []),
           principals: async () => (await identity.repository.list()).map(principalFromKey),
         });
-        if (abuse) registerAbuseAdminRoutes(app, { rings: () => abuse.rings(), actionOf: (id) => abuse.gate.actionOf(id), stats: () => abuse.detector.stats() });
+        if (abuse) {
+          registerAbuseAdminRoutes(app, {
+            rings: () => abuse.rings(),
+            actionOf: (id) => abuse.gate.actionOf(id),
+            stats: () => abuse.detector.stats(),
+            levelOf: (score) => actionForScore(score, abuse.cfg.thresholds),
+            reviews: { repo: new RingReviewRepository(db, auditActor), actorOf: consoleCap.actorOf, reviewed: () => abuse.reloadReviews() },
+          });
+        }
       },
       close: async () => {
         storeProbe.stop();
