@@ -7,20 +7,24 @@
  *   GET    /approvals/:id
  *   POST   /approvals/:id/approve   {note?} — a second operator applies the held change
  *   POST   /approvals/:id/reject    {note?}
+ *   POST   /approvals/:id/emergency {reason} — the requester applies a held change at once (when configured); it
+ *                                   then awaits after-the-fact review (status review-required)
+ *   POST   /approvals/:id/review    {note?} — a second operator acknowledges a change applied in an emergency
  *   GET    /console/audit-verify    the audit chain's verification (records, head, first bad record)
  *   GET    /console/models          the catalogue's model names, for the keys page's per-model explanation
  * And a preHandler on the whole admin scope: a directive body's `by` is the signed-in operator's name (callers
- * cannot assert another), and with two-person control on, POST /directives with effect `suspend` is held as a
- * pending approval (202) instead of being issued.
+ * cannot assert another), and with two-person control on, POST /directives with effect `suspend` (or a PATCH into
+ * one), lifting a suspension, and a key revocation past an operator's allowance are held as pending approvals (202)
+ * instead of being applied.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyAudit } from '../audit/verify.ts';
-import { amendSchema, issueSchema } from '../directives/model.ts';
+import { amendSchema, issueSchema, liftSchema } from '../directives/model.ts';
 import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
-import { installErrorHandler } from '../admin/http.ts';
+import { AdminConflictError, AdminNotFoundError, installErrorHandler } from '../admin/http.ts';
 import { formatIssue, jsonSink, PolicyValidationError, zodIssues } from '../core/validation.ts';
-import { ApprovalError, type ApprovalRepository, type ApprovalStatus } from './approvals.ts';
+import { ApprovalError, type Approval, type ApprovalRepository, type ApprovalStatus } from './approvals.ts';
 import { actorOf, callerOf, CSRF_COOKIE, SESSION_COOKIE, type RecordAdmin } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import { OperatorError, type OperatorRepository } from './operators.ts';
@@ -39,10 +43,21 @@ export interface ConsoleAdminDeps {
   models?: () => string[];
   /** Checks a directive against the live catalogue and groups (throws PolicyValidationError), so a held request is valid when made. */
   validateDirective?: (record: DirectiveRecord) => unknown;
+  /** API keys, for holding and applying revocations past an operator's allowance (absent: revocations are never held). */
+  keys?: KeyAccess;
   now?: () => number;
 }
 
-const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'failed', 'expired'];
+/** What two-person control needs of the API keys: whether one is active, and revoking it. */
+export interface KeyAccess {
+  status(id: string): Promise<'active' | 'revoked' | null>;
+  revoke(id: string, reason: string | undefined): Promise<{ id: string }>;
+}
+
+const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'failed', 'expired', 'review-required', 'reviewed'];
+
+/** Key revocations reserved against an operator's allowance, released when the revocation does not happen. */
+const reservations = new WeakMap<FastifyRequest, string>();
 
 function send(reply: FastifyReply, status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
   return reply.code(status).send({ error: { type, message, ...extra } });
@@ -69,15 +84,80 @@ function withoutId(payload: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-/** The preHandler: attribution of directive changes, and holding suspensions for a second operator. */
-export function directiveGuard(deps: Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin' | 'validateDirective'>) {
+/** A key revocation's reason from its body or query (undefined: none; null: a malformed body the route refuses). */
+function revocationReason(request: FastifyRequest): string | undefined | null {
+  const body = request.body as unknown;
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  if (body === undefined || body === null) return typeof query.reason === 'string' ? query.reason : undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) return null;
+  const { reason, ...rest } = body as Record<string, unknown>;
+  if (Object.keys(rest).length || (reason !== undefined && typeof reason !== 'string')) return null;
+  if (typeof reason === 'string' && (reason.length > 500 || /[\u0000-\u001f\u007f]/.test(reason))) return null;
+  return (reason as string | undefined) ?? (typeof query.reason === 'string' ? query.reason : undefined);
+}
+
+type GuardDeps = Pick<ConsoleAdminDeps, 'config' | 'approvals' | 'recordAdmin' | 'validateDirective' | 'keys'> & { directives?: () => DirectiveRepository | null };
+
+/** A revocation past the operator's allowance within the window is held; one within it is counted. */
+async function keyRevocationGuard(deps: GuardDeps, request: FastifyRequest, reply: FastifyReply, keyId: string): Promise<void> {
+  const limit = deps.config.twoPersonControl.revokeKeysAbove;
+  if (limit === undefined || !deps.keys) return;
+  // An unknown or already revoked key, or a malformed body: the keys route gives its own answer.
+  if ((await deps.keys.status(keyId)) !== 'active') return;
+  const reason = revocationReason(request);
+  if (reason === null) return;
+  const who = actorOf(request);
+  const reserved = await deps.approvals.reserveRevocation(who, keyId, deps.config.twoPersonControl.revokeWindowSeconds * 1000);
+  if (reserved.before < limit) {
+    reservations.set(request, reserved.id);
+    return;
+  }
+  await deps.approvals.releaseRevocation(reserved.id);
+  const approval = await deps.approvals.request('keys.revoke', { id: keyId, ...(reason !== undefined ? { reason } : {}) }, who);
+  deps.recordAdmin('approval.requested', who, approval.id, { kind: approval.kind, key: keyId, revokedInWindow: reserved.before, limit });
+  return reply.code(202).send({ approval, message: `two-person control: ${who} revoked ${reserved.before} key(s) within ${deps.config.twoPersonControl.revokeWindowSeconds} s (the allowance is ${limit}); this revocation is held until a second operator approves it` }) as unknown as undefined;
+}
+
+/** The onResponse hook: a reserved revocation that did not happen (refused, unknown key) does not count. */
+export function revocationRelease(approvals: ApprovalRepository) {
+  return async function release(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const id = reservations.get(request);
+    if (id === undefined) return;
+    reservations.delete(request);
+    if (reply.statusCode >= 300) await approvals.releaseRevocation(id);
+  };
+}
+
+/** The preHandler: attribution of directive changes, and holding high-impact changes for a second operator. */
+export function directiveGuard(deps: GuardDeps) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const url = request.url.split('?')[0]!;
-    if (request.method === 'GET' || !url.startsWith('/admin/v1/directives')) return;
+    if (request.method === 'GET') return;
+    const keyOf = request.method === 'DELETE' ? /^\/admin\/v1\/keys\/([^/]+)$/.exec(url)?.[1] : undefined;
+    if (keyOf !== undefined) return keyRevocationGuard(deps, request, reply, decodeURIComponent(keyOf));
+    if (!url.startsWith('/admin/v1/directives')) return;
     const caller = callerOf(request);
     const body = request.body;
     // A signed-in operator or a store token is named by who it is; only the shared admin token may say `by`.
     if ((caller?.via === 'session' || caller?.tokenId) && body && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).by = caller!.name;
+    const liftOf = request.method === 'POST' ? /^\/admin\/v1\/directives\/([^/]+)\/lift$/.exec(url)?.[1] : undefined;
+    if (liftOf !== undefined) {
+      const repo = deps.config.twoPersonControl.liftSuspension ? deps.directives?.() : null;
+      if (!repo) return;
+      const id = decodeURIComponent(liftOf);
+      const current = await repo.get(id);
+      // Unknown, already lifted, or not a suspension: the directives route answers (404, 409, or lifts at once).
+      if (!current || current.status === 'lifted' || current.effect !== 'suspend') return;
+      const payload: Record<string, unknown> = { ...(body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}), by: actorOf(request) };
+      const parsed = liftSchema.safeParse(payload);
+      if (!parsed.success) {
+        const issues = zodIssues(parsed.error, jsonSink());
+        return send(reply, 400, 'invalid_request', issues.map(formatIssue).join('; '), { issues });
+      }
+      const approval = await deps.approvals.request('directive.lift', { ...parsed.data, id }, actorOf(request));
+      deps.recordAdmin('approval.requested', actorOf(request), approval.id, { kind: approval.kind, directive: id, models: current.models, effect: current.effect });
+      return reply.code(202).send({ approval, message: 'two-person control: lifting this suspension is held until a second operator approves it' }) as unknown as undefined;
+    }
     if (!deps.config.twoPersonControl.suspend) return;
     if (!body || typeof body !== 'object' || Array.isArray(body) || (body as Record<string, unknown>).effect !== 'suspend') return;
     // An amendment that turns a directive into a suspension is as high-impact as issuing one: it is held too.
@@ -187,6 +267,48 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
       return { approval: a };
     });
 
+    /**
+     * Applies a held change (approved by a second operator, or by its requester in an emergency) and settles the
+     * request with what it produced; a change that can no longer be applied marks the request failed.
+     */
+    async function apply(approval: Approval, who: string, reply: FastifyReply, how: { emergency: string } | null): Promise<unknown> {
+      const payload = approval.payload;
+      const tag = how ? `emergency applied by ${approval.requestedBy}: ${how.emergency}; two-person review required, ${approval.id}` : `two-person approval ${approval.id}`;
+      const by = (how ? `${approval.requestedBy} (emergency)` : `${approval.requestedBy}, approved by ${who}`).slice(0, 200);
+      const done = how ? 'approval.emergency_applied' : 'approval.approved';
+      const details = { kind: approval.kind, requestedBy: approval.requestedBy, ...(how ? { reason: how.emergency } : {}) };
+      try {
+        if (approval.kind === 'keys.revoke') {
+          if (!deps.keys) throw new ApprovalError(503, 'unavailable', 'API keys are unavailable on this gateway');
+          const reason = `${payload.reason ? `${String(payload.reason)} ` : ''}(${by}; ${tag})`.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500);
+          const key = await deps.keys.revoke(String(payload.id), reason);
+          approval = await deps.approvals.settle(approval.id, { resultId: key.id });
+          deps.recordAdmin(done, who, approval.id, { ...details, key: key.id });
+          return { approval, key };
+        }
+        const repo = deps.directives();
+        if (!repo) throw new ApprovalError(503, 'unavailable', 'no store configured: directives are unavailable');
+        const attribution = { by, why: `${String(payload.why)} (${tag})`.slice(0, 2000) };
+        const directive =
+          approval.kind === 'directive.amend'
+            ? await repo.amend(String(payload.id), { ...withoutId(payload), ...attribution })
+            : approval.kind === 'directive.lift'
+              ? await repo.lift(String(payload.id), attribution)
+              : await repo.issue({ ...payload, ...attribution });
+        approval = await deps.approvals.settle(approval.id, { resultId: directive.id });
+        deps.recordAdmin(done, who, approval.id, { ...details, directive: directive.id });
+        return { approval, directive };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        approval = await deps.approvals.settle(approval.id, { failed: message });
+        deps.recordAdmin('approval.failed', who, approval.id, { kind: approval.kind, error: message.slice(0, 500) });
+        if (err instanceof ApprovalError) return send(reply, err.status, err.type, err.message, { approval });
+        if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', `the held change was not valid and was not applied: ${err.message}`, { issues: err.issues, approval });
+        if (err instanceof AdminNotFoundError || err instanceof AdminConflictError) return send(reply, err.adminStatus, err.adminStatus === 404 ? 'not_found' : 'conflict', `the held change could not be applied: ${message}`, { approval });
+        throw err;
+      }
+    }
+
     scope.post<{ Params: { id: string } }>('/approvals/:id/approve', async (request, reply) => {
       const who = actorOf(request);
       const text = note(request.body);
@@ -197,26 +319,41 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
         if (err instanceof ApprovalError && err.type === 'self_approval') deps.recordAdmin('approval.self_refused', who, request.params.id, { ip: request.ip });
         throw err;
       }
-      const repo = deps.directives();
-      if (!repo) {
-        await deps.approvals.settle(approval.id, { failed: 'no store configured: directives are unavailable' });
-        return send(reply, 503, 'unavailable', 'no store configured: directives are unavailable');
+      return apply(approval, who, reply, null);
+    });
+
+    scope.post<{ Params: { id: string } }>('/approvals/:id/emergency', async (request, reply) => {
+      const who = actorOf(request);
+      const body = request.body as unknown;
+      const reason = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).reason : undefined;
+      const extra = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body).filter((k) => k !== 'reason') : [];
+      if (typeof reason !== 'string' || !reason.trim() || reason.length > 2000 || extra.length) {
+        deps.recordAdmin('approval.emergency_refused', who, request.params.id, { why: 'no reason given' });
+        return send(reply, 400, 'invalid_request', extra.length ? `unknown field '${extra[0]}' (expected reason)` : 'an emergency needs a reason: send {"reason": "…"} (a non-empty string of at most 2000 characters)');
       }
-      const payload = approval.payload;
+      if (!deps.config.twoPersonControl.emergencyApply) {
+        deps.recordAdmin('approval.emergency_refused', who, request.params.id, { why: 'emergencies are not enabled' });
+        return send(reply, 403, 'emergency_disabled', 'emergency application is not enabled on this gateway (console.twoPersonControl.emergencyApply): a second operator must approve the change');
+      }
+      let approval;
       try {
-        const attribution = { by: `${approval.requestedBy}, approved by ${who}`.slice(0, 200), why: `${String(payload.why)} (two-person approval ${approval.id})`.slice(0, 2000) };
-        const directive =
-          approval.kind === 'directive.amend'
-            ? await repo.amend(String(payload.id), { ...withoutId(payload), ...attribution })
-            : await repo.issue({ ...payload, ...attribution });
-        approval = await deps.approvals.settle(approval.id, { resultId: directive.id });
-        deps.recordAdmin('approval.approved', who, approval.id, { requestedBy: approval.requestedBy, directive: directive.id });
-        return { approval, directive };
+        approval = await deps.approvals.emergency(request.params.id, who, reason.trim());
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        approval = await deps.approvals.settle(approval.id, { failed: message });
-        deps.recordAdmin('approval.failed', who, approval.id, { error: message.slice(0, 500) });
-        if (err instanceof PolicyValidationError) return send(reply, 400, 'invalid_request', `the approved directive was not valid and was not issued: ${err.message}`, { issues: err.issues, approval });
+        if (err instanceof ApprovalError) deps.recordAdmin('approval.emergency_refused', who, request.params.id, { why: err.type });
+        throw err;
+      }
+      return apply(approval, who, reply, { emergency: reason.trim() });
+    });
+
+    scope.post<{ Params: { id: string } }>('/approvals/:id/review', async (request) => {
+      const who = actorOf(request);
+      const text = note(request.body);
+      try {
+        const approval = await deps.approvals.review(request.params.id, who, text);
+        deps.recordAdmin('approval.reviewed', who, approval.id, { kind: approval.kind, requestedBy: approval.requestedBy, emergencyReason: approval.emergencyReason, resultId: approval.resultId });
+        return { approval };
+      } catch (err) {
+        if (err instanceof ApprovalError && err.type === 'self_review') deps.recordAdmin('approval.self_refused', who, request.params.id, { ip: request.ip, step: 'review' });
         throw err;
       }
     });
@@ -224,7 +361,7 @@ export function registerConsoleAdminRoutes(app: FastifyInstance, deps: ConsoleAd
     scope.post<{ Params: { id: string } }>('/approvals/:id/reject', async (request) => {
       const who = actorOf(request);
       const approval = await deps.approvals.decide(request.params.id, who, 'rejected', note(request.body));
-      deps.recordAdmin('approval.rejected', who, approval.id, { requestedBy: approval.requestedBy });
+      deps.recordAdmin('approval.rejected', who, approval.id, { kind: approval.kind, requestedBy: approval.requestedBy });
       return { approval };
     });
 

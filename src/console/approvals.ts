@@ -1,17 +1,21 @@
 /**
  * Two-person control: a change that needs a second operator is stored as a pending request; a different operator
  * approves it (it is then applied, in their name and the requester's) or either rejects it. Self-approval is
- * refused. Only directives are held today: `directive.issue` (the payload is the directive issue body) and
- * `directive.amend` (the payload is the amendment, with the directive's id under `id`).
+ * refused. Kinds: `directive.issue` (the payload is the directive issue body), `directive.amend` (the amendment,
+ * with the directive's id under `id`), `directive.lift` ({id, by, why}: lifting a suspension) and `keys.revoke`
+ * ({id, reason?}: a key revocation past the operator's allowance).
+ * In an emergency (when configured) the requester applies a pending change at once: its status becomes
+ * `review-required` until a second operator acknowledges it (`reviewed`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'failed' | 'expired';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'failed' | 'expired' | 'review-required' | 'reviewed';
+export type ApprovalKind = 'directive.issue' | 'directive.amend' | 'directive.lift' | 'keys.revoke';
 
 export interface Approval {
   id: string;
-  kind: 'directive.issue' | 'directive.amend';
+  kind: ApprovalKind;
   payload: Record<string, unknown>;
   status: ApprovalStatus;
   requestedBy: string;
@@ -21,6 +25,11 @@ export interface Approval {
   decidedAt: number | null;
   decisionNote: string | null;
   resultId: string | null;
+  /** Set when the requester applied the change at once in an emergency. */
+  emergencyReason: string | null;
+  reviewedBy: string | null;
+  reviewedAt: number | null;
+  reviewNote: string | null;
 }
 
 export class ApprovalError extends Error {
@@ -47,6 +56,10 @@ function toApproval(r: Record<string, unknown>): Approval {
     decidedAt: n(r.decided_at),
     decisionNote: (r.decision_note as string | null) ?? null,
     resultId: (r.result_id as string | null) ?? null,
+    emergencyReason: (r.emergency_reason as string | null) ?? null,
+    reviewedBy: (r.reviewed_by as string | null) ?? null,
+    reviewedAt: n(r.reviewed_at),
+    reviewNote: (r.review_note as string | null) ?? null,
   };
 }
 
@@ -57,7 +70,7 @@ export class ApprovalRepository {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async request(kind: Approval['kind'], payload: Record<string, unknown>, by: string): Promise<Approval> {
+  async request(kind: ApprovalKind, payload: Record<string, unknown>, by: string): Promise<Approval> {
     const id = `apr-${randomUUID()}`;
     const now = this.now();
     await this.db.query('INSERT INTO approvals (id, kind, payload, status, requested_by, requested_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, kind, JSON.stringify(payload), 'pending', by, now, now + this.expireMs]);
@@ -91,6 +104,47 @@ export class ApprovalRepository {
     const after = (await this.get(id))!;
     if (after.decidedBy !== by || after.status !== status) throw new ApprovalError(409, 'conflict', `approval request '${id}' was decided by ${after.decidedBy ?? 'someone else'} first`);
     return after;
+  }
+
+  /**
+   * The requester applies their own pending change at once, declaring an emergency: the request moves to
+   * `review-required` (a second operator must acknowledge it afterwards). Only the requester may.
+   */
+  async emergency(id: string, by: string, reason: string): Promise<Approval> {
+    const current = await this.get(id);
+    if (!current) throw new ApprovalError(404, 'not_found', `no approval request '${id}'`);
+    if (current.requestedBy !== by) throw new ApprovalError(403, 'not_requester', `only the requester ('${current.requestedBy}') may apply this change in an emergency; a second operator approves it instead`);
+    if (current.status !== 'pending') throw new ApprovalError(409, 'conflict', `approval request '${id}' is already ${current.status}${current.decidedBy ? ` (by ${current.decidedBy})` : ''}`);
+    await this.db.query("UPDATE approvals SET status = 'review-required', decided_by = $2, decided_at = $3, emergency_reason = $4 WHERE id = $1 AND status = 'pending'", [id, by, this.now(), reason]);
+    const after = (await this.get(id))!;
+    if (after.status !== 'review-required' || after.decidedBy !== by) throw new ApprovalError(409, 'conflict', `approval request '${id}' was decided by ${after.decidedBy ?? 'someone else'} first`);
+    return after;
+  }
+
+  /** A second operator acknowledges a change applied in an emergency (after-the-fact review). */
+  async review(id: string, by: string, note: string | null): Promise<Approval> {
+    const current = await this.get(id);
+    if (!current) throw new ApprovalError(404, 'not_found', `no approval request '${id}'`);
+    if (current.status !== 'review-required') throw new ApprovalError(409, 'conflict', `approval request '${id}' is ${current.status}${current.reviewedBy ? ` (reviewed by ${current.reviewedBy})` : ''}: only a change applied in an emergency awaits review`);
+    if (current.requestedBy === by) throw new ApprovalError(403, 'self_review', `'${by}' applied this change and cannot review it: a second operator must`);
+    await this.db.query("UPDATE approvals SET status = 'reviewed', reviewed_by = $2, reviewed_at = $3, review_note = $4 WHERE id = $1 AND status = 'review-required'", [id, by, this.now(), note]);
+    const after = (await this.get(id))!;
+    if (after.reviewedBy !== by) throw new ApprovalError(409, 'conflict', `approval request '${id}' was reviewed by ${after.reviewedBy ?? 'someone else'} first`);
+    return after;
+  }
+
+  /** Reserves one key revocation for `operator` and says how many they made within the window before it. */
+  async reserveRevocation(operator: string, keyId: string, windowMs: number): Promise<{ id: string; before: number }> {
+    const now = this.now();
+    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM key_revocations WHERE operator = $1 AND at > $2', [operator, now - windowMs]);
+    const id = `rev-${randomUUID()}`;
+    await this.db.query('INSERT INTO key_revocations (id, operator, key_id, at) VALUES ($1, $2, $3, $4)', [id, operator, keyId, now]);
+    return { id, before: Number(rows[0]?.n ?? 0) };
+  }
+
+  /** Takes back a reservation whose revocation did not happen (held, unknown key, already revoked). */
+  async releaseRevocation(id: string): Promise<void> {
+    await this.db.query('DELETE FROM key_revocations WHERE id = $1', [id]);
   }
 
   async settle(id: string, result: { resultId: string } | { failed: string }): Promise<Approval> {

@@ -66,6 +66,19 @@ export const configSchema = z
       .object({
         /** Directives with effect `suspend` wait for a second operator's approval before they are issued. */
         suspend: z.boolean().default(false),
+        /** Lifting a directive whose effect is `suspend` (lifting an embargo) waits for a second operator's approval. */
+        liftSuspension: z.boolean().default(false),
+        /**
+         * An operator may revoke this many API keys within `revokeWindowSeconds`; the revocation that would exceed it
+         * waits for a second operator's approval. Absent: revocations are never held.
+         */
+        revokeKeysAbove: z.number().int().min(0).max(1_000_000).optional(),
+        revokeWindowSeconds: z.number().int().min(60).max(30 * 86_400).default(3600),
+        /**
+         * The requester of a held change may apply it at once by declaring an emergency with a reason; the change is
+         * then on the after-the-fact review list (`review-required`) until a second operator acknowledges it.
+         */
+        emergencyApply: z.boolean().default(false),
         /** Pending requests expire after this long unapproved (seconds). */
         expireSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400),
       })

@@ -7,7 +7,7 @@ import { runAsAdminCaller } from '../core/admin-actions.ts';
 import type { DirectiveRecord } from '../directives/model.ts';
 import type { DirectiveRepository } from '../directives/repository.ts';
 import type { Db } from '../store/db.ts';
-import { registerConsoleAdminRoutes, directiveGuard } from './admin-routes.ts';
+import { registerConsoleAdminRoutes, directiveGuard, revocationRelease, type KeyAccess } from './admin-routes.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { ClassifierMarkRepository, registerClassifierReviewRoutes } from './classifier-review.ts';
 import { actorOf, credentialOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
@@ -34,6 +34,8 @@ export interface ConsoleDeps {
   models?: () => string[];
   /** Checks a directive against the live catalogue (AccessControl.validateDirective). */
   validateDirective?: (record: DirectiveRecord) => unknown;
+  /** API keys (status and revocation), for two-person control of key revocations. */
+  keys?: KeyAccess;
   /** The process environment (the single sign-on client secret is read from it at sign-in). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Built assets (default: console-ui/dist at the package root). */
@@ -79,10 +81,11 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
         const credential = credentialOf(request);
         runAsAdminCaller({ actor: name, ...(credential ? { credential } : {}) }, done);
       });
-      app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
+      app.addHook('preHandler', directiveGuard({ config: deps.config, approvals, recordAdmin: deps.recordAdmin, directives: deps.directives, ...(deps.keys ? { keys: deps.keys } : {}), ...(deps.validateDirective ? { validateDirective: deps.validateDirective } : {}) }));
+      app.addHook('onResponse', revocationRelease(approvals));
       registerTokenRoutes(app, { tokens, recordAdmin: deps.recordAdmin });
       if (!deps.config.enabled) return;
-      registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath, ...(deps.models ? { models: deps.models } : {}) });
+      registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath, ...(deps.models ? { models: deps.models } : {}), ...(deps.keys ? { keys: deps.keys } : {}) });
       registerSsoRoutes(app, { config: deps.config, oidc, operators, sessions, recordAdmin: deps.recordAdmin });
       registerClassifierReviewRoutes(app, { auditPath: deps.auditPath, marks: new ClassifierMarkRepository(deps.db), recordAdmin: deps.recordAdmin, actorOf });
     },

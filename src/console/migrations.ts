@@ -106,4 +106,24 @@ CREATE TABLE classifier_marks (
 );
 `,
   },
+  {
+    // Two-person control beyond suspensions: a change applied at once in an emergency (status `review-required`,
+    // the reason in emergency_reason) is acknowledged afterwards by a second operator (reviewed_by, reviewed_at,
+    // review_note; status `reviewed`). key_revocations counts each operator's key revocations within the window
+    // (a row is reserved before the revocation and removed when it fails).
+    id: 'console/0005_two_person_more',
+    sql: `
+ALTER TABLE approvals ADD COLUMN emergency_reason TEXT;
+ALTER TABLE approvals ADD COLUMN reviewed_by TEXT;
+ALTER TABLE approvals ADD COLUMN reviewed_at BIGINT;
+ALTER TABLE approvals ADD COLUMN review_note TEXT;
+CREATE TABLE key_revocations (
+  id TEXT PRIMARY KEY,
+  operator TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX key_revocations_by_operator ON key_revocations (operator, at);
+`,
+  },
 ];

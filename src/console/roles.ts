@@ -5,7 +5,7 @@
  *   analyst   viewer + review data (abuse, incidents, keys, licences, audit records — not retained prompt text),
  *             replay and policy explain (simulations that change nothing), and ring review decisions
  *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews, classifier marks;
- *             approves requests
+ *             approves requests, applies their own in an emergency (when enabled), reviews emergency changes
  *   admin     everything, retained prompt text included
  *   auditor   read-only: audit log and its verification, directive, licence, incident and approval history,
  *             OCSF and export-control evidence; never keys, usage or prompt text. Time-boxed (the account expires).
@@ -48,7 +48,7 @@ const OPERATOR: Rule[] = [
   r('write', /^\/licences(\/|$)/),
   r('write', /^\/incidents(\/|$)/),
   r('write', /^\/screening\//),
-  r('write', /^\/approvals\/[^/]+\/(approve|reject)$/),
+  r('write', /^\/approvals\/[^/]+\/(approve|reject|emergency|review)$/),
   r('write', /^\/console\/classifier-marks$/),
 ];
 const AUDITOR: Rule[] = [

@@ -228,6 +228,10 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
     recordAdmin: recordAdminAndNotify,
     directives: () => access.directivesRepo,
     validateDirective: (record) => access.validateDirective(record),
+    keys: {
+      status: async (id) => (await identity.repository.get(id))?.status ?? null,
+      revoke: (id, reason) => identity.repository.revoke(id, reason),
+    },
     models: () => publicModels(current),
     auditPath: audit?.path ?? null,
     env,
