@@ -163,6 +163,10 @@ for (const backend of BACKENDS) describe(`console: operators, sessions, roles an
     assert.equal(unknownModel.status, 400, 'a held request is checked against the catalogue when made, not only when approved');
     assert.deepEqual(unknownModel.body.error.issues.map((i: { path: string }) => i.path), ['models[0]']);
 
+    const emergency = await call(h.url, 'POST', `/approvals/${approval.id}/emergency`, { session: alice, body: { reason: 'urgent' } });
+    assert.equal(emergency.status, 403, 'emergency application is off unless configured');
+    assert.equal(emergency.body.error.type, 'emergency_disabled');
+    assert.equal((await auditRecords(h.url, (r) => r.action === 'approval.emergency_refused' && r.target === approval.id))[0].details.why, 'emergencies are not enabled');
     const self = await call(h.url, 'POST', `/approvals/${approval.id}/approve`, { session: alice, body: {} });
     assert.equal(self.status, 403);
     assert.equal(self.body.error.type, 'self_approval');

@@ -234,7 +234,7 @@ function Directives({ user }: { user: User }) {
     setErr(null);
     const r = await api('POST', `/approvals/${id}/${what}`, {});
     if (r.status !== 200) return setErr(errorText(r));
-    setMessage(what === 'approve' ? `Approved ${id}: directive ${r.body.directive.id} issued.` : `Rejected ${id}.`);
+    setMessage(what === 'approve' ? `Approved ${id}: ${r.body.directive ? `directive ${r.body.directive.id} ${({ 'directive.issue': 'issued', 'directive.lift': 'lifted' } as Record<string, string>)[r.body.approval.kind] ?? 'amended'}` : `key ${r.body.key.id} revoked`}.` : `Rejected ${id}.`);
     reload();
   };
   const previewLift = async () => {
@@ -250,8 +250,8 @@ function Directives({ user }: { user: User }) {
     if (!lifting.preview) return void previewLift();
     setErr(null);
     const r = await api('POST', `/directives/${encodeURIComponent(lifting.id)}/lift`, { by: user.name, why: lifting.why });
-    if (r.status !== 200) return setErr(errorText(r));
-    setMessage(`Directive ${lifting.id} lifted.`);
+    if (r.status !== 200 && r.status !== 202) return setErr(errorText(r));
+    setMessage(r.status === 202 ? `Held for approval: lifting ${lifting.id} waits for a second operator (${r.body.approval.id}).` : `Directive ${lifting.id} lifted.`);
     setLifting(null);
     reload();
   };
@@ -342,7 +342,7 @@ function Directives({ user }: { user: User }) {
               const own = a.requestedBy === user.name;
               return (
                 <tr key={a.id}>
-                  <td><code>{a.id}</code></td><td>{a.requestedBy}</td><td>{(a.payload.models ?? []).join(', ')}</td><td>{a.payload.effect}</td><td><code>{JSON.stringify(a.payload.population ?? {})}</code></td><td>{when(a.requestedAt)}</td>
+                  <td><code>{a.id}</code> <small>{a.kind}{a.payload.id ? ` ${a.payload.id}` : ''}</small></td><td>{a.requestedBy}</td><td>{(a.payload.models ?? []).join(', ')}</td><td>{a.payload.effect}</td><td><code>{JSON.stringify(a.payload.population ?? {})}</code></td><td>{when(a.requestedAt)}</td>
                   <td>
                     {canChange ? (
                       <>
