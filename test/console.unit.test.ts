@@ -86,6 +86,37 @@ test('approvals: self-approval refused, one of two concurrent approvers wins, un
   }
 });
 
+test('approvals: an emergency is the requester\'s alone and awaits review by another; revocations are counted per operator in the window', async () => {
+  const t = await openTestDb('sqlite', ALL_MIGRATIONS);
+  try {
+    let now = 5_000;
+    const repo = new ApprovalRepository(t.db, 60_000, () => now);
+    const a = await repo.request('directive.lift', { id: 'd1', by: 'alice', why: 'w' }, 'alice');
+    await assert.rejects(repo.emergency(a.id, 'bob', 'fire'), (e: ApprovalError) => e.status === 403 && e.type === 'not_requester');
+    await assert.rejects(repo.review(a.id, 'bob', null), (e: ApprovalError) => e.status === 409 && /pending/.test(e.message));
+    const applied = await repo.emergency(a.id, 'alice', 'fire');
+    assert.deepEqual([applied.status, applied.decidedBy, applied.emergencyReason], ['review-required', 'alice', 'fire']);
+    await assert.rejects(repo.decide(a.id, 'bob', 'approved', null), (e: ApprovalError) => e.status === 409);
+    await assert.rejects(repo.review(a.id, 'alice', null), (e: ApprovalError) => e.status === 403 && e.type === 'self_review');
+    const results = await Promise.allSettled([repo.review(a.id, 'bob', 'ok'), repo.review(a.id, 'carol', 'ok')]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one review wins');
+    assert.equal((await repo.get(a.id))!.status, 'reviewed');
+    await assert.rejects(repo.review('apr-none', 'bob', null), (e: ApprovalError) => e.status === 404);
+
+    const r1 = await repo.reserveRevocation('alice', 'k1', 1000);
+    const r2 = await repo.reserveRevocation('alice', 'k2', 1000);
+    assert.deepEqual([r1.before, r2.before], [0, 1]);
+    assert.equal((await repo.reserveRevocation('bob', 'k3', 1000)).before, 0, 'each operator has their own count');
+    await repo.releaseRevocation(r2.id);
+    const r3 = await repo.reserveRevocation('alice', 'k2', 1000);
+    assert.equal(r3.before, 1, 'a released reservation does not count');
+    now += 1000;
+    assert.equal((await repo.reserveRevocation('alice', 'k4', 1000)).before, 0, 'revocations older than the window do not count');
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test('roles: what each may call', () => {
   const cases: [string, string, string, boolean][] = [
     ['viewer', 'GET', '/usage', true],
@@ -97,6 +128,9 @@ test('roles: what each may call', () => {
     ['analyst', 'GET', '/audit/text/r1', false],
     ['operator', 'POST', '/directives', true],
     ['operator', 'POST', '/approvals/a1/approve', true],
+    ['operator', 'POST', '/approvals/a1/emergency', true],
+    ['operator', 'POST', '/approvals/a1/review', true],
+    ['analyst', 'POST', '/approvals/a1/review', false],
     ['operator', 'GET', '/audit/text/r1', false],
     ['admin', 'GET', '/audit/text/r1', true],
     ['auditor', 'GET', '/audit', true],

@@ -133,12 +133,16 @@ export class ApprovalRepository {
     return after;
   }
 
-  /** Reserves one key revocation for `operator` and says how many they made within the window before it. */
+  /**
+   * Reserves one key revocation for `operator` and says how many others they made (or reserved) within the window.
+   * The reservation is written before counting, so of two concurrent revocations each sees the other: a race holds
+   * both rather than letting both through.
+   */
   async reserveRevocation(operator: string, keyId: string, windowMs: number): Promise<{ id: string; before: number }> {
     const now = this.now();
-    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM key_revocations WHERE operator = $1 AND at > $2', [operator, now - windowMs]);
     const id = `rev-${randomUUID()}`;
     await this.db.query('INSERT INTO key_revocations (id, operator, key_id, at) VALUES ($1, $2, $3, $4)', [id, operator, keyId, now]);
+    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM key_revocations WHERE operator = $1 AND at > $2 AND id <> $3', [operator, now - windowMs, id]);
     return { id, before: Number(rows[0]?.n ?? 0) };
   }
 
