@@ -189,7 +189,8 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const amendText = await bob.getByTestId('amend-radius').textContent();
     assert.match(amendText!, /: 0 would be refused \(0\.0%\)\.Affected: 0 keys, 0 accounts, 0 organisations\./, amendText!);
     await bob.getByRole('button', { name: 'Confirm amendment' }).click();
-    await bob.getByRole('status').filter({ hasText: /amended/ }).waitFor();
+    // The amendment keeps effect suspend: two-person control holds it for a second operator, like issuing one.
+    await bob.getByRole('status').filter({ hasText: /Held for approval: amending .* waits for a second operator \(apr-/ }).waitFor();
 
     // Lifting from the console, after its preview: the suspension ends and the model is served again.
     await bob.getByRole('button', { name: /^Lift / }).click();

@@ -293,8 +293,8 @@ function Directives({ user }: { user: User }) {
     const f = amendedFields(amending);
     if (!f) return;
     const r = await api('PATCH', `/directives/${encodeURIComponent(amending.id)}`, { ...f, by: user.name, why: amending.why });
-    if (r.status !== 200) return setErr(errorText(r));
-    setMessage(`Directive ${amending.id} amended.`);
+    if (r.status !== 200 && r.status !== 202) return setErr(errorText(r));
+    setMessage(r.status === 202 ? `Held for approval: amending ${amending.id} waits for a second operator (${r.body.approval.id}).` : `Directive ${amending.id} amended.`);
     setAmending(null);
     setAmendPreview(null);
     reload();
