@@ -26,7 +26,7 @@ interface Series {
 
 const W = 640;
 const H = 180;
-const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
+const PAD = { left: 60, right: 8, top: 8, bottom: 22 };
 
 const tick = (ms: number, span: Window) => {
   const iso = new Date(ms).toISOString();
@@ -142,7 +142,7 @@ export function Overview() {
     };
   }, [span]);
   const t = series?.totals;
-  const money = (v: number) => v.toFixed(4);
+  const money = (v: number) => v.toFixed(6);
   const label = WINDOWS.find((w) => w.id === span)!.label;
   return (
     <main id="main">
