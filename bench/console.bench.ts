@@ -1,5 +1,5 @@
 /**
- * Console page load: time from navigation until each page shows its data (Overview's totals, Directives' list,
+ * Console page load: time from navigation until each page shows its data (Overview's totals and charts, Directives' list,
  * Audit's chain verification and records), in headless Chromium against an in-process gateway holding N recorded
  * requests, a few directives and their history. Baseline, same run and same browser: loading /healthz (a JSON
  * document, no script). Best of three per page. Also the sign-in call (scrypt verification) on its own.
@@ -62,7 +62,10 @@ try {
     await page.goto(`${h.url}/healthz`);
     await page.getByText('ok').first().waitFor();
   });
-  const overview = await best(() => fresh('overview', () => page.getByTestId('total-requests').filter({ hasText: String(N) }).waitFor()));
+  const overview = await best(() => fresh('overview', async () => {
+    await page.getByTestId('total-requests').filter({ hasText: String(N) }).waitFor();
+    await page.getByRole('img', { name: 'Spend over the last 24 h (USD)' }).waitFor();
+  }));
   const directives = await best(() => fresh('directives', () => page.getByTestId('state-bench-5').waitFor()));
   const audit = await best(() => fresh('audit', async () => {
     await page.getByTestId('chain-status').filter({ hasText: 'Chain verified' }).waitFor();
@@ -71,7 +74,7 @@ try {
   const fmt = (ms: number) => `${ms.toFixed(0)} ms (${(ms / baseline).toFixed(1)}× baseline)`;
   console.log(`recorded requests: ${N}; audit records: ${N + 10}+`);
   console.log(`baseline, /healthz in the same browser: ${baseline.toFixed(0)} ms`);
-  console.log(`overview (usage + ${N} audit records scanned for refusal codes): ${fmt(overview)}`);
+  console.log(`overview (usage + 24 h series over ${N} audit records, 5 charts): ${fmt(overview)}`);
   console.log(`directives (list + pending approvals): ${fmt(directives)}`);
   console.log(`audit (chain verification of the whole log + search of the last 200): ${fmt(audit)}`);
   console.log(`sign-in API call (scrypt N=2^15 verify): ${signInMs.toFixed(0)} ms`);

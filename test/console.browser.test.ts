@@ -99,11 +99,22 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const alice = await signIn('alice');
     await alice.getByRole('heading', { name: 'Overview' }).waitFor();
     await alice.getByTestId('total-requests').filter({ hasText: '3' }).waitFor();
+    for (const name of ['Requests over the last 24 h', 'Refusals by code', 'Classifier refusals by label', 'Requested and served models', 'Spend over the last 24 h (USD)']) await alice.getByRole('img', { name }).waitFor();
     await alice.screenshot({ path: join(SCREENSHOTS, '02-overview.png'), fullPage: true });
+    // Switching the window: the charts are drawn again from that window's series.
+    await alice.getByRole('button', { name: 'Last 1 h' }).click();
+    await alice.locator('[data-testid="overview-window"][data-window="1h"]').waitFor();
+    await alice.getByRole('img', { name: 'Requests over the last 1 h' }).waitFor();
+    assert.equal(await alice.getByRole('button', { name: 'Last 1 h' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await alice.getByTestId('total-requests').textContent(), '3');
+    assert.equal(await alice.getByTestId('chart-traffic').locator('tbody tr').count(), 12, 'the 1 h table: twelve 5-minute rows');
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.screenshot({ path: join(SCREENSHOTS, '02b-overview-1h.png'), fullPage: true });
 
-    // Keyboard: the Directives link is reachable with Tab and opens with Enter; the page focuses its heading.
+    // Keyboard: the Directives link is reachable with Tab (past the window buttons and the charts' tables) and opens
+    // with Enter; the page focuses its heading.
     let reached = false;
-    for (let i = 0; i < 8 && !reached; i++) {
+    for (let i = 0; i < 16 && !reached; i++) {
       await alice.keyboard.press('Tab');
       reached = await alice.evaluate(() => document.activeElement?.textContent === 'Directives');
     }
@@ -215,7 +226,7 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     // Sign-out ends the session: the page returns to the sign-in form.
     await alice.getByRole('button', { name: 'Sign out' }).click();
     await alice.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
-    for (const f of ['01-sign-in', '02-overview', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit', '13-directives-lift-preview']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
+    for (const f of ['01-sign-in', '02-overview', '02b-overview-1h', '03-directives-preview', '04-directives-pending', '05-directives-approved', '06-audit', '13-directives-lift-preview']) assert.ok(existsSync(join(SCREENSHOTS, `${f}.png`)), f);
   });
   test('single sign-on through the local identity provider, and a refusal shown to the browser', { timeout: 60_000 }, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

@@ -8,6 +8,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Overview } from './pages/overview';
 
 type Json = any;
 interface User { name: string; role: string; via: string }
@@ -20,7 +21,7 @@ function csrfToken(): string {
 
 let onSignedOut: () => void = () => {};
 
-async function api(method: string, path: string, body?: unknown): Promise<Reply> {
+export async function api(method: string, path: string, body?: unknown): Promise<Reply> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
@@ -35,16 +36,16 @@ async function api(method: string, path: string, body?: unknown): Promise<Reply>
   return { status: r.status, body: parsed };
 }
 
-const errorText = (r: Reply) => (r.body?.error ? `${r.body.error.type}: ${r.body.error.message}` : `HTTP ${r.status}`);
+export const errorText = (r: Reply) => (r.body?.error ? `${r.body.error.type}: ${r.body.error.message}` : `HTTP ${r.status}`);
 const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '—');
 
-function Heading({ children }: { children: string }) {
+export function Heading({ children }: { children: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => ref.current?.focus(), [children]);
   return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
 }
 
-function ErrorLine({ text }: { text: string | null }) {
+export function ErrorLine({ text }: { text: string | null }) {
   return text ? <p role="alert" class="error">{text}</p> : null;
 }
 
@@ -78,54 +79,6 @@ function Login({ onIn }: { onIn: (u: User) => void }) {
           <a class="button" href={sso.url} data-testid="sso">{sso.label}</a>
         </p>
       ) : null}
-    </main>
-  );
-}
-
-function Overview() {
-  const [usage, setUsage] = useState<Json[] | null>(null);
-  const [codes, setCodes] = useState<[string, number][] | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  const [auditNote, setAuditNote] = useState<string | null>(null);
-  useEffect(() => {
-    void api('GET', '/usage?groupBy=model').then((r) => (r.status === 200 ? setUsage(r.body.rows) : setErr(errorText(r))));
-    void api('GET', '/audit?kind=request&limit=10000').then((r) => {
-      if (r.status !== 200) return setAuditNote(`Refusals by code need the audit log and the analyst role (${errorText(r)}).`);
-      const counts = new Map<string, number>();
-      for (const rec of r.body.records as Json[]) if (rec.outcome !== 'served' && rec.code) counts.set(rec.code, (counts.get(rec.code) ?? 0) + 1);
-      setCodes([...counts.entries()].sort((a, b) => b[1] - a[1]));
-    });
-  }, []);
-  const total = (usage ?? []).reduce((s, r) => s + r.requests, 0);
-  const refused = (usage ?? []).reduce((s, r) => s + r.refused, 0);
-  const cost = (usage ?? []).reduce((s, r) => s + r.costUsd, 0);
-  const max = Math.max(1, ...(codes ?? []).map((c) => c[1]));
-  return (
-    <main id="main">
-      <Heading>Overview</Heading>
-      <ErrorLine text={err} />
-      <div class="stats" aria-label="Totals">
-        <div class="stat">Requests<b data-testid="total-requests">{total}</b></div>
-        <div class="stat">Refused<b>{refused}</b></div>
-        <div class="stat">Spend (USD)<b>{cost.toFixed(4)}</b></div>
-      </div>
-      <h2>Requests by model</h2>
-      <table>
-        <thead><tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Refused</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Spend (USD)</th></tr></thead>
-        <tbody>
-          {(usage ?? []).map((r) => <tr key={r.model}><td>{r.model}</td><td>{r.requests}</td><td>{r.refused}</td><td>{r.inputTokens}</td><td>{r.outputTokens}</td><td>{r.costUsd.toFixed(4)}</td></tr>)}
-        </tbody>
-      </table>
-      <h2>Refusals by code</h2>
-      {auditNote ? <p>{auditNote}</p> : null}
-      {codes && codes.length === 0 ? <p>No refusals in the audit log.</p> : null}
-      <table>
-        <tbody>
-          {(codes ?? []).map(([code, n]) => (
-            <tr key={code}><th scope="row"><code>{code}</code></th><td>{n}</td><td aria-hidden="true"><span class="bar" style={{ width: `${(n / max) * 20}rem` }} /></td></tr>
-          ))}
-        </tbody>
-      </table>
     </main>
   );
 }

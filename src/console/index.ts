@@ -10,6 +10,7 @@ import type { Db } from '../store/db.ts';
 import { registerConsoleAdminRoutes, directiveGuard, revocationRelease, type KeyAccess } from './admin-routes.ts';
 import { ApprovalRepository } from './approvals.ts';
 import { ClassifierMarkRepository, registerClassifierReviewRoutes } from './classifier-review.ts';
+import { registerOverviewRoutes } from './overview.ts';
 import { actorOf, credentialOf, operatorAuthHook, type RecordAdmin } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import { OidcSignIn } from './oidc.ts';
@@ -88,6 +89,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleCapability {
       registerConsoleAdminRoutes(app, { config: deps.config, operators, sessions, approvals, directives: deps.directives, recordAdmin: deps.recordAdmin, auditPath: deps.auditPath, ...(deps.models ? { models: deps.models } : {}), ...(deps.keys ? { keys: deps.keys } : {}) });
       registerSsoRoutes(app, { config: deps.config, oidc, operators, sessions, recordAdmin: deps.recordAdmin });
       registerClassifierReviewRoutes(app, { auditPath: deps.auditPath, marks: new ClassifierMarkRepository(deps.db), recordAdmin: deps.recordAdmin, actorOf });
+      registerOverviewRoutes(app, { auditPath: deps.auditPath });
     },
     registerPublic(app) {
       if (deps.config.enabled) registerConsoleStatic(app, deps.assetsDir ? { dir: deps.assetsDir } : {});
