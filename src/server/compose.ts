@@ -32,6 +32,9 @@ import { callerOf } from '../console/auth.ts';
 import { permits } from '../console/roles.ts';
 import { scopesCover } from '../console/scopes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
+import { ProgrammesService } from '../programmes/index.ts';
+import { registerProgrammeAdminRoutes } from '../programmes/admin-routes.ts';
+import { registerKycWebhook } from '../programmes/webhook-routes.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
 import { limitsGate } from '../limits/gate.ts';
@@ -289,6 +292,17 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   await screening.start(watcher);
   closers.push(() => screening.stop());
 
+  // Trusted-access programme grants and KYC verifications, laid over each key's principal on the request path.
+  const programmes = new ProgrammesService(db, (err) => logger.warn({ err: err.message }, 'programmes reload failed'));
+  if (initial.programmes.kycWebhook && !env[initial.programmes.kycWebhook.secretEnv]) throw new Error(`programmes.kycWebhook.secretEnv: environment variable ${initial.programmes.kycWebhook.secretEnv} is not set`);
+  await programmes.start(watcher);
+  closers.push(() => programmes.stop());
+  const kycWebhookSettings = () => {
+    const w = current.programmes.kycWebhook;
+    const secret = w ? env[w.secretEnv] : undefined;
+    return w && secret ? { secret, toleranceSeconds: w.toleranceSeconds } : null;
+  };
+
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
@@ -317,7 +331,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const gateway = await Gateway.start(
     { configPath: opts.configPath, logger, env, metrics, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
     {
-      keys: identity.registry,
+      keys: { lookup: (secret) => programmes.enrichLookup(identity.registry.lookup(secret)) },
       // The model catalogue lists what the access decision (directives, policy, licences) allows the caller.
       modelAccess: { allows: (p, model, now) => access.decide(p, model, now).action !== 'refuse', version: () => access.snapshot },
       gates: () => gates,
@@ -346,7 +360,10 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       adminAuth: consoleCap.adminAuth,
-      publicRoutes: (app: FastifyInstance) => consoleCap.registerPublic(app),
+      publicRoutes: (app: FastifyInstance) => {
+        registerKycWebhook(app, { repo: programmes.repository, settings: kycWebhookSettings, changed: () => programmes.reload() });
+        return consoleCap.registerPublic(app);
+      },
       admin: async (app: FastifyInstance) => {
         consoleCap.registerAdmin(app);
         registerKeyAdminRoutes(app, { keys: identity.repository });
@@ -355,6 +372,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           return k ? principalFromKey(k) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
+        registerProgrammeAdminRoutes(app, { repo: programmes.repository, names: () => current.programmes.names, changed: () => programmes.reload() });
         registerIncidentAdminRoutes(app, {
           repo: incidents,
           regimes,
