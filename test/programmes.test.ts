@@ -185,6 +185,8 @@ for (const backend of BACKENDS) {
       }
       const empty = await fetch(`${h.url}/webhooks/kyc`, { method: 'POST' });
       assert.equal(empty.status, 400);
+      const huge = await deliver(h.url, null, { raw: JSON.stringify({ id: 'big', accountId: 'a', level: 'basic', pad: 'x'.repeat(70_000) }) });
+      assert.equal(huge.status, 413);
     });
   });
 }
