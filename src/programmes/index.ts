@@ -17,8 +17,9 @@ export class ProgrammesService {
   constructor(
     db: Db,
     private readonly onError: (err: Error) => void = () => {},
+    opts: { auditActor?: string } = {},
   ) {
-    this.repository = new ProgrammeRepository(db);
+    this.repository = new ProgrammeRepository(db, opts);
   }
 
   async start(watcher?: ChangeWatcher): Promise<void> {

@@ -50,10 +50,15 @@ function toApplication(r: Row): Application {
 }
 
 export class ProgrammeRepository {
+  /** `auditActor`: set when the gateway keeps an audit log (without one, nothing drains the inbox, so nothing is recorded). */
   constructor(
     private readonly db: Db,
-    private readonly actor = 'admin-api',
+    private readonly opts: { auditActor?: string } = {},
   ) {}
+
+  private async record(tx: Db, action: string, target: string, details: Record<string, unknown>, now: number, actor?: string): Promise<void> {
+    if (this.opts.auditActor) await recordAdminAction(tx, { action, actor: actor ?? this.opts.auditActor, target, details }, now);
+  }
 
   async apply(input: { programme: string; subject: Application['subject']; evidence: Application['evidence'] }, now = Date.now()): Promise<Application> {
     const id = `prg_${randomBytes(9).toString('base64url')}`;
@@ -62,7 +67,7 @@ export class ProgrammeRepository {
         'INSERT INTO programme_applications (id, programme, subject_kind, subject_id, evidence, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
         [id, input.programme, input.subject.kind, input.subject.id, JSON.stringify(input.evidence), 'applied', now],
       );
-      await recordAdminAction(tx, { action: 'programme.applied', actor: this.actor, target: `${input.subject.kind}:${input.subject.id}`, details: { application: id, programme: input.programme, evidenceLinks: input.evidence.links } }, now);
+      await this.record(tx, 'programme.applied', `${input.subject.kind}:${input.subject.id}`, { application: id, programme: input.programme, evidenceLinks: input.evidence.links }, now);
       await bumpRevision(tx, PROGRAMMES_TOPIC);
     });
     return (await this.get(id))!;
@@ -97,16 +102,8 @@ export class ProgrammeRepository {
       // The status in the WHERE makes concurrent decisions on one application serialise: only one matches.
       const updated = await tx.query(`UPDATE programme_applications SET status = $1, decided_by = $2, decided_at = $3, updated_at = $3, reason = $4${sets} WHERE id = $5 AND status = '${from}' RETURNING id`, params);
       if (!updated.length) throw new AdminConflictError(`application '${id}' changed concurrently`);
-      await recordAdminAction(
-        tx,
-        {
-          action: `programme.${to}`,
-          actor: this.actor,
-          target: `${cur.subject.kind}:${cur.subject.id}`,
-          details: { application: id, programme: cur.programme, by: d.by, reason: d.reason, ...(d.decision === 'grant' ? { tier: d.tier ?? null, expiresAt: d.expiresAt ?? null } : {}) },
-        },
-        now,
-      );
+      const details = { application: id, programme: cur.programme, by: d.by, reason: d.reason, ...(d.decision === 'grant' ? { tier: d.tier ?? null, expiresAt: d.expiresAt ?? null } : {}) };
+      await this.record(tx, `programme.${to}`, `${cur.subject.kind}:${cur.subject.id}`, details, now);
       await bumpRevision(tx, PROGRAMMES_TOPIC);
     });
     return (await this.get(id))!;
@@ -126,7 +123,7 @@ export class ProgrammeRepository {
         'INSERT INTO kyc_verifications (account_id, level, event_id, provider_time, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET level = excluded.level, event_id = excluded.event_id, provider_time = excluded.provider_time, updated_at = excluded.updated_at',
         [ev.accountId, ev.level, ev.eventId, ev.time, now],
       );
-      await recordAdminAction(tx, { action: 'kyc.verified', actor: 'kyc-webhook', target: `account:${ev.accountId}`, details: { event: ev.eventId, level: ev.level } }, now);
+      await this.record(tx, 'kyc.verified', `account:${ev.accountId}`, { event: ev.eventId, level: ev.level }, now, 'kyc-webhook');
       await bumpRevision(tx, PROGRAMMES_TOPIC);
       return 'applied';
     });
