@@ -197,3 +197,26 @@ test('the overlay: a verification never lowers a key’s level; expiry is exclus
   assert.deepEqual(enrich(p, state, 999), { ...p, programmes: ['x', 'y'] });
   assert.equal(enrich(p, state, 1000), p);
 });
+
+describe('programmes config', () => {
+  test('without programmes.kycWebhook the webhook answers 404 and no programme can be applied for', async () => {
+    const h = await startHarness({ backend: 'sqlite', env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } });
+    try {
+      const r = await deliver(h.url, { id: 'e', accountId: 'acct-test', level: 'basic' });
+      assert.equal(r.status, 404);
+      assert.equal(((await r.json()) as any).error.code, 'not_configured');
+      const a = await fetch(`${h.url}/admin/v1/programmes/applications`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ programme: PROGRAMME, subject: { kind: 'account', id: 'a' }, evidence: { text: 'x' } }) });
+      assert.equal(a.status, 400);
+      assert.match(((await a.json()) as any).error.message, /no programmes are configured \(programmes\.names\)/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a kycWebhook whose secret variable is unset stops the gateway at start, naming it', async () => {
+    await assert.rejects(
+      startHarness({ backend: 'sqlite', extra: { programmes: { kycWebhook: { secretEnv: 'GATEHOUSE_TEST_UNSET_KYC_SECRET' } } } }),
+      /programmes\.kycWebhook\.secretEnv: environment variable GATEHOUSE_TEST_UNSET_KYC_SECRET is not set/,
+    );
+  });
+});
