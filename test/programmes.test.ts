@@ -8,6 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { tempDir } from './support/config.ts';
@@ -43,6 +45,16 @@ for (const backend of BACKENDS) {
     let h: Harness;
     let auditPath = '';
     let openai: OpenAI;
+    // Operators' webhook receiver: expiring grants are announced there.
+    const announced: Record<string, any>[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        announced.push(JSON.parse(body) as Record<string, any>);
+        res.writeHead(200).end('ok');
+      });
+    });
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const post = (path: string, body: unknown) => fetch(`${h.url}/admin/v1${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
     const ask = (model: string) => openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello' }] });
@@ -56,6 +68,7 @@ for (const backend of BACKENDS) {
     };
 
     before(async () => {
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
       const dir = tempDir('gatehouse-programmes-');
       const policy = join(dir, 'policy.yaml');
       writeFileSync(
@@ -68,12 +81,17 @@ for (const backend of BACKENDS) {
         extra: {
           audit: { path: (auditPath = join(dir, 'audit.jsonl')) },
           policy: { file: policy },
-          programmes: { names: [PROGRAMME, 'verified-cyber-research'], kycWebhook: { secretEnv: 'TEST_KYC_SECRET', toleranceSeconds: 120 } },
+          notifications: { webhooks: [{ name: 'ops', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, events: ['programme.expiring'] }] },
+          programmes: { names: [PROGRAMME, 'verified-cyber-research'], expiryWarningHours: 24, kycWebhook: { secretEnv: 'TEST_KYC_SECRET', toleranceSeconds: 120 } },
         },
       });
       openai = new OpenAI({ apiKey: h.keys.valid, baseURL: `${h.url}/v1`, maxRetries: 0 });
     });
-    after(() => h?.close());
+    after(async () => {
+      await h?.close();
+      hook.closeAllConnections();
+      await new Promise((r) => hook.close(r));
+    });
 
     test('apply → grant → served; revoke → programme_required; every step audited', async () => {
       assert.equal(await refusalCode(ask('lite')), '403:programme_required');
@@ -88,6 +106,13 @@ for (const backend of BACKENDS) {
       assert.equal(((await granted.json()) as any).application.status, 'granted');
       const served = await ask('lite');
       assert.ok(served.choices[0]!.message.content);
+      // It ends within programmes.expiryWarningHours (24): announced once to the operators' webhook.
+      const until = Date.now() + 10_000;
+      while (!announced.some((e) => e.type === 'programme.expiring' && e.details?.application === application.id)) {
+        if (Date.now() > until) assert.fail(`no programme.expiring notification: ${JSON.stringify(announced)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(announced.find((e) => e.details?.application === application.id)!.details.subject, { kind: 'org', id: 'org-test' });
 
       // A second grant of the same application is a conflict; a rejection of a granted one too.
       assert.equal((await post(`/programmes/applications/${application.id}/grant`, { by: 'x', expiresAt: Date.now() + 1000_000 })).status, 409);
@@ -193,7 +218,7 @@ for (const backend of BACKENDS) {
 
 test('the overlay: a verification never lowers a key’s level; expiry is exclusive', () => {
   const p = { keyId: 'k', accountId: 'a', orgId: 'o', nationalities: [], residence: null, kyc: 'verified-organisation' as const, programmes: ['x'], tier: 'general', staff: false };
-  const state = { grants: [{ programme: 'y', subjectKind: 'org' as const, subjectId: 'o', tier: null, expiresAt: 1000 }], kyc: new Map([['a', 'basic' as const]]) };
+  const state = { grants: [{ id: 'prg_1', programme: 'y', subjectKind: 'org' as const, subjectId: 'o', tier: null, expiresAt: 1000 }], kyc: new Map([['a', 'basic' as const]]) };
   assert.deepEqual(enrich(p, state, 999), { ...p, programmes: ['x', 'y'] });
   assert.equal(enrich(p, state, 1000), p);
 });

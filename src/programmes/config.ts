@@ -10,6 +10,8 @@ export const configSchema = z
   .strictObject({
     /** Programme names policy rules may require (`require: {programme: NAME}`). */
     names: z.array(z.string().regex(SLUG, "lower-case letters, digits and . _ : - (e.g. 'critical-infrastructure-defenders')").max(100)).default([]),
+    /** A granted programme ending within this many hours is announced (`programme.expiring` notification), once. */
+    expiryWarningHours: z.number().min(0).max(24 * 366).default(72),
     kycWebhook: z
       .strictObject({
         /** Environment variable holding the HMAC-SHA256 secret shared with the KYC provider. */
@@ -19,6 +21,6 @@ export const configSchema = z
       })
       .optional(),
   })
-  .default({ names: [] });
+  .default({ names: [], expiryWarningHours: 72 });
 
 export type ProgrammesConfig = z.infer<typeof configSchema>;

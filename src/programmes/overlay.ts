@@ -7,6 +7,8 @@
 import { KYC_LEVELS, type KycLevel, type Principal } from '../core/types.ts';
 
 export interface Grant {
+  /** The application's id. */
+  id: string;
   programme: string;
   subjectKind: 'account' | 'org';
   subjectId: string;
@@ -42,4 +44,9 @@ export function enrich(p: Principal, state: TrustState, now: number): Principal 
   for (const g of grants) if (!programmes.includes(g.programme)) programmes.push(g.programme);
   const tier = grants.find((g) => g.tier !== null)?.tier ?? p.tier;
   return Object.freeze({ ...p, programmes, tier, kyc: verified === undefined ? p.kyc : higherKyc(p.kyc, verified) });
+}
+
+/** Grants still in force that end within `withinMs` of `now`, soonest first. */
+export function expiringGrants(state: TrustState, now: number, withinMs: number): Grant[] {
+  return state.grants.filter((g) => g.expiresAt !== null && now < g.expiresAt && g.expiresAt - now <= withinMs).sort((a, b) => a.expiresAt! - b.expiresAt!);
 }

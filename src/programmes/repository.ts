@@ -138,7 +138,7 @@ export class ProgrammeRepository {
   async loadState(): Promise<TrustState> {
     const grants: Grant[] = (await this.db.query("SELECT * FROM programme_applications WHERE status = 'granted'")).map((r) => {
       const a = toApplication(r);
-      return { programme: a.programme, subjectKind: a.subject.kind, subjectId: a.subject.id, tier: a.tier, expiresAt: a.expiresAt };
+      return { id: a.id, programme: a.programme, subjectKind: a.subject.kind, subjectId: a.subject.id, tier: a.tier, expiresAt: a.expiresAt };
     });
     const kyc = new Map<string, KycLevel>();
     for (const r of await this.db.query('SELECT account_id, level FROM kyc_verifications')) kyc.set(String(r.account_id), r.level as KycLevel);
