@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { tempDir } from './support/config.ts';
 import { BACKENDS, startHarness, type Harness } from './support/harness.ts';
+import { ADMIN_TOKEN as CONSOLE_ADMIN_TOKEN, addOperator, auditRecords, call, signIn } from './support/console.ts';
 import { sign } from '../src/programmes/webhook.ts';
 import { enrich } from '../src/programmes/overlay.ts';
 
@@ -243,5 +244,33 @@ describe('programmes config', () => {
       startHarness({ backend: 'sqlite', extra: { programmes: { kycWebhook: { secretEnv: 'GATEHOUSE_TEST_UNSET_KYC_SECRET' } } } }),
       /programmes\.kycWebhook\.secretEnv: environment variable GATEHOUSE_TEST_UNSET_KYC_SECRET is not set/,
     );
+  });
+});
+
+describe('programmes through operator sessions', () => {
+  test('an analyst reads applications but may not decide; an operator grants, and the record names them', async () => {
+    const h = await startHarness({
+      backend: 'sqlite',
+      env: { GATEHOUSE_ADMIN_TOKEN: CONSOLE_ADMIN_TOKEN },
+      extra: { audit: { path: join(tempDir('gatehouse-programmes-ops-'), 'audit.jsonl') }, programmes: { names: [PROGRAMME] } },
+    });
+    try {
+      await addOperator(h.storeUrl, 'olga', 'operator');
+      await addOperator(h.storeUrl, 'anton', 'analyst');
+      const olga = await signIn(h.url, 'olga');
+      const anton = await signIn(h.url, 'anton');
+      const applied = await call(h.url, 'POST', '/programmes/applications', { session: olga, body: { programme: PROGRAMME, subject: { kind: 'account', id: 'acct-test' }, evidence: { text: 'CERT member' } } });
+      assert.equal(applied.status, 201, JSON.stringify(applied.body));
+      const id = applied.body.application.id as string;
+      assert.equal((await call(h.url, 'GET', '/programmes/applications', { session: anton })).status, 200);
+      const denied = await call(h.url, 'POST', `/programmes/applications/${id}/grant`, { session: anton, body: { by: 'anton', expiresAt: Date.now() + 86_400_000 } });
+      assert.equal(denied.status, 403);
+      const granted = await call(h.url, 'POST', `/programmes/applications/${id}/grant`, { session: olga, body: { by: 'olga', expiresAt: Date.now() + 86_400_000 } });
+      assert.equal(granted.status, 200, JSON.stringify(granted.body));
+      const [rec] = await auditRecords(h.url, (r) => r.action === 'programme.granted' && r.target === 'account:acct-test');
+      assert.equal(rec?.actor, 'olga');
+    } finally {
+      await h.close();
+    }
   });
 });
