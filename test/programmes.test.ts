@@ -242,7 +242,7 @@ describe('programmes config', () => {
   test('a kycWebhook whose secret variable is unset stops the gateway at start, naming it', async () => {
     await assert.rejects(
       startHarness({ backend: 'sqlite', extra: { programmes: { kycWebhook: { secretEnv: 'GATEHOUSE_TEST_UNSET_KYC_SECRET' } } } }),
-      /programmes\.kycWebhook\.secretEnv: environment variable GATEHOUSE_TEST_UNSET_KYC_SECRET is not set/,
+      /programmes\.kycWebhook\.secretEnv: environment variable GATEHOUSE_TEST_UNSET_KYC_SECRET \(the secret shared with the KYC provider\) is not set/,
     );
   });
 });

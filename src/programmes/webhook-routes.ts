@@ -15,9 +15,12 @@ export function registerKycWebhook(
     // The signature covers the exact bytes sent: keep the raw body.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
-    scope.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) =>
-      reply.code(err.statusCode && err.statusCode < 500 ? err.statusCode : 500).send({ error: { type: 'invalid_request', code: 'invalid_body', message: err.message } }),
-    );
+    scope.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { type: 'invalid_request', code: err.statusCode === 413 ? 'request_too_large' : 'invalid_body', message: err.message } });
+      // The store failed: the provider retries; nothing was applied (one transaction).
+      request.log.error({ err: err.message }, 'kyc webhook failed');
+      return reply.code(503).send({ error: { type: 'unavailable', code: 'store_unavailable', message: 'The verification could not be recorded; retry later.' } });
+    });
     scope.post(deps.path ?? '/webhooks/kyc', async (request, reply) => {
       const settings = deps.settings();
       if (!settings) return reply.code(404).send({ error: { type: 'not_found', code: 'not_configured', message: 'The KYC webhook is not configured (programmes.kycWebhook).' } });

@@ -294,7 +294,6 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
 
   // Trusted-access programme grants and KYC verifications, laid over each key's principal on the request path.
   const programmes = new ProgrammesService(db, (err) => logger.warn({ err: err.message }, 'programmes reload failed'), { ...auditActor, notify, expiryWarningMs: () => current.programmes.expiryWarningHours * 3_600_000 });
-  if (initial.programmes.kycWebhook && !env[initial.programmes.kycWebhook.secretEnv]) throw new Error(`programmes.kycWebhook.secretEnv: environment variable ${initial.programmes.kycWebhook.secretEnv} is not set`);
   await programmes.start(watcher);
   closers.push(() => programmes.stop());
   const kycWebhookSettings = () => {
