@@ -115,6 +115,12 @@ for (const backend of BACKENDS) {
       }
       assert.deepEqual(announced.find((e) => e.details?.application === application.id)!.details.subject, { kind: 'org', id: 'org-test' });
 
+      // Policy explain by key id sees the grant too (the same overlay as the request path).
+      const keys = (await (await fetch(`${h.url}/admin/v1/keys?account=acct-test`, { headers: admin })).json()) as any;
+      const explained = (await (await post('/policy/explain', { keyId: keys.keys[0].id, model: 'lite' })).json()) as any;
+      assert.equal(explained.explanation.verdict.action, 'allow', JSON.stringify(explained));
+      assert.ok(explained.explanation.principal.programmes.includes(PROGRAMME));
+
       // A second grant of the same application is a conflict; a rejection of a granted one too.
       assert.equal((await post(`/programmes/applications/${application.id}/grant`, { by: 'x', expiresAt: Date.now() + 1000_000 })).status, 409);
       assert.equal((await post(`/programmes/applications/${application.id}/reject`, { by: 'x', reason: 'no' })).status, 409);

@@ -4,7 +4,7 @@
  * reloaded when the `programmes` revision moves (any replica's change) and right after a change made here.
  */
 import type { Notify } from '../core/notify.ts';
-import type { KeyLookupResult } from '../core/types.ts';
+import type { KeyLookupResult, Principal } from '../core/types.ts';
 import type { ChangeWatcher } from '../store/changes.ts';
 import type { Db } from '../store/db.ts';
 import { EMPTY_STATE, enrich, expiringGrants, type TrustState } from './overlay.ts';
@@ -53,6 +53,11 @@ export class ProgrammesService {
         dedupeKey: `programme-expiring:${g.id}:${g.expiresAt}`,
       });
     }
+  }
+
+  /** A principal with the grants and verification in force now (policy explain, replay, reports). */
+  enrichPrincipal(p: Principal, now = Date.now()): Principal {
+    return enrich(p, this.state, now);
   }
 
   /** A key lookup's result with grants and verification applied to its principal. */

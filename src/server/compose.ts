@@ -368,7 +368,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerKeyAdminRoutes(app, { keys: identity.repository });
         registerPolicyAdminRoutes(app, { access, principalOf: async (keyId) => {
           const k = await identity.repository.get(keyId);
-          return k ? principalFromKey(k) : undefined;
+          return k ? programmes.enrichPrincipal(principalFromKey(k)) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
         registerProgrammeAdminRoutes(app, { repo: programmes.repository, names: () => current.programmes.names, changed: () => programmes.reload() });
@@ -396,7 +396,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
-          principals: async () => (await identity.repository.list()).map(principalFromKey),
+          principals: async () => (await identity.repository.list()).map((k) => programmes.enrichPrincipal(principalFromKey(k))),
         });
         auditAdminMutations(app, recordAdmin, consoleCap.actorOf, consoleCap.credentialOf);
       },
@@ -409,7 +409,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           access: () => access.snapshot,
           ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
           exports: async () => (access.licencesRepo ? await access.licencesRepo.exportsOf() : []),
-          principals: async () => (await identity.repository.list()).map(principalFromKey),
+          principals: async () => (await identity.repository.list()).map((k) => programmes.enrichPrincipal(principalFromKey(k))),
         });
         if (abuse) {
           registerAbuseAdminRoutes(app, {
