@@ -13,6 +13,7 @@ import { configSchema as incidentsSection } from '../incidents/triggers.ts';
 import { configSchema as limitsSection } from '../limits/config.ts';
 import { configSchema as meterSection } from '../meter/config.ts';
 import { configSchema as notificationsSection } from '../notify/config.ts';
+import { configSchema as programmesSection } from '../programmes/config.ts';
 import { configSchema as policySection } from '../policy/config.ts';
 import { configSchema as storeSection } from '../store/config.ts';
 import { DEFAULT_MAX_JSON_DEPTH } from '../protocol/json-depth.ts';
@@ -130,6 +131,7 @@ export const configSchema = z
     incidents: incidentsSection,
     notifications: notificationsSection,
     console: consoleSection,
+    programmes: programmesSection,
   })
   .strict();
 

@@ -2,10 +2,11 @@
  * What each role may do on the admin API, by method and path (relative to /admin/v1). A service token is the
  * `admin` role. Read means GET/HEAD; everything else changes state.
  *   viewer    dashboards: usage, directives and approvals (read), policy status, its own session
- *   analyst   viewer + review data (abuse, incidents, keys, licences, audit records — not retained prompt text),
+ *   analyst   viewer + review data (abuse, incidents, keys, licences, programmes, audit records — not retained prompt text),
  *             replay and policy explain (simulations that change nothing), and ring review decisions
- *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews, classifier marks;
- *             approves requests, applies their own in an emergency (when enabled), reviews emergency changes
+ *   operator  analyst + changes to directives, keys, licences, incidents, screening reviews, programme decisions,
+ *             classifier marks; approves requests, applies their own in an emergency (when enabled), reviews
+ *             emergency changes
  *   admin     everything, retained prompt text included
  *   auditor   read-only: audit log and its verification, directive, licence, incident and approval history,
  *             OCSF and export-control evidence; never keys, usage or prompt text. Time-boxed (the account expires).
@@ -37,6 +38,7 @@ const ANALYST: Rule[] = [
   r('read', /^\/export-control\//),
   r('read', /^\/ocsf$/),
   r('read', /^\/screening\//),
+  r('read', /^\/programmes\//),
   r('write', /^\/replay(\/preview)?$/),
   r('write', /^\/policy\/explain$/),
   r('write', /^\/abuse\/rings\/[^/]+\/review$/),
@@ -48,6 +50,7 @@ const OPERATOR: Rule[] = [
   r('write', /^\/licences(\/|$)/),
   r('write', /^\/incidents(\/|$)/),
   r('write', /^\/screening\//),
+  r('write', /^\/programmes\//),
   r('write', /^\/approvals\/[^/]+\/(approve|reject|emergency|review)$/),
   r('write', /^\/console\/classifier-marks$/),
 ];

@@ -15,6 +15,7 @@ export const SCOPE_AREAS = [
   'licences',
   'ocsf',
   'policy',
+  'programmes',
   'replay',
   'screening',
   'tokens',

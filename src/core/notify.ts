@@ -13,6 +13,7 @@ export const NOTIFICATION_TYPES = [
   'ring.detected',
   'incident.opened',
   'incident.overdue',
+  'programme.expiring',
   'audit.failure',
   'store.failure',
 ] as const;

@@ -32,6 +32,9 @@ import { callerOf } from '../console/auth.ts';
 import { permits } from '../console/roles.ts';
 import { scopesCover } from '../console/scopes.ts';
 import { registerKeyAdminRoutes, startIdentity } from '../identity/index.ts';
+import { ProgrammesService } from '../programmes/index.ts';
+import { registerProgrammeAdminRoutes } from '../programmes/admin-routes.ts';
+import { registerKycWebhook } from '../programmes/webhook-routes.ts';
 import { createRateLimiter, MemoryLimiter } from '../limits/index.ts';
 import { seedSpendFromMeter } from '../limits/seed.ts';
 import { limitsGate } from '../limits/gate.ts';
@@ -293,6 +296,16 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   await screening.start(watcher);
   closers.push(() => screening.stop());
 
+  // Trusted-access programme grants and KYC verifications, laid over each key's principal on the request path.
+  const programmes = new ProgrammesService(db, (err) => logger.warn({ err: err.message }, 'programmes reload failed'), { ...auditActor, notify, expiryWarningMs: () => current.programmes.expiryWarningHours * 3_600_000 });
+  await programmes.start(watcher);
+  closers.push(() => programmes.stop());
+  const kycWebhookSettings = () => {
+    const w = current.programmes.kycWebhook;
+    const secret = w ? env[w.secretEnv] : undefined;
+    return w && secret ? { secret, toleranceSeconds: w.toleranceSeconds } : null;
+  };
+
   const onShadow = (requestId: string, detail: unknown) => logger.info({ requestId, shadow: detail }, 'classifier shadow disagreement');
   let classifier = initial.classify && initial.classify.enabled !== false ? await classifierCapability(initial.classify, env, onShadow) : null;
 
@@ -321,7 +334,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
   const gateway = await Gateway.start(
     { configPath: opts.configPath, logger, env, metrics, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) },
     {
-      keys: identity.registry,
+      keys: { lookup: (secret) => programmes.enrichLookup(identity.registry.lookup(secret)) },
       // The model catalogue lists what the access decision (directives, policy, licences) allows the caller.
       modelAccess: { allows: (p, model, now) => access.decide(p, model, now).action !== 'refuse', version: () => access.snapshot },
       gates: () => gates,
@@ -350,15 +363,19 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         recordAdmin('config.reloaded', 'sighup', opts.configPath);
       },
       adminAuth: consoleCap.adminAuth,
-      publicRoutes: (app: FastifyInstance) => consoleCap.registerPublic(app),
+      publicRoutes: (app: FastifyInstance) => {
+        registerKycWebhook(app, { repo: programmes.repository, settings: kycWebhookSettings, changed: () => programmes.reload() });
+        return consoleCap.registerPublic(app);
+      },
       admin: async (app: FastifyInstance) => {
         consoleCap.registerAdmin(app);
         registerKeyAdminRoutes(app, { keys: identity.repository });
         registerPolicyAdminRoutes(app, { access, principalOf: async (keyId) => {
           const k = await identity.repository.get(keyId);
-          return k ? principalFromKey(k) : undefined;
+          return k ? programmes.enrichPrincipal(principalFromKey(k)) : undefined;
         } });
         registerDirectiveAdminRoutes(app, { access });
+        registerProgrammeAdminRoutes(app, { repo: programmes.repository, names: () => current.programmes.names, changed: () => programmes.reload() });
         registerIncidentAdminRoutes(app, {
           repo: incidents,
           regimes,
@@ -383,7 +400,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
         registerReplayAdminRoutes(app, {
           auditPath: audit?.path ?? null,
           baseline: () => replayBaseline({ access: access.snapshot, classify: current.classify?.enabled === false ? null : (current.classify ?? null), models: publicModels(current), policy: current.policy, baseDir, limits: current.limits ?? null }),
-          principals: async () => (await identity.repository.list()).map(principalFromKey),
+          principals: async () => (await identity.repository.list()).map((k) => programmes.enrichPrincipal(principalFromKey(k))),
         });
         auditAdminMutations(app, recordAdmin, consoleCap.actorOf, consoleCap.credentialOf);
       },
@@ -396,7 +413,7 @@ export async function composeGateway(opts: ComposeOptions): Promise<Composed> {
           access: () => access.snapshot,
           ledger: async () => (access.licencesRepo ? await access.licencesRepo.list() : []),
           exports: async () => (access.licencesRepo ? await access.licencesRepo.exportsOf() : []),
-          principals: async () => (await identity.repository.list()).map(principalFromKey),
+          principals: async () => (await identity.repository.list()).map((k) => programmes.enrichPrincipal(principalFromKey(k))),
         });
         if (abuse) {
           registerAbuseAdminRoutes(app, {

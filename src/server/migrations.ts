@@ -15,5 +15,6 @@ import { migrations as incidents } from '../incidents/migrations.ts';
 import { migrations as screening } from '../screening/migrations.ts';
 import { migrations as consoleOps } from '../console/migrations.ts';
 import { migrations as notify } from '../notify/migrations.ts';
+import { migrations as programmes } from '../programmes/migrations.ts';
 
-export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening, ...consoleOps, ...notify];
+export const ALL_MIGRATIONS: Migration[] = [...store, ...identity, ...meter, ...policy, ...directives, ...audit, ...abuse, ...incidents, ...screening, ...consoleOps, ...notify, ...programmes];

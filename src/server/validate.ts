@@ -79,6 +79,9 @@ async function capabilityProblems(loaded: LoadedConfig, env: NodeJS.ProcessEnv):
     if (w.secretEnv && !env[w.secretEnv]) at(['notifications', 'webhooks', i, 'secretEnv'], `environment variable ${w.secretEnv} (the signing secret of webhook ${w.name}) is not set`);
   });
 
+  const kyc = config.programmes.kycWebhook;
+  if (kyc && !env[kyc.secretEnv]) at(['programmes', 'kycWebhook', 'secretEnv'], `environment variable ${kyc.secretEnv} (the secret shared with the KYC provider) is not set`);
+
   if (config.classify && config.classify.enabled !== false) {
     for (const p of await classifyProblems(config.classify, env)) at(['classify', ...p.path], p.message);
   }
