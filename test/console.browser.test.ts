@@ -388,6 +388,18 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
       await page.getByRole('button', { name: `Mark ${requestId} wrong` }).click();
       await page.getByTestId(`mark-${requestId}`).filter({ hasText: 'wrong (alice)' }).waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, '16-classifier-review.png'), fullPage: true });
+      assert.equal(await page.getByRole('button', { name: /Show the retained text/ }).count(), 0, 'an operator may not read prompt text');
+      // An admin may ask for the text; this gateway keeps none, and the page says so.
+      await addOperator(g.storeUrl, 'root', 'admin');
+      const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await admin.goto(`${g.url}/console`);
+      await admin.getByLabel('Operator name').fill('root');
+      await admin.getByLabel('Password').fill(passwordOf('root'));
+      await admin.getByLabel('Password').press('Enter');
+      await admin.getByTestId('who').filter({ hasText: 'root (admin)' }).waitFor();
+      await admin.getByRole('link', { name: 'Classifier review' }).click();
+      await admin.getByRole('button', { name: `Show the retained text of ${requestId}` }).click();
+      await admin.getByTestId(`text-${requestId}`).filter({ hasText: /retention is off/ }).waitFor();
     } finally {
       await g.close();
     }

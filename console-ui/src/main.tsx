@@ -723,6 +723,15 @@ function ClassifierReview({ user }: { user: User }) {
   const [err, setErr] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const mayMark = user.role === 'operator' || user.role === 'admin';
+  // Prompt text only where encrypted retention holds it and the role may read it (admin); each read is audited by
+  // the route (retention.read).
+  const mayReadText = user.role === 'admin';
+  const [texts, setTexts] = useState<Record<string, string>>({});
+  const showText = async (requestId: string, time: number) => {
+    const r = await api('GET', `/audit/text/${encodeURIComponent(requestId)}?time=${time}`);
+    const shown = r.status === 200 ? String(r.body.prompt ?? '(no prompt text kept)') : errorText(r);
+    setTexts((t) => ({ ...t, [requestId]: shown }));
+  };
   const load = async (e?: Event) => {
     e?.preventDefault();
     setErr(null);
@@ -773,6 +782,12 @@ function ClassifierReview({ user }: { user: User }) {
                   <>
                     {' '}<button type="button" aria-label={`Mark ${r.requestId} right`} onClick={() => mark(r.requestId, 'right')}>Right</button>
                     {' '}<button type="button" class="secondary" aria-label={`Mark ${r.requestId} wrong`} onClick={() => mark(r.requestId, 'wrong')}>Wrong</button>
+                  </>
+                ) : null}
+                {mayReadText ? (
+                  <>
+                    {' '}<button type="button" class="secondary" aria-label={`Show the retained text of ${r.requestId}`} onClick={() => showText(r.requestId, r.time)}>Text</button>
+                    {texts[r.requestId] !== undefined ? <pre data-testid={`text-${r.requestId}`}>{texts[r.requestId]}</pre> : null}
                   </>
                 ) : null}
               </td>
