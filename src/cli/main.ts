@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   screening: { module: '../screening/cli.ts', summary: 'screening check|explain|run|results|review: accounts and organisations against sanctions and denied-party lists', subcommands: ['check', 'explain', 'run', 'results', 'review'] },
   ocsf: { module: '../ocsf/cli.ts', summary: 'ocsf export: the audit log as OCSF 1.3.0 JSONL', subcommands: ['export'] },
   operators: { module: '../console/cli.ts', summary: 'operators add|list|disable: local accounts for the console and admin API', subcommands: ['add', 'list', 'disable'] },
+  programmes: { module: '../programmes/cli.ts', summary: 'programmes list|show|apply|grant|reject|revoke: trusted-access programme applications and grants', subcommands: ['list', 'show', 'apply', 'grant', 'reject', 'revoke'] },
   tokens: { module: '../console/tokens-cli.ts', summary: 'tokens create|list|revoke: per-operator and per-service admin API tokens with scopes and expiry', subcommands: ['create', 'list', 'revoke'] },
   replay: { module: '../replay/cli.ts', summary: 'what a draft policy/directive/threshold change would do to recorded traffic' },
 };
