@@ -151,6 +151,13 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const approve = alice.getByRole('button', { name: /^Approve apr-/ });
     assert.equal(await approve.isDisabled(), true, 'the requester cannot approve their own request');
     await alice.screenshot({ path: join(SCREENSHOTS, '04-directives-pending.png'), fullPage: true });
+    // Emergencies are off on this gateway: declaring one shows the server's refusal, and the request stays pending.
+    await alice.getByRole('button', { name: /^Apply apr-.* now \(emergency\)$/ }).click();
+    await alice.getByLabel(/^Emergency reason for apr-/).fill('outage');
+    await alice.getByRole('button', { name: 'Apply now', exact: true }).click();
+    await alice.getByRole('alert').filter({ hasText: 'emergency_disabled' }).waitFor();
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.getByRole('button', { name: 'Cancel', exact: true }).click();
 
     // Still served: nothing is issued before the second operator approves.
     await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'still served' }] });
@@ -358,6 +365,55 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const stored = await fetch(`${h.url}/admin/v1/abuse/reviews`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const labels = (await stored.json()) as { reviews: { ringId: string; label: string; decidedBy: string; note: string }[] };
     assert.deepEqual(labels.reviews.map((r) => [r.ringId, r.label, r.decidedBy, r.note]), [[ring.id, 'not-ring', 'ana', 'known load test']]);
+  });
+
+  test('emergency apply from the console: the requester applies a held suspension at once, a second operator marks it reviewed', { timeout: 90_000 }, async () => {
+    const g = await startHarness({ backend: 'sqlite', extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true, emergencyApply: true } } }, env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets } });
+    try {
+      await addOperator(g.storeUrl, 'alice', 'operator');
+      await addOperator(g.storeUrl, 'bob', 'operator');
+      const at = async (name: string): Promise<Page> => {
+        const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+        await page.goto(`${g.url}/console/#/directives`);
+        await page.getByLabel('Operator name').fill(name);
+        await page.getByLabel('Password').fill(passwordOf(name));
+        await page.getByLabel('Password').press('Enter');
+        await page.getByTestId('who').filter({ hasText: `${name} (operator)` }).waitFor();
+        await page.goto(`${g.url}/console/#/directives`);
+        await page.getByRole('heading', { name: 'Directives', level: 1 }).waitFor();
+        return page;
+      };
+      const openai = new OpenAI({ apiKey: g.keys.valid, baseURL: `${g.url}/v1`, maxRetries: 0 });
+      await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'served before' }] });
+      const alice = await at('alice');
+      await alice.getByLabel('Models (comma-separated)').fill('lite');
+      await alice.getByLabel('Effect').selectOption('suspend');
+      await alice.getByLabel('Authority').fill('Test authority');
+      await alice.getByLabel('Reference').fill('Order 9');
+      await alice.getByLabel('Why').fill('emergency test');
+      await alice.getByRole('button', { name: 'Preview blast radius' }).click();
+      await alice.getByTestId('blast-radius').waitFor();
+      await alice.getByRole('button', { name: 'Confirm and issue' }).click();
+      await alice.getByRole('status').filter({ hasText: 'Held for approval' }).waitFor();
+      await alice.getByRole('button', { name: /^Apply apr-.* now \(emergency\)$/ }).click();
+      await alice.getByLabel(/^Emergency reason for apr-/).fill('active incident');
+      await alice.getByRole('button', { name: 'Apply now', exact: true }).click();
+      await alice.getByRole('status').filter({ hasText: /Applied apr-.* in an emergency/ }).waitFor();
+      await alice.getByRole('row').filter({ hasText: 'active incident' }).waitFor();
+      assert.equal(await alice.getByRole('button', { name: /^Mark apr-.* reviewed$/ }).count(), 0, 'the requester cannot review their own emergency');
+      assert.deepEqual(await unlabelled(alice), []);
+      // Applied at once: the suspension refuses lite.
+      const refused = await openai.chat.completions.create({ model: 'lite', messages: [{ role: 'user', content: 'hi' }] }).then(() => false, () => true);
+      assert.ok(refused, 'the emergency suspension takes effect');
+      await alice.screenshot({ path: join(SCREENSHOTS, '17-directives-emergency.png'), fullPage: true });
+
+      const bob = await at('bob');
+      await bob.getByRole('button', { name: /^Mark apr-.* reviewed$/ }).click();
+      await bob.getByRole('status').filter({ hasText: /Reviewed apr-/ }).waitFor();
+      assert.equal(await bob.getByRole('heading', { name: /review required/ }).count(), 0, 'nothing left to review');
+    } finally {
+      await g.close();
+    }
   });
 
   test('classifier review: an operator sees a classifier refusal (no prompt text) and marks it wrong', { timeout: 90_000 }, async () => {

@@ -141,6 +141,8 @@ function Directives({ user }: { user: User }) {
   const [err, setErr] = useState<string | null>(null);
   const [list, setList] = useState<Json[]>([]);
   const [approvals, setApprovals] = useState<Json[]>([]);
+  const [reviews, setReviews] = useState<Json[]>([]);
+  const [emergency, setEmergency] = useState<{ id: string; reason: string } | null>(null);
   const [history, setHistory] = useState<{ id: string; entries: Json[] } | null>(null);
   const [lifting, setLifting] = useState<{ id: string; why: string; preview: Json | null } | null>(null);
   const [amending, setAmending] = useState<Amending | null>(null);
@@ -149,6 +151,7 @@ function Directives({ user }: { user: User }) {
   const reload = () => {
     void api('GET', '/directives').then((r) => r.status === 200 && setList(r.body.directives));
     void api('GET', '/approvals?status=pending').then((r) => r.status === 200 && setApprovals(r.body.approvals));
+    void api('GET', '/approvals?status=review-required').then((r) => r.status === 200 && setReviews(r.body.approvals));
   };
   useEffect(reload, []);
   const set = (k: keyof Draft) => (e: Event) => {
@@ -188,6 +191,23 @@ function Directives({ user }: { user: User }) {
     const r = await api('POST', `/approvals/${id}/${what}`, {});
     if (r.status !== 200) return setErr(errorText(r));
     setMessage(what === 'approve' ? `Approved ${id}: ${r.body.directive ? `directive ${r.body.directive.id} ${({ 'directive.issue': 'issued', 'directive.lift': 'lifted' } as Record<string, string>)[r.body.approval.kind] ?? 'amended'}` : `key ${r.body.key.id} revoked`}.` : `Rejected ${id}.`);
+    reload();
+  };
+  const applyNow = async (e: Event) => {
+    e.preventDefault();
+    if (!emergency) return;
+    setErr(null);
+    const r = await api('POST', `/approvals/${emergency.id}/emergency`, { reason: emergency.reason });
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Applied ${emergency.id} in an emergency: another operator must review it.`);
+    setEmergency(null);
+    reload();
+  };
+  const markReviewed = async (id: string) => {
+    setErr(null);
+    const r = await api('POST', `/approvals/${id}/review`, {});
+    if (r.status !== 200) return setErr(errorText(r));
+    setMessage(`Reviewed ${id}.`);
     reload();
   };
   const previewLift = async () => {
@@ -302,6 +322,15 @@ function Directives({ user }: { user: User }) {
                         <button type="button" onClick={() => decide(a.id, 'approve')} disabled={own} aria-label={`Approve ${a.id}`}>Approve</button>{' '}
                         <button type="button" class="secondary" onClick={() => decide(a.id, 'reject')} aria-label={`Reject ${a.id}`}>{own ? 'Withdraw' : 'Reject'}</button>
                         {own ? <div><small>You requested this: another operator must approve it.</small></div> : null}
+                        {own && emergency?.id !== a.id ? <button type="button" class="secondary" onClick={() => setEmergency({ id: a.id, reason: '' })} aria-label={`Apply ${a.id} now (emergency)`}>Apply now (emergency)</button> : null}
+                        {own && emergency?.id === a.id ? (
+                          <form onSubmit={applyNow}>
+                            <label for={`emergency-${a.id}`}>Emergency reason for {a.id}</label>
+                            <input id={`emergency-${a.id}`} required value={emergency.reason} onInput={(e) => setEmergency({ id: a.id, reason: (e.target as HTMLInputElement).value })} />
+                            <button type="submit">Apply now</button>{' '}
+                            <button type="button" class="secondary" onClick={() => setEmergency(null)}>Cancel</button>
+                          </form>
+                        ) : null}
                       </>
                     ) : null}
                   </td>
@@ -311,6 +340,22 @@ function Directives({ user }: { user: User }) {
           </tbody>
         </table>
       </section>
+      {reviews.length ? (
+        <section aria-labelledby="reviews-h">
+          <h2 id="reviews-h">Applied in an emergency: review required</h2>
+          <table>
+            <thead><tr><th scope="col">Request</th><th scope="col">Requested by</th><th scope="col">Reason</th><th scope="col">Review</th></tr></thead>
+            <tbody>
+              {reviews.map((a) => (
+                <tr key={a.id}>
+                  <td><code>{a.id}</code> <small>{a.kind}{a.resultId ? ` ${a.resultId}` : ''}</small></td><td>{a.requestedBy}</td><td>{a.emergencyReason}</td>
+                  <td>{canChange && a.requestedBy !== user.name ? <button type="button" onClick={() => markReviewed(a.id)} aria-label={`Mark ${a.id} reviewed`}>Mark reviewed</button> : <small>Another operator must review this.</small>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
       <section aria-labelledby="list-h">
         <h2 id="list-h">All directives</h2>
         <table>
