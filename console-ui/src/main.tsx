@@ -326,7 +326,7 @@ function Directives({ user }: { user: User }) {
                         {own && emergency?.id === a.id ? (
                           <form onSubmit={applyNow}>
                             <label for={`emergency-${a.id}`}>Emergency reason for {a.id}</label>
-                            <input id={`emergency-${a.id}`} required value={emergency.reason} onInput={(e) => setEmergency({ id: a.id, reason: (e.target as HTMLInputElement).value })} />
+                            <input id={`emergency-${a.id}`} required value={emergency?.reason ?? ''} onInput={(e) => setEmergency({ id: a.id, reason: (e.target as HTMLInputElement).value })} />
                             <button type="submit">Apply now</button>{' '}
                             <button type="button" class="secondary" onClick={() => setEmergency(null)}>Cancel</button>
                           </form>
