@@ -40,7 +40,7 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     h = await startHarness({
       backend: 'sqlite',
       port,
-      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true }, oidc }, abuse: RING_CONFIG },
+      extra: { audit: { path: join(tempDir(), 'audit.jsonl') }, console: { twoPersonControl: { suspend: true }, oidc }, abuse: RING_CONFIG, programmes: { names: ['verified-cyber-research'] } },
       env: { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, GATEHOUSE_CONSOLE_ASSETS: assets, TEST_OIDC_SECRET: idp.clientSecret },
     });
     await addOperator(h.storeUrl, 'alice', 'operator');
@@ -365,6 +365,48 @@ describe('console in a browser: two-person suspension end to end', { skip: exist
     const stored = await fetch(`${h.url}/admin/v1/abuse/reviews`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const labels = (await stored.json()) as { reviews: { ringId: string; label: string; decidedBy: string; note: string }[] };
     assert.deepEqual(labels.reviews.map((r) => [r.ringId, r.label, r.decidedBy, r.note]), [[ring.id, 'not-ring', 'ana', 'known load test']]);
+  });
+
+  test('programmes: an operator grants, revokes and rejects applications; an analyst reads only', { timeout: 60_000 }, async () => {
+    const applyFor = async (id: string): Promise<string> => {
+      const r = await fetch(`${h.url}/admin/v1/programmes/applications`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ programme: 'verified-cyber-research', subject: { kind: 'account', id }, evidence: { text: `red team ${id}` } }) });
+      assert.equal(r.status, 201);
+      return ((await r.json()) as { application: { id: string } }).application.id;
+    };
+    const first = await applyFor('acct-red-1');
+    const second = await applyFor('acct-red-2');
+    const alice = await signIn('alice');
+    await alice.getByRole('link', { name: 'Programmes' }).click();
+    await alice.getByRole('heading', { name: 'Programmes', level: 1 }).waitFor();
+    await alice.getByTestId(`programme-status-${first}`).filter({ hasText: 'applied' }).waitFor();
+    await alice.getByRole('button', { name: `Grant ${first}` }).click();
+    await alice.getByLabel('Expires at (ISO time)').fill('2001-01-01T00:00:00Z');
+    await alice.getByRole('button', { name: 'Confirm' }).click();
+    await alice.getByRole('alert').filter({ hasText: /invalid_request: .*expiresAt/ }).waitFor();
+    await alice.getByLabel('Expires at (ISO time)').fill('2099-01-01T00:00:00Z');
+    await alice.getByLabel('Tier (optional)').fill('research');
+    assert.deepEqual(await unlabelled(alice), []);
+    await alice.getByRole('button', { name: 'Confirm' }).click();
+    await alice.getByTestId(`programme-status-${first}`).filter({ hasText: 'granted until 2099-01-01 00:00:00Z (tier research)' }).waitFor();
+    await alice.getByRole('button', { name: `Reject ${second}` }).click();
+    await alice.getByLabel('Reason', { exact: true }).fill('no evidence');
+    await alice.getByRole('button', { name: 'Confirm' }).click();
+    await alice.getByTestId(`programme-status-${second}`).filter({ hasText: 'rejected' }).waitFor();
+    await alice.getByRole('button', { name: `Revoke ${first}` }).click();
+    await alice.getByLabel('Reason', { exact: true }).fill('engagement over');
+    await alice.getByRole('button', { name: 'Confirm' }).click();
+    await alice.getByTestId(`programme-status-${first}`).filter({ hasText: 'revoked' }).waitFor();
+    await alice.getByText('alice', { exact: false }).filter({ hasText: 'engagement over' }).first().waitFor();
+    await alice.screenshot({ path: join(SCREENSHOTS, '18-programmes.png'), fullPage: true });
+    const stored = await fetch(`${h.url}/admin/v1/programmes/applications/${first}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const app = ((await stored.json()) as { application: { status: string; decidedBy: string; reason: string } }).application;
+    assert.deepEqual([app.status, app.decidedBy, app.reason], ['revoked', 'alice', 'engagement over']);
+
+    const ana = await signIn('ana', 'analyst');
+    await ana.getByRole('link', { name: 'Programmes' }).click();
+    await ana.getByTestId(`programme-status-${first}`).filter({ hasText: 'revoked' }).waitFor();
+    await ana.getByText('may read programme applications but not decide them').waitFor();
+    assert.equal(await ana.getByRole('button', { name: /^(Grant|Reject|Revoke) / }).count(), 0, 'an analyst reads only');
   });
 
   test('emergency apply from the console: the requester applies a held suspension at once, a second operator marks it reviewed', { timeout: 90_000 }, async () => {

@@ -3,12 +3,13 @@
  * Pages: sign-in (password or single sign-on), Overview, Directives (issue with blast-radius preview, approvals,
  * history), Keys (search, create, revoke, the policy decision per model as a chain), Licences (the ledger), Abuse
  * review (suspected rings; approve, downgrade or dismiss each), Classifier review (refusals marked right or wrong,
- * exported as JSONL), Audit
+ * exported as JSONL), Programmes (trusted-access applications: grant, reject, revoke), Audit
  * (search and chain verification). Hash routing (#/directives) so every page is a link; each page focuses its heading.
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Overview } from './pages/overview';
+import { Programmes } from './pages/programmes';
 
 type Json = any;
 interface User { name: string; role: string; via: string }
@@ -851,6 +852,7 @@ const PAGES = [
   { id: 'licences', title: 'Licences' },
   { id: 'abuse', title: 'Abuse review' },
   { id: 'classifier', title: 'Classifier review' },
+  { id: 'programmes', title: 'Programmes' },
   { id: 'audit', title: 'Audit' },
 ] as const;
 
@@ -885,7 +887,7 @@ function App() {
         </nav>
         <span class="who" data-testid="who">{user.name} ({user.role})<button type="button" class="secondary" onClick={signOut}>Sign out</button></span>
       </header>
-      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'abuse' ? <Abuse user={user} /> : page === 'classifier' ? <ClassifierReview user={user} /> : page === 'audit' ? <Audit /> : <Overview />}
+      {page === 'directives' ? <Directives user={user} /> : page === 'keys' ? <Keys user={user} /> : page === 'licences' ? <Licences /> : page === 'abuse' ? <Abuse user={user} /> : page === 'classifier' ? <ClassifierReview user={user} /> : page === 'audit' ? <Audit /> : page === 'programmes' ? <Programmes user={user} /> : <Overview />}
     </>
   );
 }
