@@ -6,7 +6,8 @@
  * console and the model is served again. Screenshots of each page go to a folder under the temp dir.
  * Basic accessibility checks: every form control has a label, pages are reachable by keyboard. Also: single
  * sign-on through a local OpenID Connect provider, the keys and licences pages, and the abuse review page (an analyst
- * dismisses a ring made through the gateway; the decision is stored as a label).
+ * dismisses a ring made through the gateway; the decision is stored as a label), emergency application of a held
+ * change and its review, and the programmes page (grant, reject, revoke; read-only for an analyst).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
