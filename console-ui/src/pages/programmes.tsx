@@ -61,7 +61,7 @@ export function Programmes({ user }: { user: User }) {
             <tr key={a.id}>
               <td><code>{a.id}</code><br /><small>{when(a.createdAt)}</small></td><td>{a.programme}</td><td>{a.subject.kind}:{a.subject.id}</td>
               <td>{a.evidence.text}{a.evidence.links.map((l: string) => <div key={l}><small>{l}</small></div>)}</td>
-              <td data-testid={`programme-status-${a.id}`}>{a.status}{a.expiresAt ? ` until ${when(a.expiresAt)}` : ''}{a.tier ? ` (tier ${a.tier})` : ''}</td>
+              <td data-testid={`programme-status-${a.id}`}>{a.status}{a.expiresAt ? (a.status === 'granted' ? ` until ${when(a.expiresAt)}` : ` (grant was until ${when(a.expiresAt)})`) : ''}{a.tier ? ` (tier ${a.tier})` : ''}</td>
               <td>{a.decidedBy ? `${a.decidedBy}, ${when(a.decidedAt)}${a.reason ? `: ${a.reason}` : ''}` : '—'}</td>
               <td>
                 {canChange && a.status === 'applied' ? (
