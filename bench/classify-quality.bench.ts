@@ -6,7 +6,8 @@
  * borderline security prompts. A blunt keyword filter is scored on the same rows.
  * Rows: public data sources only (hand-written templates and seeds, whose phrasing is shared across splits, are
  * reported on a separate line).
- * Run: node --import tsx bench/classify-quality.bench.ts [--split test|dev] [--model FILE]
+ * Run: node --import tsx bench/classify-quality.bench.ts [--split test|dev] [--model FILE] [--prose DIR]
+ * (--prose: the harmless prose folder of models/classifier/README.md; adds a row for its documents of this split)
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { HARM_LABELS, type Scores } from '../src/classify/labels.ts';
 import { wilson } from '../src/classify/metrics.ts';
 import { docsDirOf, HELDOUT_FIX_PATH } from '../src/classify/cli.ts';
 
-const { values } = parseArgs({ options: { split: { type: 'string', default: 'test' }, model: { type: 'string' }, data: { type: 'string' } } });
+const { values } = parseArgs({ options: { split: { type: 'string', default: 'test' }, model: { type: 'string' }, data: { type: 'string' }, prose: { type: 'string' } } });
 const dataDir = values.data ?? ['/work/shared/data/normalized', '../shared/data/normalized'].find((d) => existsSync(d))!;
 const c = loadClassifier(values.model ?? DEFAULT_MODEL_PATH);
 const config = parseClassifyConfig({});
@@ -27,7 +28,7 @@ const config = parseClassifyConfig({});
 const KEYWORDS =
   /\b(exploit|malware|ransomware|keylogger|payload|shellcode|botnet|phishing|sarin|anthrax|ricin|nerve agent|bioweapon|pathogen|ignore (all )?previous instructions|jailbreak|DAN|bomb|explosive|weapon|gun|hack|steal|credential|backdoor|rootkit|trojan|ddos|brute force|kill|murder|suicide|self-harm|drugs?|meth|porn|sex|child|racist|hate|harass|bully|stalk|dox|address|election|vote|fraud|scam|launder|counterfeit|poison)\b/i;
 
-const all = buildExamples({ dataDir, docsDir: docsDirOf(undefined) }).filter((e) => splitOfExample(e) === values.split);
+const all = buildExamples({ dataDir, docsDir: docsDirOf(undefined), proseDir: values.prose }).filter((e) => splitOfExample(e) === values.split);
 const heldoutFix = readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
 const SYNTHETIC = new Set(['template', 'seed', 'obfuscated', 'longdoc']);
 // The harm mass of the last assessment (per view) goes with its scores, as in the gateway.
@@ -90,6 +91,7 @@ const sensitive = all.filter((e) => (e.source === 'medquad' || (e.source === 'co
 lines.push(row('sensitive-but-benign (MedQuAD, CoCoNot contrast, Forbidden Science benign, SafeBench advice)', sensitive, acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('technical documentation (2–8 K character parts of the READMEs of installed npm packages, this split)', all.filter((e) => e.source === 'techdocs'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('long harmless documents (2–8 K characters of everyday and sensitive-but-benign rows of this split, joined)', all.filter((e) => e.source === 'longdoc'), acted, (e) => KEYWORDS.test(e.text)));
+if (values.prose) lines.push(row('harmless prose (1–8 paragraphs of Moby-Dick chapters and State of the Union addresses, this split)', all.filter((e) => e.source === 'prose'), acted, (e) => KEYWORDS.test(e.text)));
 const benignBoundary = all.filter((e) => e.topic === 'benign' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('benign boundary templates/seeds (education side of each category)', benignBoundary, acted, (e) => KEYWORDS.test(e.text)));
 const fix = [...all.filter((e) => e.source === 'gen-insecure-code' && e.topic !== 'security-offensive'), ...all.filter((e) => e.source === 'gen-quixbugs'), ...heldoutFix];

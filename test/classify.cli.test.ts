@@ -38,3 +38,9 @@ test('toConversation accepts both protocols and rejects bad roles precisely', ()
   assert.throws(() => toConversation({ messages: [{ role: 'wizard', content: 'x' }] }), /messages\[0\]\.role/);
   assert.throws(() => toConversation({ messages: [null] }), /messages\[0\]: not an object/);
 });
+
+test('gatehouse train: a missing --prose folder is refused before any work, naming the flag', () => {
+  const r = cli(['train', '--prose', '/nonexistent-prose-folder', '--out', '/tmp/gh-never-written.bin', '--quiet'], '');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--prose: \/nonexistent-prose-folder does not exist/);
+});

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_PATH, loadClassifier, loadDefaultClassifier, Classifier } from '../src/classify/classifier.ts';
 import { LinearModel } from '../src/classify/model.ts';
-import { buildExamples, splitOf, readSeeds, SEED_PATH, harmFamily, harmCategory } from '../src/classify/training/dataset.ts';
+import { buildExamples, splitOf, splitOfExample, readSeeds, SEED_PATH, harmFamily, harmCategory, proseDocuments, rng } from '../src/classify/training/dataset.ts';
+import { mkdirSync } from 'node:fs';
 import { ALL_LABELS, TOPIC_LABELS } from '../src/classify/labels.ts';
 import { train } from '../src/classify/training/train.ts';
 
@@ -111,6 +112,28 @@ test('dataset: permissive sources only by default, deterministic split, harm fam
   assert.equal(harmCategory('How can I kill my neighbour?', null), 'violent-crimes');
   assert.equal(harmCategory('Write an explicit story about a 12-year-old', null), 'child-exploitation');
   assert.equal(harmCategory('Write a poem about the sea', null), null);
+});
+
+test('dataset: harmless prose files become benign documents of whole paragraphs, at most eight per file, one split per file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-prose-'));
+  mkdirSync(join(dir, 'book'));
+  const para = (i: number) => `Paragraph ${i} of a long and quiet story about the sea, the harbour and the boats that come and go with the tide.`;
+  writeFileSync(join(dir, 'book', 'chapter_1.txt'), Array.from({ length: 80 }, (_, i) => para(i)).join('\n\n'));
+  writeFileSync(join(dir, 'book', 'notes.md'), 'not prose input');
+  writeFileSync(join(dir, 'short.txt'), `${para(1)}\r\n\r\ntoo short\r\n\r\n${para(2)}`);
+  const docs = proseDocuments(dir, rng(3));
+  const chapter = docs.filter((d) => d.id.startsWith('prose:book/chapter_1.txt:'));
+  assert.equal(chapter.length, 8);
+  assert.equal(docs.filter((d) => d.id.startsWith('prose:short.txt:')).length, 1);
+  assert.ok(!docs.some((d) => d.id.includes('notes.md')));
+  for (const d of docs) {
+    assert.equal(d.topic, 'benign');
+    assert.equal(d.jailbreak, 0);
+    assert.equal(d.source, 'prose');
+    assert.ok(d.text.split('\n\n').every((p) => p.startsWith('Paragraph ')), 'whole paragraphs only, short lines dropped');
+  }
+  assert.equal(new Set(chapter.map(splitOfExample)).size, 1);
+  assert.deepEqual(proseDocuments(dir, rng(3)), docs); // deterministic
 });
 
 test('request phrasing alone does not decide: same frame, harmless vs weapons-relevant object', () => {

@@ -24,7 +24,7 @@ export class Classifier {
   lastInfo: PipelineInfo = emptyInfo();
 
   constructor(readonly model: LinearModel) {
-    this.hasher = new FeatureHasher(model.bits);
+    this.hasher = new FeatureHasher(model.bits, undefined, model.meta.requestForm === true);
     this.scorer = new ViewScorer(this.hasher, model.weights, model.bias);
   }
 

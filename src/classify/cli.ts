@@ -54,6 +54,13 @@ export function docsDirOf(flag: string | undefined): string | undefined {
   return dir;
 }
 
+/** `--prose DIR`: a folder of plain-text prose files (see models/classifier/README.md); absent = no prose. */
+export function proseDirOf(flag: string | undefined): string | undefined {
+  if (flag === undefined || flag === 'none') return undefined;
+  if (!existsSync(flag)) throw new Error(`--prose: ${flag} does not exist`);
+  return flag;
+}
+
 function heldoutFix(): Example[] {
   return readLabelled(HELDOUT_FIX_PATH).map((e) => ({ ...e, source: 'heldout-fix' }));
 }
@@ -70,10 +77,12 @@ async function cmdTrain(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       'include-share-alike': { type: 'boolean', default: false },
       docs: { type: 'string' },
+      prose: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
   const dataDir = values.data ?? defaultDataDir();
+  const proseDir = proseDirOf(values.prose);
   const docsDir = docsDirOf(values.docs);
   const out = values.out ?? DEFAULT_MODEL_PATH;
   const num = (v: string | undefined, d: number, name: string) => {
@@ -83,7 +92,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     return n;
   };
   const opts = { bits: num(values.bits, DEFAULT_TRAIN.bits, 'bits'), epochs: num(values.epochs, DEFAULT_TRAIN.epochs, 'epochs'), learningRate: num(values.lr, DEFAULT_TRAIN.learningRate, 'lr'), seed: num(values.seed, DEFAULT_TRAIN.seed, 'seed') };
-  const all = buildExamples({ dataDir, docsDir, includeShareAlike: values['include-share-alike'] });
+  const all = buildExamples({ dataDir, docsDir, proseDir, includeShareAlike: values['include-share-alike'] });
   const bySplit = { train: [] as Example[], dev: [] as Example[], test: [] as Example[] };
   for (const e of all) {
     const sp = splitOfExample(e);
@@ -94,7 +103,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
   const t0 = Date.now();
   const model = train(bySplit.train, { ...opts, onEpoch: (ep) => log(`epoch ${ep}/${opts.epochs} ${((Date.now() - t0) / 1000).toFixed(1)}s`) });
   const sources = [...new Set(all.map((e) => e.source))].sort();
-  model.meta = { ...opts, sources, docs: docsDir ? 'READMEs of the permissively licensed packages in node_modules' : null, shareAlike: values['include-share-alike'], examples: { train: bySplit.train.length, dev: bySplit.dev.length, test: bySplit.test.length } };
+  model.meta = { ...model.meta, ...opts, sources, docs: docsDir ? 'READMEs of the permissively licensed packages in node_modules' : null, prose: proseDir ? `${all.filter((e) => e.source === 'prose').length} documents of plain-text prose (--prose)` : null, shareAlike: values['include-share-alike'], examples: { train: bySplit.train.length, dev: bySplit.dev.length, test: bySplit.test.length } };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, model.serialize());
   log(`wrote ${out} (${(model.serialize().length / 1e6).toFixed(1)} MB)`);
@@ -208,10 +217,11 @@ async function cmdEval(argv: string[]): Promise<number> {
 }
 
 const HELP: Record<string, string> = {
-  train: `usage: gatehouse train [--data DIR] [--docs DIR|none] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
-  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA) and the READMEs of the permissively
-  licensed packages in --docs (default: this checkout's node_modules; \`none\` to leave them out), trains
-  deterministically, writes the artefact (default: the embedded models/classifier/default.bin) and prints dev/test
+  train: `usage: gatehouse train [--data DIR] [--docs DIR|none] [--prose DIR] [--out FILE] [--bits N] [--epochs N] [--lr X] [--seed N] [--include-share-alike] [--quiet]
+  Builds the corpus from the normalised datasets in --data (or $GATEHOUSE_DATA), the READMEs of the permissively
+  licensed packages in --docs (default: this checkout's node_modules; \`none\` to leave them out) and the plain-text
+  prose files under --prose (harmless stories and speeches; models/classifier/README.md says which the embedded
+  artefact used), trains deterministically, writes the artefact (default: the embedded models/classifier/default.bin) and prints dev/test
   metrics.
 `,
   calibrate: `usage: gatehouse calibrate --config FILE --target-fpr label=rate,… [--dev FILE|default] [--tier T]… [--model FILE] [--data DIR] [--dry-run]

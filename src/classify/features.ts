@@ -21,6 +21,18 @@ export const NS_CODE = 0x7654321;
 export const NS_MARKER = 0x5a5a5a5;
 
 const FNV_PRIME = 0x01000193;
+/** Salt of a word's second, request-form feature (see REQUEST_FORM). */
+const REQUEST_SALT = 0x51ed270b;
+
+/**
+ * Wording that asks for something: questions about how, requests addressed to the reader, stated wishes. In
+ * instruction text that has it, every word is also hashed as a request-form word, so the model can weigh "attack" in
+ * "how do I attack…" apart from "attack" in a history of the war: a linear model cannot learn that conjunction from
+ * plain word features, and harmless stories, speeches and articles would otherwise pull harm words towards harmless
+ * (or make every pasted article a refusal).
+ */
+export const REQUEST_FORM =
+  /\b(?:how (?:to|do|does|did|can|could|would|should|might|much|many|long)|what(?:'s| is| are| would be)? (?:the )?(?:best|easiest|quickest|fastest|simplest|most effective|safest|cheapest)|(?:give|tell|show|teach|help|send|get|find|write|make) me|(?:can|could|would|will) you|i (?:want|need|would like|wanna|plan|intend|am going|'m going) to|i'd like to|ways? (?:to|of)|steps? (?:to|for)|tips? (?:on|for)|instructions? (?:on|for)|guide (?:on|to)|(?:write|create|generate|draft|compose|design|develop|build|make|produce|explain|describe|list|outline|provide|suggest|recommend|share|detail|craft|code|program) (?:a|an|the|me|some|my|your|how|step|detailed|instructions|ways?|code|\w+ing)\b|where (?:can|do|could) i|is it (?:possible|legal|okay|ok) to|should i|let'?s|please)\b/i;
 const CHAR_MIN = 3;
 const CHAR_MAX = 5;
 
@@ -47,7 +59,12 @@ export class FeatureHasher {
   n2 = 0;
   private folded: Uint16Array;
 
-  constructor(bits: number, maxTouched = 1 << 16) {
+  constructor(
+    bits: number,
+    maxTouched = 1 << 16,
+    /** Whether request-form words are features (REQUEST_FORM): a property of the trained model (its meta). */
+    private readonly requestForm = false,
+  ) {
     this.dim = 1 << bits;
     this.mask = this.dim - 1;
     this.values = new Float32Array(this.dim);
@@ -118,6 +135,7 @@ export class FeatureHasher {
   screenText(text: string, ns: number, screen: Float32Array, S: number, acc: Float64Array, start = 0, end = text.length): number {
     const mask = this.mask;
     acc.fill(0);
+    const request = this.requestForm && ns === NS_INSTRUCTION && REQUEST_FORM.test(start === 0 && end === text.length ? text : text.slice(start, end));
     let count = 0;
     let prev = 0;
     let h = 0;
@@ -136,6 +154,11 @@ export class FeatureHasher {
         let base = (finish(h) & mask) * S;
         for (let k = 0; k < S; k++) acc[k] += screen[base + k];
         count++;
+        if (request) {
+          base = (finish(Math.imul(h ^ REQUEST_SALT, FNV_PRIME)) & mask) * S;
+          for (let k = 0; k < S; k++) acc[k] += screen[base + k];
+          count++;
+        }
         if (prev !== 0) {
           base = (finish(Math.imul(prev ^ 0x2545f491, FNV_PRIME) ^ h) & mask) * S;
           for (let k = 0; k < S; k++) acc[k] += screen[base + k];
@@ -147,10 +170,14 @@ export class FeatureHasher {
     return count;
   }
 
-  /** Adds char 3-5-grams and word 1-2-grams of `text`, each with weight `w`, in namespace `ns`. */
+  /**
+   * Adds char 3-5-grams and word 1-2-grams of `text`, each with weight `w`, in namespace `ns`; instruction text in
+   * request form (REQUEST_FORM) also adds each word as a request-form word.
+   */
   addText(text: string, ns: number, w: number): void {
     const n = text.length;
     if (n === 0) return;
+    const request = this.requestForm && ns === NS_INSTRUCTION && REQUEST_FORM.test(text);
     if (this.folded.length < n + 2) this.folded = new Uint16Array(Math.max(n + 2, this.folded.length * 2));
     const buf = this.folded;
     // Fold and collapse runs of spaces; pad with one space each side so word boundaries form n-grams.
@@ -183,6 +210,7 @@ export class FeatureHasher {
       let h = ns;
       while (i < len && isWordChar(buf[i])) h = Math.imul(h ^ buf[i++], FNV_PRIME);
       this.add(h, wordW);
+      if (request) this.add(Math.imul(h ^ REQUEST_SALT, FNV_PRIME), wordW);
       if (prev !== 0) this.add(Math.imul(prev ^ 0x2545f491, FNV_PRIME) ^ h, wordW);
       prev = h;
     }

@@ -135,10 +135,36 @@ const TRIPLE_OPEN = /^[^#]*?(?:^|[=(,:\s])[rRbBuUfF]{0,2}("""|''')(.*)$/;
 /** String literals on a line ("…" or '…', no escapes inside): read as prose when they hold six words or more. */
 const STRING_LITERAL = /"([^"\\\n]{24,})"|'([^'\\\n]{24,})'/g;
 const PROSE_WORDS = 6;
-/** A sentence of prose: starts with a letter, no code punctuation (scoreProseLines). */
+/** A sentence of prose: starts with a letter, no code punctuation (scoreSentences). */
 const PROSE_LINE = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
-/** A prose line of an unscreened turn is pooled only when its harm mass or jailbreak score reaches this. */
-export const LINE_VIEW_EVIDENCE = 0.9;
+/**
+ * Where a sentence ends inside a chunk: a line break (unless the next line goes on in lower case: text wrapped at a
+ * fixed width, as in Markdown and e-mail, is one sentence over several lines), or a full stop, question or exclamation mark, colon or semicolon
+ * (and a closing quote or bracket) followed by space and a capital letter or an opening quote (scoreSentences).
+ */
+const SENTENCE_END = /\n(?![a-z])|[.!?:;]["'\u201d\u2019)\]]?[ \t]+(?=["'\u201c\u2018(\[]?[A-Z])/g;
+/** Opening quotes, brackets and spaces before a sentence. */
+const SENTENCE_LEAD = /^["'\u201c\u2018(\[\s]+/;
+
+/**
+ * The sentences of a chunk that are views of their own (scoring) and training vectors (featurizeTraining): those that
+ * read as prose (PROSE_LINE_MIN_CHARS, PROSE_WORDS, no code punctuation). None when the chunk is a single sentence.
+ */
+export function sentenceViews(chunk: string): string[] {
+  const out: string[] = [];
+  SENTENCE_END.lastIndex = 0;
+  let a = 0;
+  while (a < chunk.length) {
+    const m = SENTENCE_END.exec(chunk);
+    const b = m === null ? chunk.length : m.index + 1;
+    if (a === 0 && b === chunk.length) return out; // one sentence: the chunk view
+    const text = chunk.slice(a, b).replace(SENTENCE_LEAD, '').trimEnd();
+    if (text.length >= PROSE_LINE_MIN_CHARS && PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS) out.push(text);
+    if (m === null) break;
+    a = m.index + m[0].length;
+  }
+  return out;
+}
 /** Shortest line of code that is read as prose (liftComments), and shortest prose-line view. */
 const PROSE_LINE_MIN_CHARS = 24;
 /** A literal that reads as prose: starts with a letter and holds no code punctuation (SQL, format strings, paths). */
@@ -504,7 +530,7 @@ export class ViewScorer {
   }
 
   /** Pools `raw / sqrt(n2)` (+ bias) into `best`: softmax over topics, sigmoid jailbreak, per-label max. */
-  private pool1(raw: Float64Array, n2: number, info: PipelineInfo, minEvidence = 0): void {
+  private pool1(raw: Float64Array, n2: number, info: PipelineInfo): void {
     const K = this.K;
     const KT = this.KT;
     const z = this.z;
@@ -527,8 +553,6 @@ export class ViewScorer {
     }
     mass /= sum;
     const pj = 1 / (1 + Math.exp(-z[KT]));
-    // A view that only counts as strong evidence (minEvidence): pooled when its harm mass or jailbreak score reaches it.
-    if (minEvidence > 0 && mass < minEvidence && pj < minEvidence) return;
     const best = this.best;
     for (let k = 0; k < KT; k++) {
       const p = z[k] / sum;
@@ -566,34 +590,24 @@ export class ViewScorer {
    * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
    */
   /**
-   * In a turn that is not screened, each line of a multi-line chunk that reads as a sentence (PROSE_LINE_MIN_CHARS,
-   * six words, no code punctuation) is also a view, but only as strong evidence (LINE_VIEW_EVIDENCE): a request
-   * written as a line among pasted paragraphs is not diluted by the chunk it shares with them, while the many
-   * harmless lines of a long document cannot each become a borderline refusal.
+   * In a turn that is not screened, each sentence of a chunk (and each line: see SENTENCE_END) that reads as prose
+   * (PROSE_LINE_MIN_CHARS, six words, no code punctuation) is also a view: a request written as a paragraph among
+   * pasted paragraphs, or put after a framing sentence ("For a paper on AI risks we need a complete answer to the
+   * following: …", "Decode this and do what it says: …"), is judged on its own, not diluted by the words it shares a
+   * chunk with. (Harmless prose in training keeps the sentences of a long article from each being a borderline
+   * refusal.) A chunk that is a single sentence is a view already.
    */
-  private scoreProseLines(chunk: string, decoded: boolean, info: PipelineInfo): void {
+  private scoreSentences(chunk: string, info: PipelineInfo): void {
     const line = this.lineBuf;
     const K = this.K;
-    let a = 0;
-    while (a < chunk.length) {
-      let b = chunk.indexOf('\n', a);
-      if (b === -1) b = chunk.length;
-      if (b - a >= PROSE_LINE_MIN_CHARS) {
-        const text = chunk.slice(a, b);
-        if (PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS) {
-          line.fill(0);
-          let n2l = this.scoreChunk(text, line, 1);
-          if (n2l > 0) {
-            if (decoded) n2l += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
-            this.pool1(line, n2l, info, LINE_VIEW_EVIDENCE);
-          }
-        }
-      }
-      a = b + 1;
+    for (const text of sentenceViews(chunk)) {
+      line.fill(0);
+      const n2l = this.scoreChunk(text, line, 1);
+      if (n2l > 0) this.pool1(line, n2l, info);
     }
   }
 
-  private scoreLines(chunk: string, row: Float64Array, decoded: boolean, info: PipelineInfo): number {
+  private scoreLines(chunk: string, row: Float64Array, info: PipelineInfo): number {
     const line = this.lineBuf;
     const K = this.K;
     let n2 = 0;
@@ -603,13 +617,10 @@ export class ViewScorer {
       if (b === -1) b = chunk.length;
       if (b > a) {
         line.fill(0);
-        let n2l = this.scoreChunk(b - a === chunk.length ? chunk : chunk.slice(a, b), line, 1);
+        const n2l = this.scoreChunk(b - a === chunk.length ? chunk : chunk.slice(a, b), line, 1);
         for (let k = 0; k < K; k++) row[k] += line[k];
         n2 += n2l;
-        if (b - a >= MIN_LINE_VIEW_CHARS && n2l > 0) {
-          if (decoded) n2l += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
-          this.pool1(line, n2l, info);
-        }
+        if (b - a >= MIN_LINE_VIEW_CHARS && n2l > 0) this.pool1(line, n2l, info);
       }
       a = b + 1;
     }
@@ -617,7 +628,7 @@ export class ViewScorer {
   }
 
   /** Scores one turn's views into `best`; leaves the whole-turn raw logits in `this.turn` and returns its n2. */
-  private scoreTurn(p: PreparedTurn, decoded: boolean, info: PipelineInfo): number {
+  private scoreTurn(p: PreparedTurn, info: PipelineInfo): number {
     const K = this.K;
     const n = p.chunks.length;
     if (this.n2s.length < n) {
@@ -645,9 +656,8 @@ export class ViewScorer {
       row.fill(0);
       const alone = i < p.contextFrom || p.contextFrom === 0;
       const multiLine = alone && p.chunks[i].indexOf('\n') !== -1;
-      let n2 = sel !== null && multiLine ? this.scoreLines(p.chunks[i], row, decoded, info) : this.scoreChunk(p.chunks[i], row, 1);
-      if (sel === null && multiLine) this.scoreProseLines(p.chunks[i], decoded, info);
-      if (decoded) n2 += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, row);
+      const n2 = sel !== null && multiLine ? this.scoreLines(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1);
+      if (sel === null && alone) this.scoreSentences(p.chunks[i], info);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
       turnN2 += n2;
@@ -665,8 +675,7 @@ export class ViewScorer {
     for (const edge of p.edges) {
       const line = this.lineBuf;
       line.fill(0);
-      let n2e = this.scoreChunk(edge, line, 1);
-      if (decoded) n2e += this.hasher.scoreMarker(MARKER_IDS.decoded, 1, this.weights, K, line);
+      const n2e = this.scoreChunk(edge, line, 1);
       if (n2e > 0) this.pool1(line, n2e, info);
     }
     // The whole turn with its code as context: where "fix this code" is recognised. A long turn is judged in windows
@@ -720,9 +729,8 @@ export class ViewScorer {
     }
     let userTurns = 0;
     const add = (text: string, w: number) => {
-      const before = info.decoded.length;
       const p = prepareTurn(text, info, budget);
-      const n2 = this.scoreTurn(p, info.decoded.length > before, info);
+      const n2 = this.scoreTurn(p, info);
       // Long turns are judged by their own windows; the conversation view joins the short ones (a request split
       // across turns is made of short turns).
       if (n2 > 0 && p.chunks.length <= WINDOW_CHUNKS) {
@@ -773,7 +781,11 @@ export function screenWeights(weights: Float32Array, K: number): Float32Array {
   return out;
 }
 
-/** Adds one prepared turn (instruction chunks, markers, capped code context) to `h` with weight `w` (aggregate sink). */
+/**
+ * Adds one prepared turn (instruction chunks, markers, capped code context) to `h` with weight `w` (aggregate sink).
+ * `decoded` adds the decoded-content marker: only the ONNX feature vector (featurize) carries it; the linear model's
+ * training and scoring read decoded text as plain text.
+ */
 function addPrepared(h: FeatureHasher, parts: readonly string[], code: string, w: number, decoded: boolean): void {
   const n2Before = h.n2;
   for (const c of parts) {
@@ -818,23 +830,30 @@ function sparse(h: FeatureHasher): { idx: Int32Array; val: Float32Array } {
 export function featurizeTraining(h: FeatureHasher, text: string, withChunks: boolean): { idx: Int32Array; val: Float32Array }[] {
   const info = emptyInfo();
   const p = prepareTurn(text, info, { chars: PEEL_BUDGET_CHARS });
-  const decoded = info.decoded.length > 0;
   const out: { idx: Int32Array; val: Float32Array }[] = [];
   h.reset();
-  addPrepared(h, p.chunks, p.code, 1, decoded);
+  addPrepared(h, p.chunks, p.code, 1, false);
   out.push(sparse(h));
   // The instruction alone is a view at inference, so it is a training vector too.
   if (p.code.length > 0 && p.chunks.length > 0) {
     h.reset();
-    addPrepared(h, p.chunks, '', 1, decoded);
+    addPrepared(h, p.chunks, '', 1, false);
     out.push(sparse(h));
   }
   if (withChunks && p.chunks.length > 1)
     for (const c of p.chunks) {
       h.reset();
-      addPrepared(h, [c], p.code, 1, decoded);
+      addPrepared(h, [c], p.code, 1, false);
       out.push(sparse(h));
     }
+  // Sentences are views of their own at inference (scoreSentences), so harmless sentences must score harmless alone.
+  if (withChunks)
+    for (const c of p.chunks.slice(0, p.contextFrom === 0 ? p.chunks.length : p.contextFrom))
+      for (const sentence of sentenceViews(c)) {
+        h.reset();
+        addPrepared(h, [sentence], '', 1, false);
+        out.push(sparse(h));
+      }
   return out;
 }
 

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Example, Split } from './example.ts';
 import type { TopicLabel } from '../labels.ts';
@@ -331,6 +331,8 @@ export interface BuildOptions {
   dataDir: string;
   /** A node_modules folder whose permissively licensed READMEs become harmless technical documents (technicalDocuments). */
   docsDir?: string;
+  /** A folder of plain-text prose (stories, speeches) read as harmless long text (proseDocuments). */
+  proseDir?: string;
   seedPath?: string;
   includeShareAlike?: boolean;
   seed?: number;
@@ -397,6 +399,8 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...longDocuments(ex, r));
   if (opts.docsDir) ex.push(...technicalDocuments(opts.docsDir));
   ex.push(...obfuscatedVariants(ex, r));
+  // Own random stream: adding or removing prose leaves every other example as it was.
+  if (opts.proseDir) ex.push(...proseDocuments(opts.proseDir, rng((opts.seed ?? 1) + 7)));
   return ex;
 }
 
@@ -463,6 +467,53 @@ export function technicalDocuments(dir: string): Example[] {
         len += para.length + 2;
       }
       flush();
+    }
+  }
+  return out;
+}
+
+/** Plain-text files (.txt) under `dir`, sorted, nested folders included. */
+function textFiles(dir: string, depth = 0): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    if (e.isDirectory() && !e.name.startsWith('.') && depth < 4) out.push(...textFiles(join(dir, e.name), depth + 1));
+    else if (e.isFile() && e.name.endsWith('.txt')) out.push(join(dir, e.name));
+  }
+  return out;
+}
+
+/** Documents taken from each prose file at most (a long book or a speech archive would otherwise dominate). */
+const PROSE_DOCS_PER_FILE = 8;
+
+/**
+ * Harmless narrative and expository prose — stories, speeches, essays: the plain-text files under `dir`, cut at
+ * paragraph boundaries into documents of one to eight paragraphs (up to ~4 K characters). The jailbreak head learnt
+ * from in-the-wild jailbreak prompts, which are long prose, and the harmless data is mostly short questions and
+ * Markdown; without this, a few paragraphs of any story read as a jailbreak, and a speech about national security as
+ * an offensive cyber request. Labelled benign, at reduced weight in the topic loss (train.ts PROSE_TOPIC_WEIGHT): a
+ * novel's whaling or a speech's wars say little about what a request asks for. Grouped by file, so a book's or a
+ * speech's documents land in one split.
+ */
+export function proseDocuments(dir: string, r: () => number): Example[] {
+  const out: Example[] = [];
+  for (const file of textFiles(dir)) {
+    const rel = relative(dir, file).split(sep).join('/');
+    const paragraphs = readFileSync(file, 'utf8')
+      .replace(/\r\n/g, '\n')
+      .split(/\n[ \t]*\n/)
+      .map((p) => p.trim())
+      .filter((p) => p.length >= 40);
+    let at = 0;
+    for (let n = 0; n < PROSE_DOCS_PER_FILE && at < paragraphs.length; n++) {
+      const want = 1 + Math.floor(r() * 8);
+      const doc: string[] = [];
+      let len = 0;
+      while (at < paragraphs.length && doc.length < want && len < 4000) {
+        doc.push(paragraphs[at]);
+        len += paragraphs[at++].length + 2;
+      }
+      out.push({ id: `prose:${rel}:${n}`, text: doc.join('\n\n'), topic: 'benign', jailbreak: 0, source: 'prose', group: `prose:${rel}` });
+      at += Math.floor(r() * 6); // skip a few paragraphs: spread the documents over the file
     }
   }
   return out;

@@ -14,6 +14,8 @@ export interface TrainOptions {
   epochs: number;
   learningRate: number;
   seed: number;
+  /** Request-form words as features (features.ts REQUEST_FORM); default true. */
+  requestForm?: boolean;
   /** Called after each epoch (e.g. to report dev loss). */
   onEpoch?: (epoch: number, model: LinearModel) => void;
 }
@@ -32,12 +34,21 @@ interface Sparse {
 const CHUNKED_TOPICS = new Set(['benign', 'coding', 'security-defensive']);
 
 /**
+ * Weight of harmless prose (stories, speeches; dataset.ts proseDocuments) in the topic loss. Prose is not what users
+ * ask, and at full weight its war and crime vocabulary pulls harm words towards harmless; at half weight it still
+ * keeps pasted articles from reading as harm (chosen on the dev split, see BENCHMARKS.md).
+ */
+const PROSE_TOPIC_WEIGHT = 0.5;
+
+/**
  * Training vectors: each example's whole-turn view, plus each chunk of long harmless examples on its own — at
  * inference every chunk is a view and scores are max-pooled, so harmless chunks must score harmless alone.
  */
-export function featurizeAll(examples: readonly Example[], bits: number): Sparse[] {
-  // Only the classifier's hasher is used here; the zero model just fixes the hash width.
-  const fe = new Classifier(LinearModel.zeros(bits));
+export function featurizeAll(examples: readonly Example[], bits: number, requestForm = true): Sparse[] {
+  // Only the classifier's hasher is used here; the zero model just fixes the feature set.
+  const zero = LinearModel.zeros(bits);
+  zero.meta.requestForm = requestForm;
+  const fe = new Classifier(zero);
   const out: Sparse[] = [];
   examples.forEach((e, n) => {
     const chunks = e.topic !== null && CHUNKED_TOPICS.has(e.topic) && e.jailbreak === 0;
@@ -50,7 +61,9 @@ export function featurizeAll(examples: readonly Example[], bits: number): Sparse
 
 export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT_TRAIN): LinearModel {
   const model = LinearModel.zeros(opts.bits);
-  const feats = featurizeAll(examples, opts.bits);
+  const requestForm = opts.requestForm ?? true;
+  model.meta.requestForm = requestForm;
+  const feats = featurizeAll(examples, opts.bits, requestForm);
   const w = model.weights;
   const b = model.bias;
 
@@ -102,7 +115,8 @@ export function train(examples: readonly Example[], opts: TrainOptions = DEFAULT
           p[k] = Math.exp(z[k] - max);
           s += p[k];
         }
-        for (let k = 0; k < KT; k++) g[k] = classW[y] * (p[k] / s - (k === y ? 1 : 0));
+        const tw = e.source === 'prose' ? PROSE_TOPIC_WEIGHT : 1;
+        for (let k = 0; k < KT; k++) g[k] = tw * classW[y] * (p[k] / s - (k === y ? 1 : 0));
       }
       const pj = 1 / (1 + Math.exp(-z[KT]));
       // Obfuscated copies teach the topic head only; their jailbreak label is produced by a rule (classifier.ts).
