@@ -139,16 +139,22 @@ const PROSE_WORDS = 6;
 const PROSE_LINE = /^[A-Za-z][^=(){}[\]<>_;|\\%$#/*]*$/;
 /**
  * Where a sentence ends inside a chunk: a line break (unless the next line goes on in lower case: text wrapped at a
- * fixed width, as in Markdown and e-mail, is one sentence over several lines), or a full stop, question or exclamation mark, colon or semicolon
- * (and a closing quote or bracket) followed by space and a capital letter or an opening quote (scoreSentences).
+ * fixed width, as in Markdown and e-mail, is one sentence over several lines), or a full stop, question or
+ * exclamation mark, colon or semicolon (and a closing quote or bracket) followed by space and a capital letter or an
+ * opening quote (scoreSentences).
  */
-const SENTENCE_END = /\n(?![a-z])|[.!?:;]["'\u201d\u2019)\]]?[ \t]+(?=["'\u201c\u2018(\[]?[A-Z])/g;
+const SENTENCE_END = /\n(?![a-z])|[.!?:;]["'\u201d\u2019)\]]?[ \t]+(?=["'\u201c\u2018([]?[A-Z])/g;
 /** Opening quotes, brackets and spaces before a sentence. */
-const SENTENCE_LEAD = /^["'\u201c\u2018(\[\s]+/;
+const SENTENCE_LEAD = /^["'\u201c\u2018([\s]+/;
+
+/** A sentence that reads as prose (PROSE_LINE_MIN_CHARS, PROSE_WORDS, no code punctuation): a view of its own. */
+function isSentenceView(text: string): boolean {
+  return text.length >= PROSE_LINE_MIN_CHARS && PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS;
+}
 
 /**
- * The sentences of a chunk that are views of their own (scoring) and training vectors (featurizeTraining): those that
- * read as prose (PROSE_LINE_MIN_CHARS, PROSE_WORDS, no code punctuation). None when the chunk is a single sentence.
+ * The sentences of a chunk that are views of their own: the training vectors matching the views scoreSentences pools
+ * (featurizeTraining). None when the chunk is a single sentence.
  */
 export function sentenceViews(chunk: string): string[] {
   const out: string[] = [];
@@ -159,7 +165,7 @@ export function sentenceViews(chunk: string): string[] {
     const b = m === null ? chunk.length : m.index + 1;
     if (a === 0 && b === chunk.length) return out; // one sentence: the chunk view
     const text = chunk.slice(a, b).replace(SENTENCE_LEAD, '').trimEnd();
-    if (text.length >= PROSE_LINE_MIN_CHARS && PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS) out.push(text);
+    if (isSentenceView(text)) out.push(text);
     if (m === null) break;
     a = m.index + m[0].length;
   }
@@ -573,11 +579,16 @@ export class ViewScorer {
   }
 
   private scoreChunk(chunk: string, out: Float64Array, w: number): number {
+    return this.hasher.scoreText(chunk, NS_INSTRUCTION, w, this.weights, this.K, out) + this.scoreMarkers(chunk, out, w);
+  }
+
+  /** The lexicon markers of `text` (bio-chem agents, cyber offence, harm intent) into `out`; returns their n2. */
+  private scoreMarkers(text: string, out: Float64Array, w: number): number {
     const h = this.hasher;
     const W = this.weights;
     const K = this.K;
-    let n2 = h.scoreText(chunk, NS_INSTRUCTION, w, W, K, out);
-    const m = lexiconMarkers(chunk);
+    let n2 = 0;
+    const m = lexiconMarkers(text);
     if (m & 1) n2 += h.scoreMarker(MARKER_IDS.biochem, 2 * w, W, K, out);
     if (m & 2) n2 += h.scoreMarker(MARKER_IDS.cyber, 2 * w, W, K, out);
     if (m & 4) n2 += h.scoreMarker(MARKER_IDS.intent, 2 * w, W, K, out);
@@ -597,14 +608,34 @@ export class ViewScorer {
    * chunk with. (Harmless prose in training keeps the sentences of a long article from each being a borderline
    * refusal.) A chunk that is a single sentence is a view already.
    */
-  private scoreSentences(chunk: string, info: PipelineInfo): void {
+  /**
+   * Scores a chunk sentence by sentence into `row` (see SENTENCE_END) and pools each sentence that reads as prose
+   * (sentenceViews) as a view of its own. The chunk's raw logits are the sum of its sentences' plus its lexicon
+   * markers once, so each character is hashed once; n-grams across a sentence end are not counted, a small
+   * difference from how training hashes a chunk.
+   */
+  private scoreSentences(chunk: string, row: Float64Array, info: PipelineInfo): number {
     const line = this.lineBuf;
     const K = this.K;
-    for (const text of sentenceViews(chunk)) {
-      line.fill(0);
-      const n2l = this.scoreChunk(text, line, 1);
-      if (n2l > 0) this.pool1(line, n2l, info);
+    SENTENCE_END.lastIndex = 0;
+    let n2 = 0;
+    let a = 0;
+    while (a < chunk.length) {
+      const m = SENTENCE_END.exec(chunk);
+      const b = m === null ? chunk.length : m.index + 1;
+      if (a === 0 && b === chunk.length) return this.scoreChunk(chunk, row, 1); // one sentence: the chunk view alone
+      const text = chunk.slice(a, b).replace(SENTENCE_LEAD, '').trimEnd();
+      if (text.length > 0) {
+        line.fill(0);
+        const n2t = this.hasher.scoreText(text, NS_INSTRUCTION, 1, this.weights, K, line);
+        for (let k = 0; k < K; k++) row[k] += line[k];
+        n2 += n2t;
+        if (n2t > 0 && isSentenceView(text)) this.pool1(line, n2t + this.scoreMarkers(text, line, 1), info);
+      }
+      if (m === null) break;
+      a = m.index + m[0].length;
     }
+    return n2 + this.scoreMarkers(chunk, row, 1);
   }
 
   private scoreLines(chunk: string, row: Float64Array, info: PipelineInfo): number {
@@ -656,8 +687,8 @@ export class ViewScorer {
       row.fill(0);
       const alone = i < p.contextFrom || p.contextFrom === 0;
       const multiLine = alone && p.chunks[i].indexOf('\n') !== -1;
-      const n2 = sel !== null && multiLine ? this.scoreLines(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1);
-      if (sel === null && alone) this.scoreSentences(p.chunks[i], info);
+      const n2 =
+        sel !== null ? (multiLine ? this.scoreLines(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1)) : alone ? this.scoreSentences(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
       turnN2 += n2;
