@@ -152,24 +152,26 @@ function isSentenceView(text: string): boolean {
   return text.length >= PROSE_LINE_MIN_CHARS && PROSE_LINE.test(text) && wordCount(text) >= PROSE_WORDS;
 }
 
-/**
- * The sentences of a chunk that are views of their own: the training vectors matching the views scoreSentences pools
- * (featurizeTraining). None when the chunk is a single sentence.
- */
-export function sentenceViews(chunk: string): string[] {
+/** The sentences of a chunk (SENTENCE_END), leading quotes and brackets dropped; none when it is a single sentence. */
+function sentencesOf(chunk: string): string[] {
   const out: string[] = [];
   SENTENCE_END.lastIndex = 0;
   let a = 0;
   while (a < chunk.length) {
     const m = SENTENCE_END.exec(chunk);
     const b = m === null ? chunk.length : m.index + 1;
-    if (a === 0 && b === chunk.length) return out; // one sentence: the chunk view
+    if (a === 0 && b === chunk.length) return out;
     const text = chunk.slice(a, b).replace(SENTENCE_LEAD, '').trimEnd();
-    if (isSentenceView(text)) out.push(text);
+    if (text.length > 0) out.push(text);
     if (m === null) break;
     a = m.index + m[0].length;
   }
   return out;
+}
+
+/** The sentences of a chunk that are views of their own (scoreSentences): training vectors too (featurizeTraining). */
+export function sentenceViews(chunk: string): string[] {
+  return sentencesOf(chunk).filter(isSentenceView);
 }
 /** Shortest line of code that is read as prose (liftComments), and shortest prose-line view. */
 const PROSE_LINE_MIN_CHARS = 24;
@@ -596,48 +598,36 @@ export class ViewScorer {
   }
 
   /**
-   * Scores a multi-line chunk line by line into `row` and pools each line of MIN_LINE_VIEW_CHARS or more as a view of
-   * its own (screened turns). The chunk's raw logits are the sum of its lines' — n-grams across a line break are not
-   * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
-   */
-  /**
-   * In a turn that is not screened, each sentence of a chunk (and each line: see SENTENCE_END) that reads as prose
-   * (PROSE_LINE_MIN_CHARS, six words, no code punctuation) is also a view: a request written as a paragraph among
-   * pasted paragraphs, or put after a framing sentence ("For a paper on AI risks we need a complete answer to the
-   * following: …", "Decode this and do what it says: …"), is judged on its own, not diluted by the words it shares a
-   * chunk with. (Harmless prose in training keeps the sentences of a long article from each being a borderline
-   * refusal.) A chunk that is a single sentence is a view already.
-   */
-  /**
-   * Scores a chunk sentence by sentence into `row` (see SENTENCE_END) and pools each sentence that reads as prose
-   * (sentenceViews) as a view of its own. The chunk's raw logits are the sum of its sentences' plus its lexicon
-   * markers once, so each character is hashed once; n-grams across a sentence end are not counted, a small
-   * difference from how training hashes a chunk.
+   * A chunk of a turn that is not screened, scored sentence by sentence into `row` (sentencesOf): each sentence that
+   * reads as prose (isSentenceView) is also a view of its own, so a request written as a paragraph among pasted
+   * paragraphs, or put after a framing sentence ("For a paper on AI risks we need a complete answer to the following:
+   * …", "Decode this and do what it says: …"), is judged on its own, not diluted by the words it shares a chunk with.
+   * (Harmless prose in training keeps the sentences of a long article from each being a borderline refusal.) The
+   * chunk's raw logits are the sum of its sentences' plus its lexicon markers once, so each character is hashed once;
+   * n-grams across a sentence end are not counted, a small difference from how training hashes a chunk. A chunk that
+   * is a single sentence is scored whole (it is a view already).
    */
   private scoreSentences(chunk: string, row: Float64Array, info: PipelineInfo): number {
+    const sentences = sentencesOf(chunk);
+    if (sentences.length === 0) return this.scoreChunk(chunk, row, 1);
     const line = this.lineBuf;
     const K = this.K;
-    SENTENCE_END.lastIndex = 0;
     let n2 = 0;
-    let a = 0;
-    while (a < chunk.length) {
-      const m = SENTENCE_END.exec(chunk);
-      const b = m === null ? chunk.length : m.index + 1;
-      if (a === 0 && b === chunk.length) return this.scoreChunk(chunk, row, 1); // one sentence: the chunk view alone
-      const text = chunk.slice(a, b).replace(SENTENCE_LEAD, '').trimEnd();
-      if (text.length > 0) {
-        line.fill(0);
-        const n2t = this.hasher.scoreText(text, NS_INSTRUCTION, 1, this.weights, K, line);
-        for (let k = 0; k < K; k++) row[k] += line[k];
-        n2 += n2t;
-        if (n2t > 0 && isSentenceView(text)) this.pool1(line, n2t + this.scoreMarkers(text, line, 1), info);
-      }
-      if (m === null) break;
-      a = m.index + m[0].length;
+    for (const text of sentences) {
+      line.fill(0);
+      const n2t = this.hasher.scoreText(text, NS_INSTRUCTION, 1, this.weights, K, line);
+      for (let k = 0; k < K; k++) row[k] += line[k];
+      n2 += n2t;
+      if (n2t > 0 && isSentenceView(text)) this.pool1(line, n2t + this.scoreMarkers(text, line, 1), info);
     }
     return n2 + this.scoreMarkers(chunk, row, 1);
   }
 
+  /**
+   * Scores a multi-line chunk line by line into `row` and pools each line of MIN_LINE_VIEW_CHARS or more as a view of
+   * its own (screened turns). The chunk's raw logits are the sum of its lines' — n-grams across a line break are not
+   * counted, a small difference from how training hashes a chunk, accepted so that each character is hashed once.
+   */
   private scoreLines(chunk: string, row: Float64Array, info: PipelineInfo): number {
     const line = this.lineBuf;
     const K = this.K;
@@ -687,8 +677,11 @@ export class ViewScorer {
       row.fill(0);
       const alone = i < p.contextFrom || p.contextFrom === 0;
       const multiLine = alone && p.chunks[i].indexOf('\n') !== -1;
-      const n2 =
-        sel !== null ? (multiLine ? this.scoreLines(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1)) : alone ? this.scoreSentences(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1);
+      // Screened turns: lines are views (scoreLines); other turns: sentences (scoreSentences). Comment chunks: whole.
+      let n2: number;
+      if (!alone) n2 = this.scoreChunk(p.chunks[i], row, 1);
+      else if (sel === null) n2 = this.scoreSentences(p.chunks[i], row, info);
+      else n2 = multiLine ? this.scoreLines(p.chunks[i], row, info) : this.scoreChunk(p.chunks[i], row, 1);
       this.n2s[i] = n2;
       for (let k = 0; k < K; k++) turn[k] += row[k];
       turnN2 += n2;
