@@ -410,8 +410,8 @@ const PERMISSIVE_LICENCE = /^(MIT|ISC|Apache-2\.0|BSD-2-Clause|BSD-3-Clause|0BSD
 /** Markdown files of a package that are not documentation prose (release notes, licence texts). */
 const NOT_DOCS = /^(changelog|history|changes|license|licence|notice|authors|contributors)([.-].*)?\.md$/i;
 
-/** The Markdown documentation files of one package folder (nested node_modules skipped), sorted. */
-function markdownFiles(dir: string, depth = 0): string[] {
+/** Files under `dir` whose name `want` accepts, sorted, nested folders included (not node_modules or dot folders). */
+function filesUnder(dir: string, want: (name: string) => boolean, depth = 0): string[] {
   const out: string[] = [];
   let entries: import('node:fs').Dirent[];
   try {
@@ -421,11 +421,14 @@ function markdownFiles(dir: string, depth = 0): string[] {
   }
   for (const e of entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && !e.name.startsWith('.') && depth < 4) out.push(...markdownFiles(join(dir, e.name), depth + 1));
-    } else if (e.isFile() && /\.md$/i.test(e.name) && !NOT_DOCS.test(e.name)) out.push(join(dir, e.name));
+      if (e.name !== 'node_modules' && !e.name.startsWith('.') && depth < 4) out.push(...filesUnder(join(dir, e.name), want, depth + 1));
+    } else if (e.isFile() && want(e.name)) out.push(join(dir, e.name));
   }
   return out;
 }
+
+/** The Markdown documentation files of one package folder (not release notes or licence texts). */
+const markdownFiles = (dir: string): string[] => filesUnder(dir, (name) => /\.md$/i.test(name) && !NOT_DOCS.test(name));
 
 /**
  * Harmless technical documentation: the Markdown documentation (READMEs and docs folders; not changelogs or licence
@@ -472,15 +475,8 @@ export function technicalDocuments(dir: string): Example[] {
   return out;
 }
 
-/** Plain-text files (.txt) under `dir`, sorted, nested folders included. */
-function textFiles(dir: string, depth = 0): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
-    if (e.isDirectory() && !e.name.startsWith('.') && depth < 4) out.push(...textFiles(join(dir, e.name), depth + 1));
-    else if (e.isFile() && e.name.endsWith('.txt')) out.push(join(dir, e.name));
-  }
-  return out;
-}
+/** Plain-text files (.txt) under `dir`. */
+const textFiles = (dir: string): string[] => filesUnder(dir, (name) => name.endsWith('.txt'));
 
 /** Documents taken from each prose file at most (a long book or a speech archive would otherwise dominate). */
 const PROSE_DOCS_PER_FILE = 8;
