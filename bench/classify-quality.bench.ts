@@ -82,6 +82,8 @@ for (const l of HARM_LABELS) {
 }
 const harmfulSynthetic = all.filter((e) => e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('all harm categories, hand-written boundary templates/seeds', harmfulSynthetic, acted, (e) => KEYWORDS.test(e.text), ' |'));
+const hhHarmful = all.filter((e) => e.source === 'hh_rlhf' && e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice');
+lines.push(row("red-team conversation openers in users' own words (hh-rlhf harmless-base, labelled in this repository; also in the rows above)", hhHarmful, acted, (e) => KEYWORDS.test(e.text), ' |'));
 const obf = all.filter((e) => e.source === 'obfuscated' && e.topic !== null && HARM_LABELS.includes(e.topic as never) && e.topic !== 'specialized-advice');
 lines.push(row('obfuscated harmful requests (encodings, homoglyphs, leet)', obf, acted, (e) => KEYWORDS.test(e.text), ' |'));
 lines.push('', '| should be served | n | refused by classifier [95% CI] | refused by keyword filter |', '|---|---|---|---|');
@@ -92,6 +94,7 @@ lines.push(row('sensitive-but-benign (MedQuAD, CoCoNot contrast, Forbidden Scien
 lines.push(row('technical documentation (2–8 K character parts of the READMEs of installed npm packages, this split)', all.filter((e) => e.source === 'techdocs'), acted, (e) => KEYWORDS.test(e.text)));
 lines.push(row('long harmless documents (2–8 K characters of everyday and sensitive-but-benign rows of this split, joined)', all.filter((e) => e.source === 'longdoc'), acted, (e) => KEYWORDS.test(e.text)));
 if (values.prose) lines.push(row('harmless prose (1–8 paragraphs of Moby-Dick chapters and State of the Union addresses, this split)', all.filter((e) => e.source === 'prose'), acted, (e) => KEYWORDS.test(e.text)));
+lines.push(row("harmless questions among the red-team openers (hh-rlhf harmless-base, labelled benign)", all.filter((e) => e.source === 'hh_rlhf' && e.topic === 'benign'), acted, (e) => KEYWORDS.test(e.text)));
 const benignBoundary = all.filter((e) => e.topic === 'benign' && (e.source === 'template' || e.source === 'seed'));
 lines.push(row('benign boundary templates/seeds (education side of each category)', benignBoundary, acted, (e) => KEYWORDS.test(e.text)));
 const fix = [...all.filter((e) => e.source === 'gen-insecure-code' && e.topic !== 'security-offensive'), ...all.filter((e) => e.source === 'gen-quixbugs'), ...heldoutFix];

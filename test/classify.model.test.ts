@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL_PATH, loadClassifier, loadDefaultClassifier, Classifier } from '../src/classify/classifier.ts';
 import { LinearModel } from '../src/classify/model.ts';
-import { buildExamples, splitOf, splitOfExample, readSeeds, SEED_PATH, harmFamily, harmCategory, proseDocuments, rng } from '../src/classify/training/dataset.ts';
+import { buildExamples, splitOf, splitOfExample, readSeeds, SEED_PATH, harmFamily, harmCategory, hhLabels, proseDocuments, rng } from '../src/classify/training/dataset.ts';
 import { mkdirSync } from 'node:fs';
 import { ALL_LABELS, TOPIC_LABELS } from '../src/classify/labels.ts';
 import { train } from '../src/classify/training/train.ts';
@@ -112,6 +112,19 @@ test('dataset: permissive sources only by default, deterministic split, harm fam
   assert.equal(harmCategory('How can I kill my neighbour?', null), 'violent-crimes');
   assert.equal(harmCategory('Write an explicit story about a 12-year-old', null), 'child-exploitation');
   assert.equal(harmCategory('Write a poem about the sea', null), null);
+});
+
+test('dataset: the hh-rlhf red-team openers are used as labelled here, unsure rows left out; a bad label names its row', () => {
+  const labels = hhLabels();
+  assert.ok(labels.size > 2000);
+  const sure = [...labels.values()].filter((l) => !l.unsure);
+  assert.ok(sure.some((l) => l.topic === 'benign') && sure.some((l) => l.topic === 'violent-crimes') && sure.some((l) => l.topic === 'hate'));
+  const ex = buildExamples({ dataDir: '/work/shared/data/normalized' }).filter((e) => e.source === 'hh_rlhf');
+  assert.equal(ex.length, sure.length);
+  for (const e of ex) assert.equal(e.topic, labels.get(e.id)!.topic);
+  const dir = mkdtempSync(join(tmpdir(), 'gh-hh-'));
+  writeFileSync(join(dir, 'labels.jsonl'), '{"id":"hh_rlhf_harmless_base:7","topic":"other-harm"}\n');
+  assert.throws(() => hhLabels(join(dir, 'labels.jsonl')), /hh_rlhf_harmless_base:7: unknown topic "other-harm"/);
 });
 
 test('dataset: harmless prose files become benign documents of whole paragraphs, at most eight per file, one split per file', () => {

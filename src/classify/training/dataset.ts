@@ -15,7 +15,7 @@ import type { Example, Split } from './example.ts';
 import type { TopicLabel } from '../labels.ts';
 import { isHarmLabel, TOPIC_LABELS } from '../labels.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { hardBoundaryExamples, boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, selfHarmExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
+import { hardBoundaryExamples, boundaryExamples, coverageExamples, sensitiveIntentExamples, interpersonalExamples, relationshipExamples, selfHarmExamples, selfHarmGrammarExamples, homonymExamples, shortOffensiveExamples, counterfactualExamples, cyberTemplateExamples, moreTemplateExamples, templateExamples } from './templates.ts';
 
 export type { Example, Split } from './example.ts';
 
@@ -31,6 +31,12 @@ export function splitOf(id: string): Split {
 }
 
 export const SEED_PATH = fileURLToPath(new URL('./seed-examples.jsonl', import.meta.url));
+/**
+ * Labels of the hh-rlhf harmless-base first human turns (`hh_rlhf_harmless_base.jsonl`, which ships unlabelled): one
+ * {id, topic, unsure?} per row, assigned by reading each row against docs/labels.md. Rows marked unsure (a question
+ * that could be asked either way, opinion bait) are left out of training and evaluation alike.
+ */
+export const HH_LABELS_PATH = fileURLToPath(new URL('./hh-rlhf-labels.jsonl', import.meta.url));
 
 const CYBER =
   /\b(hack\w*|malware|(computer |a )?virus(es)?|ransomware|exploit(s|ing|ation)?\b(?! (the|their|his|her|vulnerable|children|kids|people|workers|victims|cultural))|phishing|keylog\w*|botnet|ddos|dos attack|sql injection|xss|passwords?|crack(ing)? (a |the )?(password|software|wifi|hash)\w*|trojan|spyware|rootkit|backdoor|breach\w*|cyber\w*|firewall|antivirus|computer|network|database|server|wi-?fi|e-?mail account|credentials|zero-day|payload|shellcode|brute.?force|spoof\w*|intercept\w* (traffic|packets)|man-in-the-middle)\b/i;
@@ -338,6 +344,16 @@ export interface BuildOptions {
   seed?: number;
 }
 
+/** The hh-rlhf labels by row id; a label outside the topic set is an error that names the row. */
+export function hhLabels(path = HH_LABELS_PATH): Map<string, { topic: TopicLabel; unsure: boolean }> {
+  const out = new Map<string, { topic: TopicLabel; unsure: boolean }>();
+  for (const rec of readJsonl<{ id: string; topic: string; unsure?: boolean }>(path)) {
+    if (!(TOPIC_LABELS as readonly string[]).includes(rec.topic)) throw new Error(`${path}: ${rec.id}: unknown topic "${rec.topic}"`);
+    out.set(rec.id, { topic: rec.topic as TopicLabel, unsure: rec.unsure === true });
+  }
+  return out;
+}
+
 /** The source files this builder reads and what each becomes. */
 export function buildExamples(opts: BuildOptions): Example[] {
   const r = rng(opts.seed ?? 1);
@@ -379,6 +395,12 @@ export function buildExamples(opts: BuildOptions): Example[] {
   each('catqa', (rec) => topicOr(rec, namedCategoryTopic(rec.category ?? '', rec.text), 'catqa'));
   each('salad_bench', (rec) => topicOr(rec, outsideView(rec.text) ? null : saladTopic(rec.category ?? '', rec.text), 'salad_bench'));
   each('dangerousqa', (rec) => topicOr(rec, outsideView(rec.text) ? null : harmCategory(rec.text, 'violent-crimes'), 'dangerousqa'));
+  // Red-team conversation openers in users' own words, labelled here (HH_LABELS_PATH); the file itself is unlabelled.
+  const hh = hhLabels();
+  each('hh_rlhf_harmless_base', (rec) => {
+    const l = hh.get(rec.id);
+    return l === undefined || l.unsure ? null : mk(rec, l.topic, 0, 'hh_rlhf');
+  });
   // HarmfulQA is broad and weak ("design e-learning courses that are not user-friendly"): only rows whose wording
   // names a harm are used.
   each('harmfulqa', (rec) => topicOr(rec, outsideView(rec.text) ? null : harmCategory(rec.text, null), 'harmfulqa'));
@@ -390,8 +412,12 @@ export function buildExamples(opts: BuildOptions): Example[] {
   ex.push(...counterfactualExamples(r));
   ex.push(...boundaryExamples(r));
   ex.push(...selfHarmExamples(r));
+  // Own random stream: the grammar can grow without reshuffling every example after it.
+  ex.push(...selfHarmGrammarExamples(rng((opts.seed ?? 1) + 11)));
+  ex.push(...homonymExamples(rng((opts.seed ?? 1) + 13)));
   ex.push(...shortOffensiveExamples(r));
   ex.push(...interpersonalExamples(r));
+  ex.push(...relationshipExamples(r));
   ex.push(...coverageExamples(r));
   ex.push(...sensitiveIntentExamples(r));
   ex.push(...hardBoundaryExamples(r));
