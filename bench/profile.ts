@@ -9,6 +9,8 @@
  * Usage: node --import tsx bench/profile.ts [--target full|plain] [--mode plain|stream] [--duration 10]
  *        [--rate N (open loop; default: saturation)] [--connections 32] [--top 40] [--heap]
  *        `--heap` also reports the gateway's memory (from its /metrics) after the warm-up.
+ *        `--node-flags="…"` passes V8/Node flags to the gateway (e.g. "--trace-gc"; its output goes to the log file,
+ *        whose path is printed).
  *        `--analyse FILE.cpuprofile` only summarises an existing profile.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     top: { type: 'string', default: '40' },
     heap: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
     analyse: { type: 'string' },
   },
 });
@@ -68,7 +71,8 @@ const key = createKey(configPath, 'bench');
 
 const logPath = join(dir, 'gw.log');
 const fd = openSync(logPath, 'w');
-const gw = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(root, 'bin/gatehouse.mjs'), 'serve', '--config', configPath], { stdio: ['ignore', fd, 'inherit'] });
+const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+const gw = spawn(process.execPath, [...nodeFlags, '--cpu-prof', '--cpu-prof-dir', dir, join(root, 'bin/gatehouse.mjs'), 'serve', '--config', configPath], { stdio: ['ignore', fd, 'inherit'] });
 closeSync(fd);
 const port = await new Promise<number>((resolve, reject) => {
   const poll = setInterval(() => {
@@ -94,6 +98,7 @@ const load0 = loadavg()[0]!;
 const duration = Number(values.duration);
 const loadStart = process.hrtime.bigint() / 1000n; // µs on the monotonic clock V8 stamps samples with
 const r = values.rate ? await fixedRate(target, Number(values.rate), duration, Number(values.connections)) : await saturate(target, duration, Number(values.connections));
+if (nodeFlags.length > 0) console.log(`gateway log (with the flags' output): ${logPath}`);
 console.log(`${values.target} ${values.mode}: ${r.requests} ok, ${r.errors} errors, ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
 gw.kill('SIGTERM');
 await new Promise((resolve) => gw.once('exit', resolve));
