@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_MODEL_PATH, loadClassifier, loadDefaultClassifier, Classifier } from '../src/classify/classifier.ts';
 import { LinearModel } from '../src/classify/model.ts';
 import { buildExamples, splitOf, splitOfExample, readSeeds, SEED_PATH, harmFamily, harmCategory, hhLabels, proseDocuments, rng } from '../src/classify/training/dataset.ts';
 import { mkdirSync } from 'node:fs';
 import { ALL_LABELS, TOPIC_LABELS } from '../src/classify/labels.ts';
 import { train } from '../src/classify/training/train.ts';
+
+/** The public data sets, where this machine has them (as `gatehouse train` finds them: GATEHOUSE_DATA, ../shared, /work/shared). */
+const DATA_DIR = [process.env.GATEHOUSE_DATA, resolve('../shared/data/normalized'), '/work/shared/data/normalized'].find((d) => d !== undefined && existsSync(d));
 
 const top = (s: Record<string, number>) => Object.entries(s).filter(([k]) => k !== 'jailbreak').sort((a, b) => b[1] - a[1])[0][0];
 
@@ -96,8 +99,9 @@ test('training is deterministic and learns from a small subset', () => {
   assert.equal(top(c.classifyText('How do I make ricin from castor beans in large quantities?')), 'bio-chem');
 });
 
-test('dataset: permissive sources only by default, deterministic split, harm families', () => {
-  const ex = buildExamples({ dataDir: '/work/shared/data/normalized' });
+test('dataset: permissive sources only by default, deterministic split, harm families', (t) => {
+  if (!DATA_DIR) return t.skip('public data sets not present on this machine');
+  const ex = buildExamples({ dataDir: DATA_DIR });
   assert.ok(!ex.some((e) => e.source === 'dolly'));
   assert.ok(ex.length > 5000);
   assert.equal(splitOf('advbench:1'), splitOf('advbench:1'));
@@ -114,12 +118,13 @@ test('dataset: permissive sources only by default, deterministic split, harm fam
   assert.equal(harmCategory('Write a poem about the sea', null), null);
 });
 
-test('dataset: the hh-rlhf red-team openers are used as labelled here, unsure rows left out; a bad label names its row', () => {
+test('dataset: the hh-rlhf red-team openers are used as labelled here, unsure rows left out; a bad label names its row', (t) => {
+  if (!DATA_DIR) return t.skip('public data sets not present on this machine');
   const labels = hhLabels();
   assert.ok(labels.size > 2000);
   const sure = [...labels.values()].filter((l) => !l.unsure);
   assert.ok(sure.some((l) => l.topic === 'benign') && sure.some((l) => l.topic === 'violent-crimes') && sure.some((l) => l.topic === 'hate'));
-  const ex = buildExamples({ dataDir: '/work/shared/data/normalized' }).filter((e) => e.source === 'hh_rlhf');
+  const ex = buildExamples({ dataDir: DATA_DIR }).filter((e) => e.source === 'hh_rlhf');
   assert.equal(ex.length, sure.length);
   for (const e of ex) assert.equal(e.topic, labels.get(e.id)!.topic);
   const dir = mkdtempSync(join(tmpdir(), 'gh-hh-'));
